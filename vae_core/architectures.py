@@ -1,0 +1,113 @@
+"""Encoder and decoder networks for each named preset.
+
+Every preset works for any image shape a `ModelConfig` allows: convolutional presets pad the input
+up to a multiple of their total downsampling factor and the decoder crops back, so 28x28 MNIST and
+32x32 CIFAR-10 use the same code. Decoders end in logits; `VAE.decode` applies the sigmoid.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from vae_core.config import ModelConfig
+
+# Filters and strides of the strided presets. `conv` is the keras.io tutorial's encoder; `conv-bn`
+# the 8/16/32/64 BatchNorm family. Both downsample by 4 in total.
+CONV_LAYERS = {"conv": ((32, 2), (64, 2)), "conv-bn": ((8, 1), (16, 2), (32, 2), (64, 1))}
+# `deep-conv`: two convolutions then 2x2 max-pooling per block, as in CIFAR-10 tutorials.
+DEEP_CONV_BLOCKS = (32, 64, 128)
+
+
+def build_encoder(config: ModelConfig) -> keras.Model:
+    """Image -> (z_mean, z_log_var), the parameters of the diagonal Gaussian q(z|x)."""
+    images = keras.Input(shape=config.image_shape, name="image")
+    x = _feature_extractor(config, images)
+    x = layers.Flatten()(x)
+    for size in config.hidden_sizes:
+        x = layers.Dense(size, activation="relu")(x)
+    z_mean = layers.Dense(config.latent_dim, name="z_mean")(x)
+    z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(x)
+    return keras.Model(images, [z_mean, z_log_var], name="encoder")
+
+
+def build_decoder(config: ModelConfig) -> keras.Model:
+    """z -> per-pixel logits of the image, the same shape as the encoder's input."""
+    z = keras.Input(shape=(config.latent_dim,), name="z")
+    x = z
+    for size in reversed(config.hidden_sizes):
+        x = layers.Dense(size, activation="relu")(x)
+    if config.preset == "mlp":
+        x = layers.Dense(math.prod(config.image_shape), name="logits")(x)
+        logits = layers.Reshape(config.image_shape)(x)
+        return keras.Model(z, logits, name="decoder")
+    feature_shape = _feature_shape(config)
+    x = layers.Dense(math.prod(feature_shape), activation="relu")(x)
+    x = layers.Reshape(feature_shape)(x)
+    x = _feature_generator(config, x)
+    x = layers.Conv2D(config.image_shape[2], 3, padding="same", name="logits")(x)
+    crop = _padding(config)
+    logits = layers.Cropping2D(crop)(x) if any(sum(p) for p in crop) else x
+    return keras.Model(z, logits, name="decoder")
+
+
+def _downsampling(config: ModelConfig) -> int:
+    if config.preset == "deep-conv":
+        return 2 ** len(DEEP_CONV_BLOCKS)
+    return math.prod(stride for _, stride in CONV_LAYERS.get(config.preset, ()))
+
+
+def _padding(config: ModelConfig) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Symmetric zero-padding that makes height and width divisible by the downsampling factor."""
+    factor = _downsampling(config)
+    extra = [-side % factor for side in config.image_shape[:2]]
+    return tuple((e // 2, e - e // 2) for e in extra)  # type: ignore[return-value]
+
+
+def _feature_shape(config: ModelConfig) -> tuple[int, int, int]:
+    factor = _downsampling(config)
+    height, width = (-(-side // factor) for side in config.image_shape[:2])
+    filters = DEEP_CONV_BLOCKS[-1] if config.preset == "deep-conv" else CONV_LAYERS[config.preset][-1][0]
+    return height, width, filters
+
+
+def _feature_extractor(config: ModelConfig, x: keras.KerasTensor) -> keras.KerasTensor:
+    if config.preset == "mlp":
+        return x
+    padding = _padding(config)
+    if any(sum(p) for p in padding):
+        x = layers.ZeroPadding2D(padding)(x)
+    if config.preset == "deep-conv":
+        for filters in DEEP_CONV_BLOCKS:
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+            x = layers.MaxPooling2D(2)(x)
+        return x
+    batch_norm = config.preset == "conv-bn"
+    for filters, stride in CONV_LAYERS[config.preset]:
+        x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=not batch_norm)(x)
+        x = _activate(x, batch_norm)
+    return x
+
+
+def _feature_generator(config: ModelConfig, x: keras.KerasTensor) -> keras.KerasTensor:
+    """Mirror of `_feature_extractor`: upsample the feature map back to the padded image size."""
+    if config.preset == "deep-conv":
+        for filters in reversed(DEEP_CONV_BLOCKS):
+            x = layers.UpSampling2D(2)(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        return x
+    batch_norm = config.preset == "conv-bn"
+    for filters, stride in reversed(CONV_LAYERS[config.preset]):
+        x = layers.Conv2DTranspose(filters, 3, strides=stride, padding="same", use_bias=not batch_norm)(x)
+        x = _activate(x, batch_norm)
+    return x
+
+
+def _activate(x: keras.KerasTensor, batch_norm: bool) -> keras.KerasTensor:
+    if batch_norm:
+        x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)

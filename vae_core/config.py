@@ -1,0 +1,175 @@
+"""Typed, validated settings for a VAE and for its training run.
+
+Two frozen dataclasses, passed explicitly everywhere: `ModelConfig` says what network is built and
+how its loss is weighted, `TrainConfig` says how it is fitted. Both check their values on creation
+so a bad setting fails before any data is loaded, with a message naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+PRESETS = ("mlp", "conv", "conv-bn", "deep-conv")
+LOSSES = ("bernoulli", "gaussian")
+OPTIMIZERS = ("adam", "rmsprop")
+
+# Hidden sizes each preset uses when none are given: the dense layers between the image features
+# and the latent code, as in the classic Keras tutorials (784-256-2, Conv 32/64 + Dense 16, ...).
+DEFAULT_HIDDEN_SIZES = {
+    "mlp": (256,),
+    "conv": (16,),
+    "conv-bn": (16,),
+    "deep-conv": (256,),
+}
+
+MIN_LATENT_DIM, MAX_LATENT_DIM = 1, 64
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 8, 256
+
+
+class ConfigError(ValueError):
+    """A setting is out of range; the message names the field, the value and what is allowed."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What network to build and how to weigh its loss.
+
+    Args:
+        preset: one of `PRESETS`: dense (`mlp`), strided convolutions (`conv`), the same with
+            BatchNormalization (`conv-bn`), or convolutions with pooling (`deep-conv`).
+        image_shape: (height, width, channels) of the images, e.g. (28, 28, 1) or (32, 32, 3).
+        latent_dim: size of the latent code z, 1 to 64.
+        hidden_sizes: dense layer sizes between features and z; `None` takes the preset's default.
+        loss: `bernoulli` (binary cross-entropy summed over pixels) or `gaussian` (squared
+            error summed over pixels).
+        beta: weight of the KL term; below 1 trades a less regular latent space for sharper
+            reconstructions.
+    """
+
+    preset: str = "conv"
+    image_shape: tuple[int, int, int] = (28, 28, 1)
+    latent_dim: int = 2
+    hidden_sizes: tuple[int, ...] | None = None
+    loss: str = "bernoulli"
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        _require(self.preset in PRESETS, f"Expected preset in {PRESETS}. Received: preset={self.preset!r}")
+        _require(self.loss in LOSSES, f"Expected loss in {LOSSES}. Received: loss={self.loss!r}")
+        shape = tuple(int(s) for s in self.image_shape)
+        _require(
+            len(shape) == 3
+            and all(MIN_IMAGE_SIDE <= s <= MAX_IMAGE_SIDE for s in shape[:2])
+            and shape[2] in (1, 3),
+            f"Expected image_shape (height, width, channels) with sides {MIN_IMAGE_SIDE}-"
+            f"{MAX_IMAGE_SIDE} and 1 or 3 channels. Received: image_shape={self.image_shape!r}",
+        )
+        object.__setattr__(self, "image_shape", shape)
+        _require(
+            isinstance(self.latent_dim, int) and MIN_LATENT_DIM <= self.latent_dim <= MAX_LATENT_DIM,
+            f"Expected latent_dim between {MIN_LATENT_DIM} and {MAX_LATENT_DIM}. "
+            f"Received: latent_dim={self.latent_dim!r}",
+        )
+        if self.hidden_sizes is None:
+            object.__setattr__(self, "hidden_sizes", DEFAULT_HIDDEN_SIZES[self.preset])
+        sizes = tuple(self.hidden_sizes)
+        _require(
+            len(sizes) >= 1 and all(isinstance(s, int) and 1 <= s <= 4096 for s in sizes),
+            f"Expected hidden_sizes as one or more integers between 1 and 4096. "
+            f"Received: hidden_sizes={self.hidden_sizes!r}",
+        )
+        object.__setattr__(self, "hidden_sizes", sizes)
+        _require(
+            isinstance(self.beta, (int, float)) and 0.0 < self.beta <= 100.0,
+            f"Expected beta in (0, 100]. Received: beta={self.beta!r}",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, for meta.json and the model's own Keras config."""
+        return dataclasses.asdict(self) | {"image_shape": list(self.image_shape), "hidden_sizes": list(self.hidden_sizes)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
+        """Inverse of `to_dict`; unknown keys are an error so typos do not pass silently."""
+        return cls(**_known_fields(cls, values, tuples=("image_shape", "hidden_sizes")))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to fit a model: optimizer, schedule, data split and seed.
+
+    Args:
+        model: the network and loss to train.
+        optimizer: `adam` or `rmsprop`.
+        learning_rate: step size, in (0, 1].
+        batch_size: images per gradient step.
+        epochs: passes over the training split.
+        validation_split: fraction of the training images held out to report validation losses.
+        kl_warmup_epochs: the KL weight rises linearly from 0 to `beta` over this many epochs
+            (0 turns warm-up off), which keeps early training from collapsing the posterior.
+        seed: seeds weights, shuffling, the validation split and sampling noise.
+    """
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 128
+    epochs: int = 30
+    validation_split: float = 0.1
+    kl_warmup_epochs: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _require(
+            self.optimizer in OPTIMIZERS,
+            f"Expected optimizer in {OPTIMIZERS}. Received: optimizer={self.optimizer!r}",
+        )
+        _require(
+            isinstance(self.learning_rate, (int, float)) and 0.0 < self.learning_rate <= 1.0,
+            f"Expected learning_rate in (0, 1]. Received: learning_rate={self.learning_rate!r}",
+        )
+        _require(
+            isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536,
+            f"Expected batch_size between 1 and 65536. Received: batch_size={self.batch_size!r}",
+        )
+        _require(
+            isinstance(self.epochs, int) and 1 <= self.epochs <= 10000,
+            f"Expected epochs between 1 and 10000. Received: epochs={self.epochs!r}",
+        )
+        _require(
+            isinstance(self.validation_split, (int, float)) and 0.0 <= self.validation_split < 0.5,
+            f"Expected validation_split in [0, 0.5). Received: validation_split={self.validation_split!r}",
+        )
+        _require(
+            isinstance(self.kl_warmup_epochs, int) and 0 <= self.kl_warmup_epochs <= self.epochs,
+            f"Expected kl_warmup_epochs between 0 and epochs ({self.epochs}). "
+            f"Received: kl_warmup_epochs={self.kl_warmup_epochs!r}",
+        )
+        _require(
+            isinstance(self.seed, int) and 0 <= self.seed < 2**31,
+            f"Expected seed between 0 and 2**31 - 1. Received: seed={self.seed!r}",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form, for meta.json."""
+        return dataclasses.asdict(self) | {"model": self.model.to_dict()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Inverse of `to_dict`."""
+        known = _known_fields(cls, values, tuples=())
+        return cls(**known | {"model": ModelConfig.from_dict(values.get("model", {}))})
+
+
+def _known_fields(cls: type, values: dict[str, Any], tuples: tuple[str, ...]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    _require(not unknown, f"Unknown {cls.__name__} fields: {unknown}. Expected some of {sorted(names)}")
+    return {k: (tuple(v) if k in tuples and v is not None else v) for k, v in values.items()}

@@ -1,0 +1,152 @@
+"""Watching a training run: events for a UI, a stop flag, and a guard against non-finite losses.
+
+`RunMonitor` is one Keras callback because the three jobs share their bookkeeping (which epoch and
+batch we are in, what was last good). Events are plain frozen dataclasses so a UI thread can take
+them from a queue without touching Keras.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    """Sent once, before the first batch."""
+
+    epochs: int
+    batches_per_epoch: int
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    """Sent after every batch: `batch` of `batches_per_epoch` done in `epoch` (both 1-based)."""
+
+    epoch: int
+    batch: int
+    batches_per_epoch: int
+    loss: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """Sent after every epoch with its record (losses, validation losses, batches run).
+
+    `latent_means` holds the validation snapshot's encodings when a snapshot was asked for.
+    """
+
+    epoch: int
+    epochs: int
+    record: dict[str, float]
+    latent_means: np.ndarray | None = field(default=None, compare=False)
+
+
+Event = TrainingStarted | BatchEnd | EpochEnd
+
+
+class RunMonitor(keras.callbacks.Callback):
+    """Records per-epoch history, relays events, obeys a stop flag, and stops on a non-finite loss.
+
+    On a non-finite loss it stops at once and, when training ends, restores the weights the model
+    had at the start of that epoch: the last ones known to be finite.
+
+    Args:
+        epochs: planned number of epochs, for events.
+        batches_per_epoch: gradient steps in one epoch, for events and partial-epoch records.
+        listener: called with each `Event`, in the training thread.
+        stop_event: when set (from any thread), training ends after the current batch.
+        snapshot_images: images encoded after each epoch into `EpochEnd.latent_means`.
+    """
+
+    def __init__(
+        self,
+        epochs: int,
+        batches_per_epoch: int,
+        listener: Callable[[Event], None] | None = None,
+        stop_event: threading.Event | None = None,
+        snapshot_images: np.ndarray | None = None,
+    ) -> None:
+        super().__init__()
+        self.epochs = epochs
+        self.batches_per_epoch = batches_per_epoch
+        self.listener = listener
+        self.stop_event = stop_event
+        self.snapshot_images = snapshot_images
+        self.history: list[dict[str, float]] = []
+        self.stopped_by_request = False
+        self.non_finite_at: tuple[int, int] | None = None
+        self._epoch = 0
+        self._batches = 0
+        self._last_good_weights: list[np.ndarray] | None = None
+
+    def _emit(self, event: Event) -> None:
+        if self.listener is not None:
+            self.listener(event)
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._emit(TrainingStarted(self.epochs, self.batches_per_epoch))
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch, self._batches = epoch + 1, 0
+        self._last_good_weights = self.model.get_weights()
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._batches += 1
+        loss = float((logs or {}).get("loss", math.nan))
+        if not math.isfinite(loss):
+            self.non_finite_at = (self._epoch, self._batches)
+            self.model.stop_training = True
+            return
+        self._emit(BatchEnd(self._epoch, self._batches, self.batches_per_epoch, loss))
+        if self.stop_event is not None and self.stop_event.is_set():
+            self.stopped_by_request = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        record = {name: float(value) for name, value in (logs or {}).items()}
+        # A loss can stay finite while weights are not (ReLU may map NaN to 0), so check both.
+        finite = all(math.isfinite(v) for v in record.values()) and all(
+            np.isfinite(w).all() for w in self.model.get_weights()
+        )
+        if self.non_finite_at is None and not finite:
+            self.non_finite_at = (self._epoch, self._batches)
+            self.model.stop_training = True
+        if self.non_finite_at is not None:
+            return
+        record = {"epoch": self._epoch, "batches": self._batches, **record}
+        self.history.append(record)
+        latent_means = None
+        if self.snapshot_images is not None and len(self.snapshot_images):
+            latent_means = np.asarray(self.model.encoder.predict_on_batch(self.snapshot_images)[0])
+        self._emit(EpochEnd(self._epoch, self.epochs, record, latent_means))
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.non_finite_at is not None and self._last_good_weights is not None:
+            self.model.set_weights(self._last_good_weights)
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """Raises the model's `kl_warmup` factor linearly, epoch / `epochs`, from 0 to 1.
+
+    Starting with a small KL weight lets the decoder learn to use z before the prior pulls the
+    posterior onto it (Bowman et al. 2016; Sonderby et al. 2016).
+    """
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__()
+        if epochs < 1:
+            raise ValueError(f"Expected warm-up epochs >= 1. Received: epochs={epochs}")
+        self.epochs = epochs
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.model.kl_warmup.assign(min(1.0, epoch / self.epochs))
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.model.kl_warmup.assign(1.0)

@@ -1,0 +1,120 @@
+"""Fit a VAE from a `TrainConfig`: seeded, stoppable, streaming events, guarded against NaNs."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from vae_core.config import TrainConfig
+from vae_core.inference import as_intensities
+from vae_core.model import VAE, build_vae
+from vae_core.monitor import Event, KLWarmup, RunMonitor
+
+SNAPSHOT_SIZE = 1000
+
+
+@dataclass
+class TrainingResult:
+    """A finished run. `status` is `completed`, `stopped` (on request) or `diverged` (non-finite loss).
+
+    `history` has one record per epoch run (a stopped run's last epoch may be partial: compare its
+    `batches` with `batches_per_epoch`); a diverged run keeps the last finite epochs and weights.
+    """
+
+    model: VAE
+    config: TrainConfig
+    history: list[dict[str, float]]
+    status: str
+    message: str
+    seconds: float
+    batches_per_epoch: int
+    validation_indices: np.ndarray
+
+
+def split_validation(n_images: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train, validation) index arrays; validation gets round(n * fraction) images."""
+    order = np.random.default_rng(seed).permutation(n_images)
+    n_val = round(n_images * fraction)
+    if fraction > 0 and n_val == 0 and n_images > 1:
+        n_val = 1
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+    """The optimizer named in `config`, at its learning rate."""
+    optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
+    return optimizers[config.optimizer](learning_rate=config.learning_rate)
+
+
+def train_vae(
+    config: TrainConfig,
+    images: np.ndarray,
+    *,
+    listener: Callable[[Event], None] | None = None,
+    stop_event: threading.Event | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+) -> TrainingResult:
+    """Train a new VAE on `images` (uint8 or [0, 1] floats, (n, h, w, c)) as `config` says.
+
+    Args:
+        config: model and training settings; `config.model.image_shape` must match the images.
+        images: the training split; `config.validation_split` of it is held out for validation.
+        listener: receives `TrainingStarted`, `BatchEnd` and `EpochEnd` events in this thread;
+            `EpochEnd.latent_means` encodes the first validation images (up to 1000).
+        stop_event: set it from another thread to stop after the current batch, keeping the model.
+        callbacks: further Keras callbacks, e.g. a progress bar.
+        verbose: Keras's `fit` verbosity (0 silent, 1 progress bar, 2 one line per epoch).
+    """
+    if tuple(images.shape[1:]) != config.model.image_shape:
+        raise ValueError(
+            f"Images have shape {tuple(images.shape[1:])} but the model expects {config.model.image_shape}."
+        )
+    keras.utils.set_random_seed(config.seed)
+    x = as_intensities(images)
+    train_index, val_index = split_validation(len(x), config.validation_split, config.seed)
+    x_train, x_val = x[train_index], x[val_index]
+    if len(x_train) == 0:
+        raise ValueError("No training images left after the validation split.")
+    vae = build_vae(config.model, seed=config.seed)
+    vae.compile(optimizer=make_optimizer(config))
+    batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    monitor = RunMonitor(
+        config.epochs, batches_per_epoch, listener, stop_event, snapshot_images=x_val[:SNAPSHOT_SIZE]
+    )
+    warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
+    started = time.perf_counter()
+    vae.fit(
+        x_train,
+        validation_data=(x_val,) if len(x_val) else None,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        callbacks=[*warmup, monitor, *callbacks],
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - started
+    status, message = _outcome(monitor, config.epochs)
+    return TrainingResult(
+        vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index
+    )
+
+
+def _outcome(monitor: RunMonitor, epochs: int) -> tuple[str, str]:
+    kept = len(monitor.history)
+    if monitor.non_finite_at is not None:
+        epoch, batch = monitor.non_finite_at
+        return "diverged", (
+            f"The loss became non-finite (NaN or infinity) in epoch {epoch}, batch {batch}; training"
+            f" stopped and kept the weights from before that epoch ({kept} finite epochs)."
+            " Try a lower learning rate or a KL warm-up."
+        )
+    if monitor.stopped_by_request:
+        return "stopped", f"Stopped on request during epoch {monitor.history[-1]['epoch']} of {epochs}."
+    return "completed", f"Trained {kept} epochs."

@@ -1,0 +1,180 @@
+"""A user's own images: a Kaggle-style CSV or an .npz, checked cell by cell before training.
+
+CSV: an optional header, then one image a row: an optional `label` column and k*k (grayscale) or
+3*k*k (RGB, channels last) pixel columns with values 0-255, e.g. Kaggle's `label,pixel0..pixel783`.
+NPZ: an array `x` of shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels), uint8 or floats in [0, 1],
+and an optional `y` of n non-negative integer labels.
+Every rejection is a `DatasetError` saying what is wrong and where (line and column, or index).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from vae_core.datasets import Dataset, DatasetError
+
+MIN_IMAGES = 10
+LABEL_COLUMN = "label"
+
+
+def load_user_dataset(data: bytes, filename: str, test_fraction: float = 0.1, seed: int = 0) -> Dataset:
+    """Parse an uploaded CSV or .npz and split it into train and test images (seeded shuffle)."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".csv":
+        images, labels = parse_csv(data)
+    elif suffix == ".npz":
+        images, labels = parse_npz(data)
+    else:
+        raise DatasetError(f"{filename}: expected a .csv or .npz file, got {suffix or 'no extension'!r}.")
+    if len(images) < MIN_IMAGES:
+        raise DatasetError(f"{filename}: holds {len(images)} images; at least {MIN_IMAGES} are needed to train.")
+    order = np.random.default_rng(seed).permutation(len(images))
+    n_test = max(1, round(len(images) * test_fraction))
+    test, train = order[:n_test], order[n_test:]
+    class_names = None if labels is None else tuple(str(c) for c in range(int(labels.max()) + 1))
+    return Dataset(
+        name=Path(filename).stem,
+        x_train=images[train],
+        y_train=None if labels is None else labels[train],
+        x_test=images[test],
+        y_test=None if labels is None else labels[test],
+        class_names=class_names,
+        source=f"uploaded file {filename}",
+    )
+
+
+def image_shape_for(pixels: int) -> tuple[int, int, int]:
+    """(k, k, 1) when `pixels` is k*k, (k, k, 3) when it is 3*k*k; anything else is an error."""
+    for channels in (1, 3):
+        side = math.isqrt(pixels // channels)
+        if pixels % channels == 0 and side * side * channels == pixels and side >= 8:
+            return side, side, channels
+    raise DatasetError(
+        f"{pixels} pixel values per image do not make a square image: expected k*k (grayscale, e.g. 784 for"
+        f" 28x28) or 3*k*k (RGB, e.g. 3072 for 32x32x3), with k >= 8."
+    )
+
+
+def parse_csv(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+    """Images (n, k, k, c) uint8 and labels (n,) int64 or None from CSV bytes."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"The CSV is not UTF-8 text (byte {error.start} cannot be decoded).") from error
+    rows = csv.reader(io.StringIO(text))
+    first = next(rows, None)
+    if first is None or not any(cell.strip() for cell in first):
+        raise DatasetError("The CSV is empty: expected a header like 'label,pixel0,...,pixel783' and one row per image.")
+    has_header = not _is_number(first[0])
+    names = [cell.strip() for cell in first] if has_header else [f"column {i + 1}" for i in range(len(first))]
+    label_index = next((i for i, n in enumerate(names) if n.lower() == LABEL_COLUMN), None)
+    if not has_header and len(first) > 1 and math.isqrt(len(first) - 1) ** 2 == len(first) - 1:
+        label_index = 0  # headerless Kaggle layout: label first, then k*k pixels
+    shape = image_shape_for(len(names) - (label_index is not None))
+    values = _read_numbers(text, names, skip_header=has_header)
+    first_data_line = 2 if has_header else 1
+    if len(values) == 0:
+        raise DatasetError("The CSV has a header but no rows of data.")
+    pixels = np.delete(values, label_index, axis=1) if label_index is not None else values
+    _check_range(pixels, lambda r, c: f"Line {r + first_data_line}, column {_pixel_name(names, label_index, c)}")
+    labels = None
+    if label_index is not None:
+        labels = _checked_labels(values[:, label_index], lambda r: f"Line {r + first_data_line}, column {LABEL_COLUMN!r}")
+    return pixels.astype(np.uint8).reshape(-1, *shape), labels
+
+
+def parse_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+    """Images (n, h, w, c) uint8 and labels (n,) int64 or None from .npz bytes."""
+    if not data:
+        raise DatasetError("The .npz file is empty.")
+    if not data.startswith(b"PK"):
+        raise DatasetError("The file is not an .npz archive (it does not start like a zip file).")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            if "x" not in archive.files:
+                raise DatasetError(f"The .npz has no array 'x' (images); it has {sorted(archive.files)}.")
+            x = archive["x"]
+            y = archive["y"] if "y" in archive.files else None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        if isinstance(error, DatasetError):
+            raise
+        if "pickled" in str(error):
+            raise DatasetError("The .npz holds Python objects; save plain numeric arrays (np.savez).") from error
+        raise DatasetError(f"The file is not a readable .npz archive ({error}).") from error
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating) or x.dtype == bool):
+        raise DatasetError(f"'x' should hold numbers; found dtype {x.dtype}.")
+    if x.ndim == 2:
+        x = x.reshape(len(x), *image_shape_for(x.shape[1]))
+    elif x.ndim == 3:
+        x = x[..., np.newaxis]
+    if x.ndim != 4 or x.shape[3] not in (1, 3) or len(x) == 0:
+        raise DatasetError(f"'x' should have shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels) with n >= 1; found {x.shape}.")
+    x = x.astype(np.float64)
+    if np.isfinite(x).all() and x.max() <= 1.0 and x.min() >= 0.0:
+        x = np.round(x * 255.0)  # intensities in [0, 1]
+    _check_range(x.reshape(len(x), -1), lambda r, c: f"'x' image {r}, pixel {c}")
+    labels = None
+    if y is not None:
+        if y.ndim != 1 or len(y) != len(x):
+            raise DatasetError(f"'y' should be {len(x)} labels, one per image; found shape {y.shape}.")
+        if not np.issubdtype(y.dtype, np.number):
+            raise DatasetError(f"'y' should hold integer labels; found dtype {y.dtype}.")
+        labels = _checked_labels(y.astype(np.float64), lambda r: f"'y' index {r}")
+    return x.astype(np.uint8), labels
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_numbers(text: str, names: list[str], skip_header: bool) -> np.ndarray:
+    """All cells as float64 (n, columns); numpy's fast parser, then a scan to place any error."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": checked by the caller
+            return np.loadtxt(
+                io.StringIO(text), delimiter=",", quotechar='"', skiprows=int(skip_header), dtype=np.float64, ndmin=2
+            )
+    except ValueError:
+        pass
+    for line_number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if skip_header and line_number == 1 or not row:
+            continue
+        if len(row) != len(names):
+            raise DatasetError(f"Line {line_number} has {len(row)} columns; the first line has {len(names)}.")
+        for name, cell in zip(names, row):
+            if not _is_number(cell):
+                raise DatasetError(f"Line {line_number}, column {name!r}: {cell.strip()!r} is not a number.")
+    raise DatasetError("The CSV could not be parsed as numbers separated by commas.")
+
+
+def _check_range(pixels: np.ndarray, where: Callable[..., str]) -> None:
+    bad = ~np.isfinite(pixels) | (pixels < 0) | (pixels > 255) | (pixels != np.round(pixels))
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise DatasetError(f"{where(row, column)}: pixel value {pixels[row, column]:g} is not a whole number in 0-255.")
+
+
+def _checked_labels(values: np.ndarray, where: Callable[..., str]) -> np.ndarray:
+    bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values)) | (values > 9999)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DatasetError(f"{where(row)}: label {values[row]:g} is not a whole number in 0-9999.")
+    return values.astype(np.int64)
+
+
+def _pixel_name(names: list[str], label_index: int | None, pixel_column: int) -> str:
+    index = pixel_column + (label_index is not None and pixel_column >= label_index)
+    return repr(names[index])
