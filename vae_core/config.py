@@ -157,6 +157,10 @@ class TrainConfig:
             f"Expected seed between 0 and 2**31 - 1. Received: seed={self.seed!r}",
         )
 
+    def with_image_shape(self, image_shape: tuple[int, int, int]) -> TrainConfig:
+        """The same settings for images of another shape, once the data is known."""
+        return dataclasses.replace(self, model=dataclasses.replace(self.model, image_shape=tuple(image_shape)))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, for meta.json."""
         return dataclasses.asdict(self) | {"model": self.model.to_dict()}

@@ -7,6 +7,7 @@ all fail, `DatasetUnavailable` names every place tried and how to provide the da
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import os
 from collections.abc import Callable
@@ -82,6 +83,11 @@ class Dataset:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(int(s) for s in self.x_train.shape[1:])  # type: ignore[return-value]
+
+    def limited(self, train_images: int) -> Dataset:
+        """The same dataset with only its first `train_images` training images, for quick runs."""
+        y_train = None if self.y_train is None else self.y_train[:train_images]
+        return dataclasses.replace(self, x_train=self.x_train[:train_images], y_train=y_train)
 
 
 def load_dataset(name: str) -> Dataset:

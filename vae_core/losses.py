@@ -12,7 +12,7 @@ from keras import ops
 
 
 def _sum_per_image(values: Any) -> Any:
-    return ops.sum(ops.reshape(values, (ops.shape(values)[0], -1)), axis=1)
+    return ops.sum(values, axis=tuple(range(1, len(values.shape))))
 
 
 def bernoulli_nll(images: Any, logits: Any) -> Any:

@@ -27,13 +27,14 @@ LABEL_COLUMN = "label"
 
 def load_user_dataset(data: bytes, filename: str, test_fraction: float = 0.1, seed: int = 0) -> Dataset:
     """Parse an uploaded CSV or .npz and split it into train and test images (seeded shuffle)."""
+    parsers = {".csv": parse_csv, ".npz": parse_npz}
     suffix = Path(filename).suffix.lower()
-    if suffix == ".csv":
-        images, labels = parse_csv(data)
-    elif suffix == ".npz":
-        images, labels = parse_npz(data)
-    else:
+    if suffix not in parsers:
         raise DatasetError(f"{filename}: expected a .csv or .npz file, got {suffix or 'no extension'!r}.")
+    try:
+        images, labels = parsers[suffix](data)
+    except DatasetError as error:
+        raise DatasetError(f"{filename}: {error}") from error
     if len(images) < MIN_IMAGES:
         raise DatasetError(f"{filename}: holds {len(images)} images; at least {MIN_IMAGES} are needed to train.")
     order = np.random.default_rng(seed).permutation(len(images))

@@ -1,0 +1,175 @@
+"""Model bundles: a directory holding a trained model, its description and its test-set atlas.
+
+    <name>/model.keras  the VAE, loadable with safe_mode=True
+    <name>/meta.json    config, dataset, class names, history, test metrics, versions, time
+    <name>/atlas.npz    test set: latent means and log-variances, labels, reconstruction errors,
+                        and the uint8 images themselves, so the app needs no dataset to explore
+
+A bundle is written into a hidden temporary directory and renamed into place, so a save that is
+interrupted never leaves a half bundle under a name the registry lists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from vae_core.inference import LatentCodec, as_intensities
+from vae_core.model import VAE
+
+MODEL_FILE, META_FILE, ATLAS_FILE = "model.keras", "meta.json", "atlas.npz"
+BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
+FORMAT = "vae-bundle/1"
+ATLAS_ARRAYS = ("z_mean", "z_log_var", "reconstruction_error", "images")
+
+
+class BundleError(ValueError):
+    """A bundle directory is missing a file or holds something unreadable; the message says which."""
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """The test set as the model sees it, one row per test image."""
+
+    z_mean: np.ndarray
+    z_log_var: np.ndarray
+    reconstruction_error: np.ndarray
+    images: np.ndarray
+    labels: np.ndarray | None = None
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {name: getattr(self, name) for name in ATLAS_ARRAYS}
+        return arrays if self.labels is None else {**arrays, "labels": self.labels}
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A loaded bundle."""
+
+    path: Path
+    meta: dict[str, Any]
+    model: VAE
+    atlas: Atlas
+
+
+def build_atlas(codec: LatentCodec, images: np.ndarray, labels: np.ndarray | None) -> Atlas:
+    """Encode the test images; reconstruction error is the mean squared error at z = z_mean."""
+    z_mean, z_log_var = codec.encode(images)
+    errors = np.empty(len(images), np.float32)
+    for start in range(0, len(images), 1024):
+        x = as_intensities(images[start : start + 1024])
+        reconstruction = codec.decode(z_mean[start : start + 1024])
+        errors[start : start + 1024] = np.mean((reconstruction - x) ** 2, axis=(1, 2, 3))
+    return Atlas(z_mean, z_log_var, errors, np.asarray(images, np.uint8), labels)
+
+
+def save_bundle(path: Path, model: VAE, meta: dict[str, Any], atlas: Atlas) -> Path:
+    """Write a bundle atomically at `path`, replacing any bundle already there."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    try:
+        without_optimizer(model).save(staging / MODEL_FILE)
+        np.savez_compressed(staging / ATLAS_FILE, **atlas.to_arrays())
+        write_json_atomically(staging / META_FILE, {"format": FORMAT, **meta})
+        _replace_directory(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path
+
+
+def without_optimizer(model: VAE) -> VAE:
+    """A weight-for-weight copy with no optimizer state, which would triple the file's size."""
+    copy = VAE.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON to a temporary file beside `path`, flush it to disk, then rename over `path`."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    with open(temporary, "w", encoding="utf-8") as stream:
+        json.dump(data, stream, indent=1, allow_nan=False)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, path)
+
+
+def _replace_directory(staging: Path, path: Path) -> None:
+    """Rename `staging` to `path`; an existing `path` is moved aside first and removed after."""
+    if not path.exists():
+        os.rename(staging, path)
+        return
+    retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex}")
+    os.rename(path, retired)
+    os.rename(staging, path)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The bundle's meta.json, after checking that every bundle file is present."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"{path} is not a directory.")
+    missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
+    if missing:
+        raise BundleError(f"{path} is not a complete model bundle: missing {', '.join(missing)}.")
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BundleError(f"{path / META_FILE} is not valid JSON: {error}") from error
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise BundleError(f"{path / META_FILE} does not describe a {FORMAT} bundle.")
+    return meta
+
+
+def load_atlas(path: Path) -> Atlas:
+    """The bundle's atlas arrays, checked for presence and matching lengths."""
+    try:
+        with np.load(Path(path) / ATLAS_FILE, allow_pickle=False) as archive:
+            missing = [name for name in ATLAS_ARRAYS if name not in archive.files]
+            if missing:
+                raise BundleError(f"{path / ATLAS_FILE} lacks arrays {missing}.")
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as error:
+        if isinstance(error, BundleError):
+            raise
+        raise BundleError(f"{path / ATLAS_FILE} is not a readable .npz file: {error}") from error
+    lengths = {name: len(array) for name, array in arrays.items()}
+    if len(set(lengths.values())) != 1:
+        raise BundleError(f"{path / ATLAS_FILE} has arrays of different lengths: {lengths}.")
+    return Atlas(**{name: arrays[name] for name in ATLAS_ARRAYS}, labels=arrays.get("labels"))
+
+
+def load_model(path: Path) -> VAE:
+    """The bundle's VAE, loaded with `safe_mode=True` (no arbitrary code from the file)."""
+    try:
+        model = keras.saving.load_model(Path(path) / MODEL_FILE, safe_mode=True, compile=False)
+    except Exception as error:  # Keras raises many types for a damaged or foreign file
+        raise BundleError(f"{Path(path) / MODEL_FILE} could not be loaded: {error}") from error
+    if not isinstance(model, VAE):
+        raise BundleError(f"{Path(path) / MODEL_FILE} holds a {type(model).__name__}, not a vae_core VAE.")
+    return model
+
+
+def load_bundle(path: Path) -> Bundle:
+    """Load and check a whole bundle: meta, model and atlas, and that they agree."""
+    meta = read_meta(path)
+    model, atlas = load_model(path), load_atlas(path)
+    if atlas.z_mean.shape[1:] != (model.latent_dim,) or atlas.images.shape[1:] != model.image_shape:
+        raise BundleError(
+            f"{Path(path) / ATLAS_FILE} does not match the model: latent {atlas.z_mean.shape[1:]} vs"
+            f" {model.latent_dim}, images {atlas.images.shape[1:]} vs {model.image_shape}."
+        )
+    return Bundle(Path(path), meta, model, atlas)

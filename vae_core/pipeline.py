@@ -1,0 +1,114 @@
+"""From a config and a dataset to a saved, evaluated bundle: what the CLI and the Train page run."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import os
+import platform
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from vae_core.bundle import build_atlas, save_bundle
+from vae_core.config import TrainConfig
+from vae_core.datasets import Dataset
+from vae_core.evaluation import TestMetrics, evaluate
+from vae_core.inference import LatentCodec
+from vae_core.monitor import Event
+from vae_core.training import TrainingResult, train_vae
+
+
+def train_and_save(
+    config: TrainConfig,
+    dataset: Dataset,
+    out_dir: Path,
+    *,
+    listener: Callable[[Event], None] | None = None,
+    stop_event: threading.Event | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+    iw_samples: int = 100,
+) -> tuple[TrainingResult, TestMetrics]:
+    """Train on the dataset's training split, evaluate on its test split, save a bundle at `out_dir`.
+
+    A stopped or diverged run is still evaluated and saved: what was learned is kept, and its
+    meta.json says how the run ended.
+    """
+    result = train_vae(
+        config, dataset.x_train, listener=listener, stop_event=stop_event, callbacks=callbacks, verbose=verbose
+    )
+    codec = LatentCodec(result.model)
+    metrics = evaluate(
+        codec, dataset.x_test, dataset.y_test, dataset.x_train, dataset.y_train, iw_samples=iw_samples, seed=config.seed
+    )
+    atlas = build_atlas(codec, dataset.x_test, dataset.y_test)
+    save_bundle(out_dir, result.model, run_meta(result, dataset, metrics), atlas)
+    return result, metrics
+
+
+def run_meta(result: TrainingResult, dataset: Dataset, metrics: TestMetrics) -> dict[str, Any]:
+    """What meta.json records about a run: enough to reproduce it and to compare it with others."""
+    return {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "config": result.config.to_dict(),
+        "dataset": {
+            "name": dataset.name,
+            "source": dataset.source,
+            "class_names": list(dataset.class_names) if dataset.class_names else None,
+            "image_shape": list(dataset.image_shape),
+            "train_images": len(dataset.x_train),
+            "test_images": len(dataset.x_test),
+        },
+        "training": {
+            "status": result.status,
+            "message": result.message,
+            "epochs_run": len(result.history),
+            "batches_per_epoch": result.batches_per_epoch,
+            "seconds": round(result.seconds, 2),
+            "machine": machine_description(),
+            "history": result.history,
+        },
+        "test_metrics": metrics.to_dict(),
+        "versions": software_versions(),
+    }
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python and the libraries that decide what the saved model computes."""
+    backend = keras.backend.backend()
+    package = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, backend)
+    versions = {"python": platform.python_version(), "keras": keras.__version__, "backend": backend}
+    for name in ("numpy", package):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = _installed_variant(name)
+    return versions
+
+
+def _installed_variant(module: str) -> str:
+    """Version of the distribution, such as tensorflow-cpu, that provides the module `module`."""
+    distributions = importlib.metadata.packages_distributions().get(module)
+    return importlib.metadata.version(distributions[0]) if distributions else "unknown"
+
+
+def machine_description() -> str:
+    """A line naming the processor, core count and, on JAX, the accelerator the run used."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            cpu = next((line.split(":", 1)[1].strip() for line in stream if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    description = f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} logical CPUs"
+    if keras.backend.backend() == "jax":
+        import jax
+
+        devices = jax.devices()
+        if devices and devices[0].platform != "cpu":
+            description += f", {len(devices)} x {devices[0].device_kind}"
+    return description
