@@ -91,6 +91,7 @@ def save_bundle(path: Path, model: VAE, meta: dict[str, Any], atlas: Atlas) -> P
 def without_optimizer(model: VAE) -> VAE:
     """A weight-for-weight copy with no optimizer state, which would triple the file's size."""
     copy = VAE.from_config(model.get_config())
+    copy(keras.ops.zeros((1, *model.image_shape)))  # builds it, so Keras saves it as a built model
     copy.set_weights(model.get_weights())
     return copy
 
@@ -136,8 +137,9 @@ def read_meta(path: Path) -> dict[str, Any]:
 
 def load_atlas(path: Path) -> Atlas:
     """The bundle's atlas arrays, checked for presence and matching lengths."""
+    path = Path(path)
     try:
-        with np.load(Path(path) / ATLAS_FILE, allow_pickle=False) as archive:
+        with np.load(path / ATLAS_FILE, allow_pickle=False) as archive:
             missing = [name for name in ATLAS_ARRAYS if name not in archive.files]
             if missing:
                 raise BundleError(f"{path / ATLAS_FILE} lacks arrays {missing}.")

@@ -8,12 +8,14 @@ so a bad setting fails before any data is loaded, with a message naming the fiel
 from __future__ import annotations
 
 import dataclasses
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
 PRESETS = ("mlp", "conv", "conv-bn", "deep-conv")
 LOSSES = ("bernoulli", "gaussian")
 OPTIMIZERS = ("adam", "rmsprop")
+LR_SCHEDULES = ("constant", "cosine")
 
 # Hidden sizes each preset uses when none are given: the dense layers between the image features
 # and the latent code, as in the classic Keras tutorials (784-256-2, Conv 32/64 + Dense 16, ...).
@@ -63,9 +65,10 @@ class ModelConfig:
     def __post_init__(self) -> None:
         _require(self.preset in PRESETS, f"Expected preset in {PRESETS}. Received: preset={self.preset!r}")
         _require(self.loss in LOSSES, f"Expected loss in {LOSSES}. Received: loss={self.loss!r}")
-        shape = tuple(int(s) for s in self.image_shape)
+        shape = _whole_numbers(self.image_shape)
         _require(
-            len(shape) == 3
+            shape is not None
+            and len(shape) == 3
             and all(MIN_IMAGE_SIDE <= s <= MAX_IMAGE_SIDE for s in shape[:2])
             and shape[2] in (1, 3),
             f"Expected image_shape (height, width, channels) with sides {MIN_IMAGE_SIDE}-"
@@ -79,9 +82,10 @@ class ModelConfig:
         )
         if self.hidden_sizes is None:
             object.__setattr__(self, "hidden_sizes", DEFAULT_HIDDEN_SIZES[self.preset])
-        sizes = tuple(self.hidden_sizes)
+        sizes = _whole_numbers(self.hidden_sizes)
         _require(
-            len(sizes) >= 1 and all(isinstance(s, int) and 1 <= s <= 4096 for s in sizes),
+            sizes is not None
+            and len(sizes) >= 1 and all(isinstance(s, int) and 1 <= s <= 4096 for s in sizes),
             f"Expected hidden_sizes as one or more integers between 1 and 4096. "
             f"Received: hidden_sizes={self.hidden_sizes!r}",
         )
@@ -109,6 +113,8 @@ class TrainConfig:
         model: the network and loss to train.
         optimizer: `adam` or `rmsprop`.
         learning_rate: step size, in (0, 1].
+        lr_schedule: `constant`, or `cosine` decay from `learning_rate` to zero over the run, which
+            settles the weights into a better optimum in the last epochs.
         batch_size: images per gradient step.
         epochs: passes over the training split.
         validation_split: fraction of the training images held out to report validation losses.
@@ -120,6 +126,7 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
     batch_size: int = 128
     epochs: int = 30
     validation_split: float = 0.1
@@ -134,6 +141,10 @@ class TrainConfig:
         _require(
             isinstance(self.learning_rate, (int, float)) and 0.0 < self.learning_rate <= 1.0,
             f"Expected learning_rate in (0, 1]. Received: learning_rate={self.learning_rate!r}",
+        )
+        _require(
+            self.lr_schedule in LR_SCHEDULES,
+            f"Expected lr_schedule in {LR_SCHEDULES}. Received: lr_schedule={self.lr_schedule!r}",
         )
         _require(
             isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536,
@@ -170,6 +181,14 @@ class TrainConfig:
         """Inverse of `to_dict`."""
         known = _known_fields(cls, values, tuples=())
         return cls(**known | {"model": ModelConfig.from_dict(values.get("model", {}))})
+
+
+def _whole_numbers(values: Any) -> tuple[int, ...] | None:
+    """`values` as a tuple of ints, or None when it is not a sequence of integers (so 28.7 is not cut to 28)."""
+    try:
+        return tuple(operator.index(v) for v in values)
+    except TypeError:
+        return None
 
 
 def _known_fields(cls: type, values: dict[str, Any], tuples: tuple[str, ...]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import os
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,7 +142,7 @@ def read_npz_splits(path: Path) -> dict[str, np.ndarray]:
             if missing:
                 raise DatasetError(f"{path} lacks arrays {missing}; it has {sorted(archive.files)}.")
             return {key: archive[key] for key in SPLITS}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         if isinstance(error, DatasetError):
             raise
         raise DatasetError(f"{path} is not a readable .npz file: {error}") from error
@@ -166,6 +167,8 @@ def read_idx(path: Path) -> np.ndarray:
         raise DatasetError(f"{path} is not an IDX file of unsigned bytes (bad magic number).")
     ndim = raw[3]
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DatasetError(f"{path} is cut short: its header needs {header} bytes, the file has {len(raw)}.")
     shape = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">i4"))
     if len(raw) - header != int(np.prod(shape)):
         raise DatasetError(f"{path} holds {len(raw) - header} bytes of data; its header says {shape}.")

@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from vae_core.config import LOSSES, OPTIMIZERS, PRESETS, ConfigError, ModelConfig, TrainConfig
+from vae_core.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRESETS, ConfigError, ModelConfig, TrainConfig
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.registry import safe_model_name, user_models_dir
 
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--kl-warmup", type=int, default=defaults.kl_warmup_epochs, help="epochs of linear KL warm-up")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=defaults.lr_schedule)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--validation-split", type=float, default=defaults.validation_split)
@@ -59,10 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.iw_samples < 1:
         parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
     try:
-        model_config = ModelConfig(args.preset, (28, 28, 1), args.latent_dim, args.hidden, args.loss, args.beta)
+        model_config = ModelConfig(
+            preset=args.preset, latent_dim=args.latent_dim, hidden_sizes=args.hidden, loss=args.loss, beta=args.beta
+        )
         config = TrainConfig(
-            model_config, args.optimizer, args.learning_rate, args.batch_size, args.epochs,
-            args.validation_split, args.kl_warmup, args.seed,
+            model_config,
+            optimizer=args.optimizer,
+            learning_rate=args.learning_rate,
+            lr_schedule=args.lr_schedule,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            validation_split=args.validation_split,
+            kl_warmup_epochs=args.kl_warmup,
+            seed=args.seed,
         )
     except ConfigError as error:
         parser.error(str(error))

@@ -46,10 +46,13 @@ def split_validation(n_images: int, fraction: float, seed: int) -> tuple[np.ndar
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    """The optimizer named in `config`, at its learning rate."""
+def make_optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Optimizer:
+    """The optimizer named in `config`, at its learning rate, decayed over `total_steps` if asked."""
+    learning_rate = config.learning_rate
+    if config.lr_schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total_steps)
     optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
-    return optimizers[config.optimizer](learning_rate=config.learning_rate)
+    return optimizers[config.optimizer](learning_rate=learning_rate)
 
 
 def train_vae(
@@ -83,8 +86,8 @@ def train_vae(
     if len(x_train) == 0:
         raise ValueError("No training images left after the validation split.")
     vae = build_vae(config.model, seed=config.seed)
-    vae.compile(optimizer=make_optimizer(config))
     batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    vae.compile(optimizer=make_optimizer(config, config.epochs * batches_per_epoch))
     monitor = RunMonitor(
         config.epochs, batches_per_epoch, listener, stop_event, snapshot_images=x_val[:SNAPSHOT_SIZE]
     )

@@ -77,13 +77,15 @@ def parse_csv(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     has_header = not _is_number(first[0])
     names = [cell.strip() for cell in first] if has_header else [f"column {i + 1}" for i in range(len(first))]
     label_index = next((i for i, n in enumerate(names) if n.lower() == LABEL_COLUMN), None)
-    if not has_header and len(first) > 1 and math.isqrt(len(first) - 1) ** 2 == len(first) - 1:
-        label_index = 0  # headerless Kaggle layout: label first, then k*k pixels
+    if not has_header and len(first) > 1 and _is_image_size(len(first) - 1) and not _is_image_size(len(first)):
+        label_index = 0  # headerless Kaggle layout: label first, then k*k or 3*k*k pixels
     shape = image_shape_for(len(names) - (label_index is not None))
     values = _read_numbers(text, names, skip_header=has_header)
     first_data_line = 2 if has_header else 1
     if len(values) == 0:
         raise DatasetError("The CSV has a header but no rows of data.")
+    if values.shape[1] != len(names):
+        raise DatasetError(f"Line {first_data_line} has {values.shape[1]} columns; the first line has {len(names)}.")
     pixels = np.delete(values, label_index, axis=1) if label_index is not None else values
     _check_range(pixels, lambda r, c: f"Line {r + first_data_line}, column {_pixel_name(names, label_index, c)}")
     labels = None
@@ -107,7 +109,7 @@ def parse_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         if isinstance(error, DatasetError):
             raise
-        if "pickled" in str(error):
+        if "pickle" in str(error):  # "pickled data" or "allow_pickle=False"
             raise DatasetError("The .npz holds Python objects; save plain numeric arrays (np.savez).") from error
         raise DatasetError(f"The file is not a readable .npz archive ({error}).") from error
     if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating) or x.dtype == bool):
@@ -116,7 +118,7 @@ def parse_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
         x = x.reshape(len(x), *image_shape_for(x.shape[1]))
     elif x.ndim == 3:
         x = x[..., np.newaxis]
-    if x.ndim != 4 or x.shape[3] not in (1, 3) or len(x) == 0:
+    if x.ndim != 4 or x.shape[3] not in (1, 3) or x.size == 0:
         raise DatasetError(f"'x' should have shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels) with n >= 1; found {x.shape}.")
     x = x.astype(np.float64)
     if np.isfinite(x).all() and x.max() <= 1.0 and x.min() >= 0.0:
@@ -136,6 +138,14 @@ def _is_number(cell: str) -> bool:
     try:
         float(cell)
     except ValueError:
+        return False
+    return True
+
+
+def _is_image_size(pixels: int) -> bool:
+    try:
+        image_shape_for(pixels)
+    except DatasetError:
         return False
     return True
 

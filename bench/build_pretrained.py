@@ -1,0 +1,68 @@
+"""Rebuild every bundle in `pretrained/` from scratch: `python -m bench.build_pretrained [--only NAME]`.
+
+Each recipe trains on the full training split of its dataset (found through `VAE_DATA_DIR` or the
+other places the core looks), is evaluated on the test split with k = 100 importance samples, and
+is saved atomically as `pretrained/<name>`. What made `mnist-conv-2d` beat the tutorial recipe is
+written in README.md; the comparison itself is `python -m bench.quality`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vae_core.config import ModelConfig, TrainConfig
+from vae_core.datasets import load_dataset
+from vae_core.pipeline import train_and_save
+from vae_core.registry import PRETRAINED_DIR
+
+# The tutorial recipe is conv, Dense 16, constant Adam 1e-3, 30 epochs. Ours widens the dense layer
+# between the convolutions and z to 256 units (16 squeezes the 3136 features through a narrow
+# ReLU layer, on both sides), warms the KL term up over the first epochs, trains longer and
+# decays the learning rate to zero along a cosine.
+RECIPES = {
+    "mnist-conv-2d": (
+        "mnist",
+        TrainConfig(
+            ModelConfig("conv", latent_dim=2, hidden_sizes=(256,)),
+            lr_schedule="cosine", epochs=50, kl_warmup_epochs=3,
+        ),
+    ),
+    "mnist-mlp-2d": (
+        "mnist",
+        TrainConfig(ModelConfig("mlp", latent_dim=2, hidden_sizes=(256,)), lr_schedule="cosine", epochs=30),
+    ),
+    "fashion-conv-2d": (
+        "fashion_mnist",
+        TrainConfig(
+            ModelConfig("conv", latent_dim=2, hidden_sizes=(256,)),
+            lr_schedule="cosine", epochs=30, kl_warmup_epochs=3,
+        ),
+    ),
+    "mnist-conv-16d": (
+        "mnist",
+        TrainConfig(
+            ModelConfig("conv", latent_dim=16, hidden_sizes=(256,)),
+            lr_schedule="cosine", epochs=30, kl_warmup_epochs=3,
+        ),
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.build_pretrained", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(RECIPES), action="append", help="rebuild only this bundle")
+    args = parser.parse_args(argv)
+    for name in args.only or RECIPES:
+        dataset_name, config = RECIPES[name]
+        dataset = load_dataset(dataset_name)
+        print(f"== {name}: {config.model.preset}, latent {config.model.latent_dim}, {config.epochs} epochs", flush=True)
+        result, metrics = train_and_save(
+            config.with_image_shape(dataset.image_shape), dataset, PRETRAINED_DIR / name, verbose=2
+        )
+        print(f"{name}: {result.message} {result.seconds:.0f} s; test metrics {metrics.to_dict()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

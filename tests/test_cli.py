@@ -1,0 +1,201 @@
+"""The command lines `python -m vae_core.train` and `python -m vae_core.evaluate`, run as a user runs them."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import synthetic_images
+from vae_core import evaluate as evaluate_cli
+from vae_core import train as train_cli
+from vae_core.bundle import load_bundle
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 300  # only so that a hung command fails its test instead of the whole session
+
+
+def _env(models_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    python_path = [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]
+    env.update(PYTHONPATH=os.pathsep.join(python_path), VAE_MODELS_DIR=str(models_dir), TF_CPP_MIN_LOG_LEVEL="2")
+    return env
+
+
+def _start(module: str, args: list[str], models_dir: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=_env(models_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
+    stdout, stderr = process.communicate(timeout=TIMEOUT_S)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _run(module: str, args: list[str], models_dir: Path) -> subprocess.CompletedProcess:
+    return _finish(_start(module, args, models_dir))
+
+
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def npz_file(work_dir) -> Path:
+    images, labels = synthetic_images(120, seed=8)
+    path = work_dir / "squares.npz"
+    np.savez(path, x=images[..., 0], y=labels)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(work_dir, npz_file) -> tuple[subprocess.CompletedProcess, Path]:
+    bundle = work_dir / "bundle"
+    args = ["--dataset", str(npz_file), "--epochs", "1", "--iw-samples", "2", "--preset", "mlp", "--hidden", "32"]
+    completed = _run("vae_core.train", [*args, "--batch-size", "32", "--out", str(bundle)], work_dir / "models")
+    return completed, bundle
+
+
+def test_train_exits_cleanly_and_prints_metrics(trained):
+    completed, bundle = trained
+    assert completed.returncode == 0, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert "Training mlp (latent 2) on squares: 108 training images" in completed.stdout
+    assert "Trained 1 epochs." in completed.stdout
+    for name in ("neg_elbo", "reconstruction_nll", "kl", "neg_iw_bound", "knn_accuracy"):
+        assert f"  {name} " in completed.stdout
+    assert f"Saved bundle: {bundle}" in completed.stdout
+
+
+def test_train_writes_a_loadable_bundle(trained):
+    completed, path = trained
+    assert completed.returncode == 0, completed.stderr
+    bundle = load_bundle(path)
+    assert bundle.model.latent_dim == 2
+    assert bundle.model.image_shape == (28, 28, 1)
+    assert bundle.atlas.z_mean.shape == (12, 2)
+    assert bundle.atlas.labels is not None and len(bundle.atlas.labels) == 12
+
+
+def test_train_meta_records_the_run(trained):
+    completed, path = trained
+    assert completed.returncode == 0, completed.stderr
+    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    metrics = meta["test_metrics"]
+    for name in ("neg_elbo", "neg_iw_bound", "knn_accuracy"):
+        assert isinstance(metrics[name], float) and math.isfinite(metrics[name]), name
+    assert metrics["iw_samples"] == 2 and metrics["images"] == 12
+    training = meta["training"]
+    assert training["status"] == "completed"
+    assert len(training["history"]) == training["epochs_run"] == 1
+    assert math.isfinite(training["history"][0]["val_loss"])
+    assert isinstance(training["machine"], str) and training["machine"]
+    assert {"python", "keras", "backend", "numpy"} <= set(meta["versions"])
+    created = datetime.datetime.fromisoformat(meta["created"])
+    assert created.tzinfo is not None
+    assert meta["config"]["epochs"] == 1
+    assert meta["config"]["model"]["hidden_sizes"] == [32]
+    assert meta["dataset"]["image_shape"] == [28, 28, 1]
+    assert (meta["dataset"]["train_images"], meta["dataset"]["test_images"]) == (108, 12)
+
+
+def test_evaluate_remeasures_and_saves(trained, npz_file, work_dir):
+    completed, bundle = trained
+    assert completed.returncode == 0, completed.stderr
+    before = json.loads((bundle / "meta.json").read_text(encoding="utf-8"))
+    args = [str(bundle), "--data", str(npz_file), "--iw-samples", "2", "--save"]
+    evaluated = _run("vae_core.evaluate", args, work_dir / "models")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "Traceback" not in evaluated.stderr
+    assert "test split (12 images)" in evaluated.stdout
+    assert "neg_iw_bound" in evaluated.stdout
+    assert "Saved to" in evaluated.stdout
+    after = json.loads((bundle / "meta.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in after.items() if k != "test_metrics"} == {
+        k: v for k, v in before.items() if k != "test_metrics"
+    }
+    # Same model, test split, seed and samples as at training time: the same figures.
+    for name, value in before["test_metrics"].items():
+        assert after["test_metrics"][name] == pytest.approx(value, rel=1e-4), name
+
+
+BAD_RUNS = {
+    "latent-dim 0": ("vae_core.train", ["--latent-dim", "0"], "latent_dim=0"),
+    "unknown preset": ("vae_core.train", ["--preset", "nope"], "nope"),
+    "epochs not a number": ("vae_core.train", ["--epochs", "abc"], "abc"),
+    "hidden not integers": ("vae_core.train", ["--hidden", "1,x"], "1,x"),
+    "no dataset": ("vae_core.train", None, "--dataset"),
+    "missing dataset file": ("vae_core.train", ["--dataset", "{missing}"], "does-not-exist.npz"),
+    "not a bundle": ("vae_core.evaluate", ["{empty}"], "not a complete model bundle"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_runs(work_dir, npz_file) -> dict[str, subprocess.CompletedProcess]:
+    """Every bad command, started at once: each spends most of its time importing Keras."""
+    empty = work_dir / "empty"
+    empty.mkdir()
+    places = {"missing": str(work_dir / "does-not-exist.npz"), "empty": str(empty)}
+    processes = {}
+    for name, (module, args, _) in BAD_RUNS.items():
+        if args is None:
+            args = ["--epochs", "1"]
+        elif module == "vae_core.train" and "--dataset" not in args:
+            args = ["--dataset", str(npz_file), *args]
+        processes[name] = _start(module, [arg.format(**places) for arg in args], work_dir / "models")
+    return {name: _finish(process) for name, process in processes.items()}
+
+
+@pytest.mark.parametrize("name", BAD_RUNS)
+def test_bad_arguments_fail_with_a_message_and_no_traceback(bad_runs, name):
+    completed = bad_runs[name]
+    assert completed.returncode != 0
+    assert "Traceback" not in completed.stderr, completed.stderr
+    error_lines = [line for line in completed.stderr.splitlines() if "error:" in line]
+    assert error_lines, completed.stderr
+    assert BAD_RUNS[name][2] in error_lines[0]
+    assert "Saved bundle" not in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--latent-dim", "0"], "latent_dim=0"),
+        (["--iw-samples", "0"], "--iw-samples must be at least 1"),
+        (["--train-limit", "5"], "--train-limit must be at least 10"),
+        (["--name", "///"], "has no letters or digits"),
+        (["--epochs", "2", "--kl-warmup", "3"], "kl_warmup_epochs=3"),
+    ],
+)
+def test_train_main_rejects_bad_flags_in_process(npz_file, capsys, args, expected):
+    with pytest.raises(SystemExit) as caught:
+        train_cli.main(["--dataset", str(npz_file), *args])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and expected in err
+
+
+def test_evaluate_main_rejects_a_non_bundle_in_process(tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        evaluate_cli.main([str(tmp_path)])
+    assert caught.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_sizes_parses_hidden_layer_lists():
+    assert train_cli.sizes("256") == (256,)
+    assert train_cli.sizes("64,16,8") == (64, 16, 8)

@@ -1,0 +1,211 @@
+"""Test-set metrics (ELBO, importance-weighted bound, k-NN) and the `LatentCodec` they run on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from keras import ops
+
+from tests.conftest import synthetic_dataset
+from vae_core import evaluation, inference
+from vae_core.config import ModelConfig, TrainConfig
+from vae_core.datasets import Dataset
+from vae_core.evaluation import evaluate, importance_weighted_bounds, knn_accuracy
+from vae_core.inference import LatentCodec, as_intensities
+from vae_core.training import train_vae
+
+LATENT_DIM = 2
+
+
+@pytest.fixture(scope="module")
+def dataset() -> Dataset:
+    return synthetic_dataset()
+
+
+@pytest.fixture(scope="module")
+def trained(dataset):
+    config = TrainConfig(ModelConfig("mlp", latent_dim=LATENT_DIM, hidden_sizes=(64,)), batch_size=32, epochs=3)
+    result = train_vae(config, dataset.x_train)
+    assert result.status == "completed"
+    return result.model, LatentCodec(result.model)
+
+
+@pytest.fixture(scope="module")
+def bounds(trained, dataset):
+    _, codec = trained
+    return {k: importance_weighted_bounds(codec, dataset.x_test, samples=k, seed=0) for k in (1, 5, 50)}
+
+
+def _neg_elbo(bound: dict[str, np.ndarray]) -> np.ndarray:
+    return bound["reconstruction_nll"] + bound["kl"]
+
+
+def test_bounds_have_one_finite_value_per_image(bounds, dataset):
+    for bound in bounds.values():
+        assert set(bound) == {"reconstruction_nll", "kl", "neg_iw_bound"}
+        for values in bound.values():
+            assert values.shape == (len(dataset.x_test),)
+            assert np.isfinite(values).all()
+        assert (bound["reconstruction_nll"] > 0).all()
+        assert (bound["kl"] >= 0).all()
+
+
+def test_importance_weighted_bound_is_tighter_than_the_elbo(bounds):
+    many = bounds[50]
+    assert many["neg_iw_bound"].mean() < _neg_elbo(many).mean()
+    assert np.mean(many["neg_iw_bound"] < _neg_elbo(many)) >= 0.9
+
+
+def test_more_samples_do_not_loosen_the_bound(bounds):
+    assert bounds[50]["neg_iw_bound"].mean() <= bounds[5]["neg_iw_bound"].mean() + 0.5
+    assert bounds[5]["neg_iw_bound"].mean() <= bounds[1]["neg_iw_bound"].mean() + 0.5
+
+
+def test_one_sample_bound_estimates_the_elbo(bounds):
+    one = bounds[1]
+    # With k = 1 both are unbiased estimates of the same ELBO; they differ by Monte Carlo noise only.
+    np.testing.assert_allclose(one["neg_iw_bound"].mean(), _neg_elbo(one).mean(), rtol=0.02)
+
+
+def test_kl_term_is_the_closed_form_of_the_encoder_output(bounds, trained, dataset):
+    _, codec = trained
+    z_mean, z_log_var = (a.astype(np.float64) for a in codec.encode(dataset.x_test))
+    expected = 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1.0 - z_log_var, axis=1)
+    np.testing.assert_allclose(bounds[5]["kl"], expected, rtol=1e-6)
+
+
+def test_bounds_are_seeded_and_independent_of_chunking(trained, dataset, bounds):
+    _, codec = trained
+    again = importance_weighted_bounds(codec, dataset.x_test, samples=5, seed=0, chunk_images=7)
+    for name, values in bounds[5].items():
+        np.testing.assert_allclose(again[name], values, rtol=1e-5, err_msg=name)
+    other = importance_weighted_bounds(codec, dataset.x_test, samples=5, seed=1)
+    assert not np.allclose(other["neg_iw_bound"], bounds[5]["neg_iw_bound"])
+
+
+def test_evaluate_reports_consistent_metrics(trained, dataset):
+    _, codec = trained
+    metrics = evaluate(codec, dataset.x_test, dataset.y_test, dataset.x_train, dataset.y_train, iw_samples=5)
+    assert isinstance(metrics, evaluation.TestMetrics)  # not imported by name: pytest would collect it
+    assert metrics.images == len(dataset.x_test)
+    assert (metrics.iw_samples, metrics.knn_k) == (5, 5)
+    assert metrics.neg_elbo == pytest.approx(metrics.reconstruction_nll + metrics.kl)
+    assert metrics.neg_iw_bound <= metrics.neg_elbo
+    for value in (metrics.neg_elbo, metrics.reconstruction_nll, metrics.kl, metrics.neg_iw_bound):
+        assert np.isfinite(value)
+    # Ten well separated square positions: k-NN in the latent space beats chance (0.1) by far.
+    assert 0.3 < metrics.knn_accuracy <= 1.0
+    assert json.loads(json.dumps(metrics.to_dict())) == metrics.to_dict()
+
+
+def test_evaluate_without_labels_has_no_knn(trained, dataset):
+    _, codec = trained
+    assert evaluate(codec, dataset.x_test, iw_samples=1).knn_accuracy is None
+    assert evaluate(codec, dataset.x_test, dataset.y_test, iw_samples=1).knn_accuracy is None
+    assert evaluate(codec, dataset.x_test, None, dataset.x_train, None, iw_samples=1).knn_accuracy is None
+
+
+@pytest.mark.parametrize("samples", [0, -3])
+def test_evaluate_rejects_fewer_than_one_sample(trained, dataset, samples):
+    _, codec = trained
+    with pytest.raises(ValueError, match=f"iw_samples={samples}"):
+        evaluate(codec, dataset.x_test, iw_samples=samples)
+
+
+def _clusters(n: int, labels_seed: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    centers = np.random.default_rng(labels_seed).normal(0.0, 10.0, (6, 4))
+    labels = rng.integers(0, 6, n)
+    return centers[labels] + rng.normal(0.0, 0.1, (n, 4)), labels
+
+
+def test_knn_is_perfect_on_well_separated_clusters():
+    rng = np.random.default_rng(0)
+    train_z, train_labels = _clusters(300, 7, rng)
+    test_z, test_labels = _clusters(1100, 7, rng)  # more than one 512-row chunk
+    assert knn_accuracy(train_z, train_labels, test_z, test_labels, k=5) == 1.0
+
+
+def test_knn_with_k_one_finds_the_point_itself():
+    rng = np.random.default_rng(1)
+    z, labels = rng.normal(size=(50, 3)), rng.integers(0, 4, 50)
+    assert knn_accuracy(z, labels, z, labels, k=1) == 1.0
+
+
+def test_knn_on_shuffled_labels_is_near_chance():
+    rng = np.random.default_rng(2)
+    train_z, train_labels = rng.normal(size=(1000, 2)), rng.integers(0, 10, 1000)
+    test_z, test_labels = rng.normal(size=(2000, 2)), rng.integers(0, 10, 2000)
+    accuracy = knn_accuracy(train_z, train_labels, test_z, test_labels, k=5)
+    assert 0.05 < accuracy < 0.16  # chance is 0.1; the standard error over 2000 points is 0.007
+
+
+def test_codec_encode_shapes_and_values(trained, dataset):
+    model, codec = trained
+    assert (codec.latent_dim, codec.image_shape) == (LATENT_DIM, (28, 28, 1))
+    z_mean, z_log_var = codec.encode(dataset.x_test)
+    assert z_mean.shape == z_log_var.shape == (len(dataset.x_test), LATENT_DIM)
+    expected_mean, expected_log_var = model.encoder(as_intensities(dataset.x_test))
+    np.testing.assert_allclose(z_mean, ops.convert_to_numpy(expected_mean), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(z_log_var, ops.convert_to_numpy(expected_log_var), rtol=1e-5, atol=1e-5)
+
+
+def test_codec_encode_of_no_images_is_empty(trained):
+    _, codec = trained
+    z_mean, z_log_var = codec.encode(np.zeros((0, 28, 28, 1), np.uint8))
+    assert z_mean.shape == z_log_var.shape == (0, LATENT_DIM)
+
+
+def test_codec_treats_uint8_and_float_images_alike(trained, dataset):
+    _, codec = trained
+    images = dataset.x_test[:10]
+    as_uint8 = codec.encode(images)
+    as_float = codec.encode(images.astype(np.float32) / 255.0)
+    for a, b in zip(as_uint8, as_float, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(as_intensities(images), images.astype(np.float32) / 255.0)
+
+
+def test_codec_decode_is_the_sigmoid_of_the_decoder(trained):
+    model, codec = trained
+    z = np.random.default_rng(0).normal(0.0, 2.0, (7, LATENT_DIM)).astype(np.float32)
+    decoded = codec.decode(z)
+    assert decoded.shape == (7, 28, 28, 1)
+    assert decoded.dtype == np.float32
+    assert decoded.min() >= 0.0 and decoded.max() <= 1.0
+    logits = ops.convert_to_numpy(model.decoder(z)).astype(np.float64)
+    np.testing.assert_allclose(decoded, 1.0 / (1.0 + np.exp(-logits)), atol=1e-6)
+
+
+def test_codec_decodes_a_single_vector(trained):
+    _, codec = trained
+    z = np.array([0.3, -1.2], np.float32)
+    single = codec.decode(z)
+    assert single.shape == (1, 28, 28, 1)
+    np.testing.assert_allclose(single, codec.decode(z[None, :]), atol=1e-7)
+    assert codec.decode(np.zeros((0, LATENT_DIM))).shape == (0, 28, 28, 1)
+
+
+def test_codec_batches_large_inputs(trained, dataset, monkeypatch):
+    _, codec = trained
+    whole = codec.encode(dataset.x_test[:40])
+    z = whole[0]
+    decoded = codec.decode(z)
+    monkeypatch.setattr(inference, "BATCH_SIZE", 16)
+    for a, b in zip(codec.encode(dataset.x_test[:40]), whole, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(codec.decode(z), decoded, atol=1e-6)
+
+
+def test_codec_log_likelihood_is_the_bernoulli_log_probability(trained, dataset):
+    model, codec = trained
+    z = np.random.default_rng(3).normal(size=(5, LATENT_DIM)).astype(np.float32)
+    images = dataset.x_test[:5]
+    result = codec.log_likelihood(z, images)
+    assert result.shape == (5,) and result.dtype == np.float64
+    x = as_intensities(images).astype(np.float64)
+    logits = ops.convert_to_numpy(model.decoder(z)).astype(np.float64)
+    log_p, log_not_p = -np.logaddexp(0.0, -logits), -np.logaddexp(0.0, logits)
+    expected = np.sum(x * log_p + (1.0 - x) * log_not_p, axis=(1, 2, 3))
+    np.testing.assert_allclose(result, expected, rtol=1e-5)
