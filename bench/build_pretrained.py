@@ -25,7 +25,9 @@ RECIPES = {
         "mnist",
         TrainConfig(
             ModelConfig("conv", latent_dim=2, hidden_sizes=(256,)),
-            lr_schedule="cosine", epochs=50, kl_warmup_epochs=3,
+            lr_schedule="cosine",
+            epochs=50,
+            kl_warmup_epochs=3,
         ),
     ),
     "mnist-mlp-2d": (
@@ -36,14 +38,18 @@ RECIPES = {
         "fashion_mnist",
         TrainConfig(
             ModelConfig("conv", latent_dim=2, hidden_sizes=(256,)),
-            lr_schedule="cosine", epochs=30, kl_warmup_epochs=3,
+            lr_schedule="cosine",
+            epochs=30,
+            kl_warmup_epochs=3,
         ),
     ),
     "mnist-conv-16d": (
         "mnist",
         TrainConfig(
             ModelConfig("conv", latent_dim=16, hidden_sizes=(256,)),
-            lr_schedule="cosine", epochs=30, kl_warmup_epochs=3,
+            lr_schedule="cosine",
+            epochs=30,
+            kl_warmup_epochs=3,
         ),
     ),
 }

@@ -18,20 +18,8 @@ import numpy as np
 import pytest
 from conftest import synthetic_images
 
-from vae_core.bundle import (
-    ATLAS_FILE,
-    BUNDLE_FILES,
-    FORMAT,
-    META_FILE,
-    MODEL_FILE,
-    Atlas,
-    BundleError,
-    build_atlas,
-    load_atlas,
-    load_bundle,
-    read_meta,
-    save_bundle,
-)
+from vae_core.bundle import Atlas, build_atlas, load_atlas, load_bundle, save_bundle
+from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, FORMAT, META_FILE, MODEL_FILE, BundleError, read_meta
 from vae_core.config import ModelConfig
 from vae_core.inference import LatentCodec
 from vae_core.model import VAE, build_vae

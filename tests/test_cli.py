@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import json
 import math
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import synthetic_images
 
-from tests.conftest import synthetic_images
 from vae_core import evaluate as evaluate_cli
 from vae_core import train as train_cli
 from vae_core.bundle import load_bundle
@@ -29,24 +30,15 @@ def _env(models_dir: Path) -> dict[str, str]:
     return env
 
 
-def _start(module: str, args: list[str], models_dir: Path) -> subprocess.Popen:
-    return subprocess.Popen(
+def _run(module: str, args: list[str], models_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
         env=_env(models_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
+        timeout=TIMEOUT_S,
     )
-
-
-def _finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
-    stdout, stderr = process.communicate(timeout=TIMEOUT_S)
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-
-
-def _run(module: str, args: list[str], models_dir: Path) -> subprocess.CompletedProcess:
-    return _finish(_start(module, args, models_dir))
 
 
 @pytest.fixture(scope="module")
@@ -146,18 +138,21 @@ BAD_RUNS = {
 
 @pytest.fixture(scope="module")
 def bad_runs(work_dir, npz_file) -> dict[str, subprocess.CompletedProcess]:
-    """Every bad command, started at once: each spends most of its time importing Keras."""
+    """Every bad command, a few at a time: each spends most of its time importing Keras."""
     empty = work_dir / "empty"
     empty.mkdir()
     places = {"missing": str(work_dir / "does-not-exist.npz"), "empty": str(empty)}
-    processes = {}
+    commands = {}
     for name, (module, args, _) in BAD_RUNS.items():
         if args is None:
             args = ["--epochs", "1"]
         elif module == "vae_core.train" and "--dataset" not in args:
             args = ["--dataset", str(npz_file), *args]
-        processes[name] = _start(module, [arg.format(**places) for arg in args], work_dir / "models")
-    return {name: _finish(process) for name, process in processes.items()}
+        commands[name] = (module, [arg.format(**places) for arg in args])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        models_dir = work_dir / "models"
+        futures = {name: pool.submit(_run, module, args, models_dir) for name, (module, args) in commands.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
 @pytest.mark.parametrize("name", BAD_RUNS)

@@ -159,8 +159,17 @@ def test_sequences_are_stored_as_int_tuples():
 @pytest.mark.parametrize("loss", LOSSES)
 def test_train_config_round_trips_through_json(preset, loss):
     model = ModelConfig(preset=preset, image_shape=(32, 32, 3), latent_dim=16, loss=loss, beta=0.5)
-    config = TrainConfig(model, optimizer=OPTIMIZERS[-1], learning_rate=3e-4, lr_schedule="cosine", batch_size=64, epochs=7,
-                         validation_split=0.2, kl_warmup_epochs=3, seed=42)  # fmt: skip
+    config = TrainConfig(
+        model,
+        optimizer=OPTIMIZERS[-1],
+        learning_rate=3e-4,
+        lr_schedule="cosine",
+        batch_size=64,
+        epochs=7,
+        validation_split=0.2,
+        kl_warmup_epochs=3,
+        seed=42,
+    )
     as_json = json.dumps(config.to_dict())
     restored = TrainConfig.from_dict(json.loads(as_json))
     assert restored == config

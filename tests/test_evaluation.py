@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import synthetic_dataset
 from keras import ops
 
-from tests.conftest import synthetic_dataset
 from vae_core import evaluation, inference
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.datasets import Dataset

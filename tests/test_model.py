@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from conftest import synthetic_images
 from keras import ops
 
-from tests.conftest import synthetic_images
 from vae_core.config import ModelConfig
 from vae_core.inference import as_intensities
 from vae_core.losses import RECONSTRUCTION_LOSSES, bernoulli_nll, gaussian_sse, kl_divergence

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vae_core import registry
-from vae_core.bundle import ATLAS_FILE, FORMAT, META_FILE, MODEL_FILE
+from vae_core.bundle_files import ATLAS_FILE, FORMAT, META_FILE, MODEL_FILE
 from vae_core.registry import MAX_NAME_LENGTH, safe_model_name, scan_bundles, user_models_dir
 
 SAFE_NAME = re.compile(r"[a-z0-9_][a-z0-9._-]*")

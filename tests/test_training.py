@@ -9,12 +9,12 @@ import threading
 import keras
 import numpy as np
 import pytest
+from conftest import synthetic_images
 from keras import ops
 
-from tests.conftest import synthetic_images
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.monitor import BatchEnd, EpochEnd, TrainingStarted
-from vae_core.training import TrainingResult, split_validation, train_vae
+from vae_core.training import TrainingResult, make_optimizer, split_validation, train_vae
 
 # 160 images, 20% held out: 128 training images, 4 full batches of 32 per epoch, 32 validation images.
 N_IMAGES, BATCHES_PER_EPOCH, N_VALIDATION = 160, 4, 32
@@ -108,9 +108,9 @@ def test_stop_flag_set_from_another_thread(images):
     outcome: dict = {}
 
     def listener(event):
-        events.put(event)
-        if isinstance(event, BatchEnd) and event.batch == 1 and event.epoch == 1:
-            resume.wait(THREAD_TIMEOUT_S)  # hold training here until the main thread has acted
+        events.put((threading.get_ident(), event))
+        if isinstance(event, BatchEnd) and (event.epoch, event.batch) == (1, 1):
+            resume.wait(THREAD_TIMEOUT_S)  # hold training here until the main thread has set the flag
 
     def run():
         try:
@@ -118,14 +118,26 @@ def test_stop_flag_set_from_another_thread(images):
         except BaseException as error:  # re-raised in the main thread below
             outcome["error"] = error
 
+    def next_event():
+        while True:
+            try:
+                return events.get(timeout=0.1)
+            except queue.Empty:
+                if not worker.is_alive():
+                    raise outcome.get("error") or AssertionError("training ended before its first batch") from None
+
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    while not isinstance(event := events.get(timeout=THREAD_TIMEOUT_S), BatchEnd):
+    try:
+        thread_id, event = next_event()
         assert isinstance(event, TrainingStarted)
-    assert worker.ident != threading.get_ident()
-    stop.set()
-    resume.set()
-    worker.join(THREAD_TIMEOUT_S)
+        thread_id, event = next_event()
+        assert isinstance(event, BatchEnd)
+        assert thread_id == worker.ident != threading.get_ident()  # events come from the training thread
+        stop.set()
+    finally:
+        resume.set()
+        worker.join(THREAD_TIMEOUT_S)
     assert not worker.is_alive()
     if "error" in outcome:
         raise outcome["error"]
@@ -217,8 +229,12 @@ def test_without_warmup_the_kl_weight_stays_one(completed_run):
 
 def test_validation_split_zero_trains_on_everything(images):
     events: list = []
-    result = train_vae(dataclasses.replace(CONFIG, epochs=1, validation_split=0.0), images, listener=events.append)
+    # A cosine schedule too, to see it reach zero after exactly epochs * batches_per_epoch steps.
+    config = dataclasses.replace(CONFIG, epochs=1, validation_split=0.0, lr_schedule="cosine")
+    result = train_vae(config, images, listener=events.append)
     assert result.status == "completed"
+    assert int(ops.convert_to_numpy(result.model.optimizer.iterations)) == N_IMAGES // 32
+    assert float(ops.convert_to_numpy(result.model.optimizer.learning_rate)) == pytest.approx(0.0, abs=1e-9)
     assert len(result.validation_indices) == 0
     assert result.batches_per_epoch == N_IMAGES // 32
     assert not any(name.startswith("val_") for name in result.history[0])
@@ -231,6 +247,20 @@ def test_float_images_train_like_uint8(completed_run, images):
     from_float = train_vae(CONFIG, images.astype(np.float32) / 255.0)
     for a, b in zip(_weights(from_uint8), _weights(from_float), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("adam", keras.optimizers.Adam), ("rmsprop", keras.optimizers.RMSprop)])
+def test_make_optimizer_constant_and_cosine(name, kind):
+    constant = make_optimizer(TrainConfig(optimizer=name, learning_rate=0.01), total_steps=10)
+    assert isinstance(constant, kind)
+    constant.iterations.assign(10)
+    assert float(ops.convert_to_numpy(constant.learning_rate)) == pytest.approx(0.01)
+    cosine = make_optimizer(TrainConfig(optimizer=name, learning_rate=0.01, lr_schedule="cosine"), total_steps=10)
+    rates = []
+    for step in (0, 5, 10):
+        cosine.iterations.assign(step)
+        rates.append(float(ops.convert_to_numpy(cosine.learning_rate)))
+    assert rates == pytest.approx([0.01, 0.005, 0.0], abs=1e-7)
 
 
 def test_mismatched_image_shape_is_rejected(images):

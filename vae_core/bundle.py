@@ -11,11 +11,8 @@ interrupted never leaves a half bundle under a name the registry lists.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,17 +20,20 @@ from typing import Any
 import keras
 import numpy as np
 
+from vae_core.bundle_files import (
+    ATLAS_FILE,
+    FORMAT,
+    META_FILE,
+    MODEL_FILE,
+    BundleError,
+    read_meta,
+    replace_directory,
+    write_json_atomically,
+)
 from vae_core.inference import LatentCodec, as_intensities
 from vae_core.model import VAE
 
-MODEL_FILE, META_FILE, ATLAS_FILE = "model.keras", "meta.json", "atlas.npz"
-BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
-FORMAT = "vae-bundle/1"
 ATLAS_ARRAYS = ("z_mean", "z_log_var", "reconstruction_error", "images")
-
-
-class BundleError(ValueError):
-    """A bundle directory is missing a file or holds something unreadable; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def save_bundle(path: Path, model: VAE, meta: dict[str, Any], atlas: Atlas) -> P
         without_optimizer(model).save(staging / MODEL_FILE)
         np.savez_compressed(staging / ATLAS_FILE, **atlas.to_arrays())
         write_json_atomically(staging / META_FILE, {"format": FORMAT, **meta})
-        _replace_directory(staging, path)
+        replace_directory(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -94,45 +94,6 @@ def without_optimizer(model: VAE) -> VAE:
     copy(keras.ops.zeros((1, *model.image_shape)))  # builds it, so Keras saves it as a built model
     copy.set_weights(model.get_weights())
     return copy
-
-
-def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON to a temporary file beside `path`, flush it to disk, then rename over `path`."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    with open(temporary, "w", encoding="utf-8") as stream:
-        json.dump(data, stream, indent=1, allow_nan=False)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
-
-
-def _replace_directory(staging: Path, path: Path) -> None:
-    """Rename `staging` to `path`; an existing `path` is moved aside first and removed after."""
-    if not path.exists():
-        os.rename(staging, path)
-        return
-    retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex}")
-    os.rename(path, retired)
-    os.rename(staging, path)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def read_meta(path: Path) -> dict[str, Any]:
-    """The bundle's meta.json, after checking that every bundle file is present."""
-    path = Path(path)
-    if not path.is_dir():
-        raise BundleError(f"{path} is not a directory.")
-    missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
-    if missing:
-        raise BundleError(f"{path} is not a complete model bundle: missing {', '.join(missing)}.")
-    try:
-        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleError(f"{path / META_FILE} is not valid JSON: {error}") from error
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise BundleError(f"{path / META_FILE} does not describe a {FORMAT} bundle.")
-    return meta
 
 
 def load_atlas(path: Path) -> Atlas:

@@ -84,8 +84,7 @@ class ModelConfig:
             object.__setattr__(self, "hidden_sizes", DEFAULT_HIDDEN_SIZES[self.preset])
         sizes = _whole_numbers(self.hidden_sizes)
         _require(
-            sizes is not None
-            and len(sizes) >= 1 and all(isinstance(s, int) and 1 <= s <= 4096 for s in sizes),
+            sizes is not None and len(sizes) >= 1 and all(isinstance(s, int) and 1 <= s <= 4096 for s in sizes),
             f"Expected hidden_sizes as one or more integers between 1 and 4096. "
             f"Received: hidden_sizes={self.hidden_sizes!r}",
         )
@@ -97,7 +96,10 @@ class ModelConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, for meta.json and the model's own Keras config."""
-        return dataclasses.asdict(self) | {"image_shape": list(self.image_shape), "hidden_sizes": list(self.hidden_sizes)}
+        return dataclasses.asdict(self) | {
+            "image_shape": list(self.image_shape),
+            "hidden_sizes": list(self.hidden_sizes),
+        }
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:

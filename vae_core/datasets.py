@@ -51,17 +51,23 @@ SPECS = {
     spec.name: spec
     for spec in (
         DatasetSpec(
-            "mnist", "MNIST", (28, 28, 1), tuple(str(d) for d in range(10)),
+            "mnist",
+            "MNIST",
+            (28, 28, 1),
+            tuple(str(d) for d in range(10)),
             "MNIST, Y. LeCun, C. Cortes, C. J. C. Burges, CC BY-SA 3.0",
         ),
         DatasetSpec(
-            "fashion_mnist", "Fashion-MNIST", (28, 28, 1),
-            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+            "fashion_mnist",
+            "Fashion-MNIST",
+            (28, 28, 1),
+            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
             "Fashion-MNIST, Zalando SE, MIT license",
         ),
         DatasetSpec(
-            "cifar10", "CIFAR-10", (32, 32, 3),
+            "cifar10",
+            "CIFAR-10",
+            (32, 32, 3),
             ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
             "CIFAR-10, A. Krizhevsky, 2009",
         ),
@@ -127,7 +133,9 @@ def _candidates(name: str) -> list[tuple[str, Callable[[], dict[str, np.ndarray]
     if name == "fashion_mnist":
         keras_idx = cache / "fashion-mnist"
         candidates.append((f"Keras cache folder {keras_idx}", lambda: read_idx_splits(keras_idx)))
-        candidates.append((f"Debian folder {DEBIAN_FASHION_MNIST_DIR}", lambda: read_idx_splits(DEBIAN_FASHION_MNIST_DIR)))
+        candidates.append(
+            (f"Debian folder {DEBIAN_FASHION_MNIST_DIR}", lambda: read_idx_splits(DEBIAN_FASHION_MNIST_DIR))
+        )
     candidates.append((f"keras.datasets.{name}.load_data() (cache or download)", lambda: download_with_keras(name)))
     return candidates
 

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from vae_core.bundle import META_FILE, BundleError, read_meta, write_json_atomically
+from vae_core.bundle_files import META_FILE, BundleError, read_meta, write_json_atomically
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.train import format_metrics
 
@@ -20,7 +20,9 @@ from vae_core.train import format_metrics
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vae_core.evaluate", description="Evaluate a model bundle.")
     parser.add_argument("bundle", help="bundle directory (holding model.keras, meta.json, atlas.npz)")
-    parser.add_argument("--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound")
+    parser.add_argument(
+        "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
+    )
     parser.add_argument("--data", default=None, help="the .csv/.npz the model was trained on (for uploaded data)")
     parser.add_argument("--save", action="store_true", help="write the metrics into the bundle's meta.json")
     args = parser.parse_args(argv)
@@ -42,8 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, DatasetUnavailable, BundleError) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     metrics = evaluate(
-        LatentCodec(model), dataset.x_test, dataset.y_test, dataset.x_train, dataset.y_train,
-        iw_samples=args.iw_samples, seed=seed,
+        LatentCodec(model),
+        dataset.x_test,
+        dataset.y_test,
+        dataset.x_train,
+        dataset.y_train,
+        iw_samples=args.iw_samples,
+        seed=seed,
     )
     print(f"{args.bundle} on {dataset.name} test split ({len(dataset.x_test)} images):")
     print(format_metrics(metrics.to_dict()))

@@ -21,16 +21,22 @@ def sizes(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 256 or 64,16,8, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as 256 or 64,16,8, got {text!r}"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     defaults, model_defaults = TrainConfig(), ModelConfig()
-    parser = argparse.ArgumentParser(prog="python -m vae_core.train", description="Train a VAE and save a model bundle.")
+    parser = argparse.ArgumentParser(
+        prog="python -m vae_core.train", description="Train a VAE and save a model bundle."
+    )
     parser.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10, or a .csv/.npz file")
     parser.add_argument("--preset", choices=PRESETS, default=model_defaults.preset)
     parser.add_argument("--latent-dim", type=int, default=model_defaults.latent_dim)
-    parser.add_argument("--hidden", type=sizes, default=None, help="dense sizes, e.g. 256 or 64,16,8 (default: preset's)")
+    parser.add_argument(
+        "--hidden", type=sizes, default=None, help="dense sizes, e.g. 256 or 64,16,8 (default: preset's)"
+    )
     parser.add_argument("--loss", choices=LOSSES, default=model_defaults.loss)
     parser.add_argument("--beta", type=float, default=model_defaults.beta, help="KL weight")
     parser.add_argument("--kl-warmup", type=int, default=defaults.kl_warmup_epochs, help="epochs of linear KL warm-up")
@@ -42,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--validation-split", type=float, default=defaults.validation_split)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
-    parser.add_argument("--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound")
+    parser.add_argument(
+        "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
+    )
     parser.add_argument("--name", default=None, help="model name (default: dataset-preset-<latent>d)")
     parser.add_argument("--out", default=None, help="bundle directory (default: the models dir / name)")
     return parser
@@ -52,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        name = safe_model_name(args.name or f"{os.path.basename(args.dataset).split('.')[0]}-{args.preset}-{args.latent_dim}d")
+        name = safe_model_name(
+            args.name or f"{os.path.basename(args.dataset).split('.')[0]}-{args.preset}-{args.latent_dim}d"
+        )
     except ValueError as error:
         parser.error(str(error))
     if args.train_limit is not None and args.train_limit < 10:
@@ -87,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         dataset = dataset.limited(args.train_limit)
     config = config.with_image_shape(dataset.image_shape)
     out = args.out or os.path.join(user_models_dir(), name)
-    print(f"Training {config.model.preset} (latent {config.model.latent_dim}) on {dataset.name}: "
-          f"{len(dataset.x_train)} training images from {dataset.source}")
+    print(
+        f"Training {config.model.preset} (latent {config.model.latent_dim}) on {dataset.name}: "
+        f"{len(dataset.x_train)} training images from {dataset.source}"
+    )
     result, metrics = train_and_save(
         config, dataset, out, verbose=1 if sys.stdout.isatty() else 2, iw_samples=args.iw_samples
     )
@@ -100,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def format_metrics(metrics: dict) -> str:
     """Metrics as aligned 'name  value' lines for a terminal."""
-    return "\n".join(f"  {name:<20} {value:.4f}" if isinstance(value, float) else f"  {name:<20} {value}"
-                     for name, value in metrics.items())
+    return "\n".join(
+        f"  {name:<20} {value:.4f}" if isinstance(value, float) else f"  {name:<20} {value}"
+        for name, value in metrics.items()
+    )
 
 
 if __name__ == "__main__":

@@ -88,9 +88,7 @@ def train_vae(
     vae = build_vae(config.model, seed=config.seed)
     batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
     vae.compile(optimizer=make_optimizer(config, config.epochs * batches_per_epoch))
-    monitor = RunMonitor(
-        config.epochs, batches_per_epoch, listener, stop_event, snapshot_images=x_val[:SNAPSHOT_SIZE]
-    )
+    monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_images=x_val[:SNAPSHOT_SIZE])
     warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
     started = time.perf_counter()
     vae.fit(
@@ -104,9 +102,7 @@ def train_vae(
     )
     seconds = time.perf_counter() - started
     status, message = _outcome(monitor, config.epochs)
-    return TrainingResult(
-        vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index
-    )
+    return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index)
 
 
 def _outcome(monitor: RunMonitor, epochs: int) -> tuple[str, str]:

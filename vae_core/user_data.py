@@ -73,7 +73,9 @@ def parse_csv(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     rows = csv.reader(io.StringIO(text))
     first = next(rows, None)
     if first is None or not any(cell.strip() for cell in first):
-        raise DatasetError("The CSV is empty: expected a header like 'label,pixel0,...,pixel783' and one row per image.")
+        raise DatasetError(
+            "The CSV is empty: expected a header like 'label,pixel0,...,pixel783' and one row per image."
+        )
     has_header = not _is_number(first[0])
     names = [cell.strip() for cell in first] if has_header else [f"column {i + 1}" for i in range(len(first))]
     label_index = next((i for i, n in enumerate(names) if n.lower() == LABEL_COLUMN), None)
@@ -90,7 +92,9 @@ def parse_csv(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     _check_range(pixels, lambda r, c: f"Line {r + first_data_line}, column {_pixel_name(names, label_index, c)}")
     labels = None
     if label_index is not None:
-        labels = _checked_labels(values[:, label_index], lambda r: f"Line {r + first_data_line}, column {LABEL_COLUMN!r}")
+        labels = _checked_labels(
+            values[:, label_index], lambda r: f"Line {r + first_data_line}, column {LABEL_COLUMN!r}"
+        )
     return pixels.astype(np.uint8).reshape(-1, *shape), labels
 
 
@@ -119,7 +123,9 @@ def parse_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     elif x.ndim == 3:
         x = x[..., np.newaxis]
     if x.ndim != 4 or x.shape[3] not in (1, 3) or x.size == 0:
-        raise DatasetError(f"'x' should have shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels) with n >= 1; found {x.shape}.")
+        raise DatasetError(
+            f"'x' should have shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels) with n >= 1; found {x.shape}."
+        )
     x = x.astype(np.float64)
     if np.isfinite(x).all() and x.max() <= 1.0 and x.min() >= 0.0:
         x = np.round(x * 255.0)  # intensities in [0, 1]
@@ -165,7 +171,7 @@ def _read_numbers(text: str, names: list[str], skip_header: bool) -> np.ndarray:
             continue
         if len(row) != len(names):
             raise DatasetError(f"Line {line_number} has {len(row)} columns; the first line has {len(names)}.")
-        for name, cell in zip(names, row):
+        for name, cell in zip(names, row, strict=True):
             if not _is_number(cell):
                 raise DatasetError(f"Line {line_number}, column {name!r}: {cell.strip()!r} is not a number.")
     raise DatasetError("The CSV could not be parsed as numbers separated by commas.")
