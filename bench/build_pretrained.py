@@ -32,14 +32,14 @@ RECIPES = {
     ),
     "mnist-mlp-2d": (
         "mnist",
-        TrainConfig(ModelConfig("mlp", latent_dim=2, hidden_sizes=(256,)), lr_schedule="cosine", epochs=30),
+        TrainConfig(ModelConfig("mlp", latent_dim=2, hidden_sizes=(256,)), lr_schedule="cosine", epochs=20),
     ),
     "fashion-conv-2d": (
         "fashion_mnist",
         TrainConfig(
             ModelConfig("conv", latent_dim=2, hidden_sizes=(256,)),
             lr_schedule="cosine",
-            epochs=30,
+            epochs=20,
             kl_warmup_epochs=3,
         ),
     ),
@@ -48,7 +48,7 @@ RECIPES = {
         TrainConfig(
             ModelConfig("conv", latent_dim=16, hidden_sizes=(256,)),
             lr_schedule="cosine",
-            epochs=30,
+            epochs=20,
             kl_warmup_epochs=3,
         ),
     ),

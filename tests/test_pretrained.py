@@ -1,0 +1,87 @@
+"""The shipped bundles in pretrained/: they load safely, their atlases match their models, their
+metrics are recorded, and the folder stays small enough to ship."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vae_core.bundle import load_bundle
+from vae_core.inference import LatentCodec
+from vae_core.registry import PRETRAINED_DIR, scan_bundles
+
+EXPECTED = {
+    "mnist-conv-2d": ("mnist", 2),
+    "mnist-mlp-2d": ("mnist", 2),
+    "fashion-conv-2d": ("fashion_mnist", 2),
+    "mnist-conv-16d": ("mnist", 16),
+}
+MAX_FOLDER_BYTES = 40 * 1024 * 1024
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECTED))
+def bundle(request):
+    return load_bundle(PRETRAINED_DIR / request.param)
+
+
+def test_every_expected_bundle_is_listed_without_problems():
+    found, problems = scan_bundles([PRETRAINED_DIR])
+    assert problems == []
+    assert set(EXPECTED) <= {info.name for info in found}
+    assert all(info.pretrained for info in found)
+
+
+def test_pretrained_folder_is_under_40_mb():
+    size = sum(path.stat().st_size for path in PRETRAINED_DIR.rglob("*") if path.is_file())
+    assert size < MAX_FOLDER_BYTES, f"pretrained/ holds {size / 2**20:.1f} MiB"
+
+
+def test_bundle_describes_its_dataset_and_model(bundle):
+    dataset, latent_dim = EXPECTED[bundle.path.name]
+    assert bundle.meta["dataset"]["name"] == dataset
+    assert bundle.model.latent_dim == latent_dim == bundle.meta["config"]["model"]["latent_dim"]
+    assert len(bundle.meta["dataset"]["class_names"]) == 10
+    if dataset == "fashion_mnist":
+        assert bundle.meta["dataset"]["class_names"][0] == "T-shirt/top"
+
+
+def test_atlas_carries_the_whole_test_set_offline(bundle):
+    atlas = bundle.atlas
+    assert atlas.images.dtype == np.uint8 and atlas.images.shape == (10000, 28, 28, 1)
+    assert atlas.labels is not None and np.bincount(atlas.labels).min() > 800
+    assert atlas.z_mean.shape == atlas.z_log_var.shape == (10000, bundle.model.latent_dim)
+    assert np.isfinite(atlas.reconstruction_error).all() and (atlas.reconstruction_error >= 0).all()
+
+
+def test_re_encoding_test_images_gives_the_stored_latent_means(bundle):
+    picks = np.linspace(0, 9999, 32).astype(int)
+    z_mean, z_log_var = LatentCodec(bundle.model).encode(bundle.atlas.images[picks])
+    np.testing.assert_allclose(z_mean, bundle.atlas.z_mean[picks], atol=1e-4)
+    np.testing.assert_allclose(z_log_var, bundle.atlas.z_log_var[picks], atol=1e-4)
+
+
+def test_metrics_and_run_details_are_recorded_and_finite(bundle):
+    metrics, training = bundle.meta["test_metrics"], bundle.meta["training"]
+    for name in ("neg_elbo", "reconstruction_nll", "kl", "neg_iw_bound", "knn_accuracy"):
+        assert math.isfinite(metrics[name]), name
+    assert metrics["iw_samples"] >= 100 and metrics["images"] == 10000 and metrics["knn_k"] == 5
+    assert metrics["neg_iw_bound"] <= metrics["neg_elbo"]
+    assert 0.0 < metrics["knn_accuracy"] <= 1.0
+    assert training["status"] == "completed"
+    assert training["epochs_run"] == bundle.meta["config"]["epochs"] == len(training["history"])
+    assert training["seconds"] > 0 and training["machine"]
+    assert bundle.meta["versions"]["keras"].startswith("3.")
+
+
+def test_atlas_images_are_the_real_test_split(bundle):
+    data_dir = os.environ.get("VAE_DATA_DIR")
+    name = bundle.meta["dataset"]["name"]
+    if not data_dir or not (Path(data_dir) / f"{name}.npz").is_file():
+        pytest.skip(f"needs the full dataset: set VAE_DATA_DIR to a folder holding {name}.npz")
+    with np.load(Path(data_dir) / f"{name}.npz") as data:
+        np.testing.assert_array_equal(bundle.atlas.images[..., 0], data["x_test"])
+        np.testing.assert_array_equal(bundle.atlas.labels, data["y_test"])
