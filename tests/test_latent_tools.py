@@ -1,0 +1,96 @@
+"""Latent geometry used by the Explore and Generate pages."""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import pytest
+
+from vae_core.latent_tools import (
+    dimension_plane,
+    grid_coordinates,
+    interpolate,
+    nearest_indices,
+    pca_plane,
+    plane_ranges,
+    prior_samples,
+    tile,
+)
+
+
+def test_dimension_plane_lifts_and_projects_back():
+    plane = dimension_plane(5, (3, 1), base=np.arange(5.0))
+    z = plane.lift(np.array([[2.0, -1.0]]))
+    np.testing.assert_array_equal(z, [[0.0, -1.0, 2.0, 2.0, 4.0]])
+    np.testing.assert_array_equal(plane.project(z), [[2.0, -1.0]])
+
+
+@pytest.mark.parametrize("dims", [(0, 0), (0, 5), (-1, 1)])
+def test_dimension_plane_rejects_bad_dimensions(dims):
+    with pytest.raises(ValueError, match="two different dimensions"):
+        dimension_plane(5, dims)
+
+
+def test_pca_plane_finds_the_direction_of_most_spread():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((2000, 4)) * np.array([0.1, 5.0, 0.1, 2.0]) + 3.0
+    plane = pca_plane(z)
+    np.testing.assert_allclose(np.abs(plane.axes[0]), [0, 1, 0, 0], atol=0.02)
+    np.testing.assert_allclose(np.abs(plane.axes[1]), [0, 0, 0, 1], atol=0.02)
+    np.testing.assert_allclose(plane.axes @ plane.axes.T, np.eye(2), atol=1e-9)
+    np.testing.assert_allclose(plane.project(z).mean(axis=0), [0, 0], atol=1e-9)
+
+
+def test_plane_ranges_cover_the_requested_share():
+    coords = np.random.default_rng(1).standard_normal((10000, 2)) * [1.0, 3.0]
+    ranges = plane_ranges(coords, coverage=95.0)
+    np.testing.assert_allclose(ranges, [[-1.96, 1.96], [-5.88, 5.88]], rtol=0.06)
+
+
+def test_linear_grid_is_laid_out_like_an_image():
+    grid = grid_coordinates(3, np.array([[-1.0, 1.0], [0.0, 4.0]]))
+    assert grid.shape == (9, 2)
+    np.testing.assert_array_equal(grid[:3], [[-1, 4], [0, 4], [1, 4]])  # top row: highest v
+    np.testing.assert_array_equal(grid[-1], [1, 0])
+
+
+def test_quantile_grid_uses_gaussian_quantiles():
+    grid = grid_coordinates(4, np.zeros((2, 2)), mode="quantile")
+    expected = [NormalDist().inv_cdf(p) for p in (0.125, 0.375, 0.625, 0.875)]
+    np.testing.assert_allclose(grid[:4, 0], expected)
+    np.testing.assert_allclose(grid[::4, 1], expected[::-1])
+
+
+@pytest.mark.parametrize(("n", "mode"), [(1, "linear"), (61, "linear"), (5, "spiral")])
+def test_grid_rejects_bad_arguments(n, mode):
+    with pytest.raises(ValueError):
+        grid_coordinates(n, np.zeros((2, 2)), mode=mode)
+
+
+def test_interpolation_includes_both_ends_evenly():
+    path = interpolate(np.array([0.0, 0.0]), np.array([4.0, -2.0]), 5)
+    np.testing.assert_allclose(path, [[0, 0], [1, -0.5], [2, -1], [3, -1.5], [4, -2]])
+    with pytest.raises(ValueError):
+        interpolate(np.zeros(2), np.ones(2), 1)
+
+
+def test_prior_samples_are_seeded_standard_normal():
+    samples = prior_samples(20000, 3, seed=7)
+    np.testing.assert_array_equal(samples, prior_samples(20000, 3, seed=7))
+    np.testing.assert_allclose(samples.mean(axis=0), 0, atol=0.03)
+    np.testing.assert_allclose(samples.std(axis=0), 1, atol=0.03)
+
+
+def test_nearest_indices_are_sorted_by_distance():
+    points = np.array([[0.0, 0.0], [5.0, 5.0], [1.0, 0.0], [0.2, 0.1]])
+    np.testing.assert_array_equal(nearest_indices(np.array([0.0, 0.0]), points, k=3), [0, 3, 2])
+    assert len(nearest_indices(np.zeros(2), points, k=10)) == 4
+
+
+def test_tile_lays_out_rows_with_gaps():
+    images = np.stack([np.full((2, 3, 1), i + 1, np.uint8) for i in range(5)])
+    sheet = tile(images, columns=3, gap=1)
+    assert sheet.shape == (5, 11, 1)
+    assert sheet[0, 0, 0] == 1 and sheet[0, 4, 0] == 2 and sheet[3, 0, 0] == 4
+    assert sheet[2, :, 0].max() == 0 and sheet[3, 8:, 0].max() == 0  # gap row; empty last cell

@@ -1,0 +1,112 @@
+"""Latent-space geometry for exploring a model: grids, paths, projections, neighbours, tiling.
+
+Plain numpy on latent vectors; decoding them is `LatentCodec`'s job. For latent sizes above 2 the
+plane being explored is two chosen dimensions (or two principal axes), with every other dimension
+held at a base point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+GRID_MODES = ("linear", "quantile")
+
+
+@dataclass(frozen=True)
+class Plane:
+    """A 2-D plane through latent space: base + u * axes[0] + v * axes[1]."""
+
+    base: np.ndarray
+    axes: np.ndarray  # (2, latent_dim), orthonormal
+
+    def lift(self, uv: np.ndarray) -> np.ndarray:
+        """Latent points (n, latent_dim) for plane coordinates (n, 2)."""
+        return self.base[None, :] + np.asarray(uv, dtype=np.float64) @ self.axes
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        """Plane coordinates (n, 2) of latent points (n, latent_dim), orthogonal projection."""
+        return (np.asarray(z, dtype=np.float64) - self.base[None, :]) @ self.axes.T
+
+
+def dimension_plane(latent_dim: int, dims: tuple[int, int] = (0, 1), base: np.ndarray | None = None) -> Plane:
+    """The plane spanned by two latent dimensions, through `base` (the origin by default)."""
+    if dims[0] == dims[1] or not all(0 <= d < latent_dim for d in dims):
+        raise ValueError(f"Expected two different dimensions in 0..{latent_dim - 1}. Received: dims={dims}")
+    axes = np.zeros((2, latent_dim))
+    axes[0, dims[0]] = axes[1, dims[1]] = 1.0
+    base = np.zeros(latent_dim) if base is None else np.asarray(base, dtype=np.float64).copy()
+    base[list(dims)] = 0.0  # the plane's own coordinates replace these two
+    return Plane(base, axes)
+
+
+def pca_plane(z: np.ndarray) -> Plane:
+    """The plane of the two principal axes of `z`, through its mean: the view that keeps most spread."""
+    z = np.asarray(z, dtype=np.float64)
+    mean = z.mean(axis=0)
+    if z.shape[1] < 2:
+        raise ValueError("PCA needs a latent size of at least 2.")
+    _, _, components = np.linalg.svd(z - mean, full_matrices=False)
+    return Plane(mean, components[:2])
+
+
+def plane_ranges(coords: np.ndarray, coverage: float = 99.0) -> np.ndarray:
+    """(2, 2) [[low, high], ...] per plane axis holding `coverage` percent of the points."""
+    tail = (100.0 - coverage) / 2.0
+    return np.percentile(np.asarray(coords), [tail, 100.0 - tail], axis=0).T
+
+
+def grid_coordinates(n: int, ranges: np.ndarray, mode: str = "linear") -> np.ndarray:
+    """(n * n, 2) plane coordinates, row by row from the top (high v) down, as an image is laid out.
+
+    `linear` spaces points evenly between each range's ends; `quantile` places them at evenly spaced
+    quantiles of N(0, 1), the prior, as Kingma & Welling drew their manifolds (ranges ignored).
+    """
+    if mode not in GRID_MODES:
+        raise ValueError(f"Expected mode in {GRID_MODES}. Received: mode={mode!r}")
+    if not 2 <= n <= 60:
+        raise ValueError(f"Expected a grid size between 2 and 60. Received: n={n}")
+    if mode == "quantile":
+        values = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.5 / n, 1 - 0.5 / n, n)])
+        u_values, v_values = values, values
+    else:
+        u_values = np.linspace(ranges[0][0], ranges[0][1], n)
+        v_values = np.linspace(ranges[1][0], ranges[1][1], n)
+    u, v = np.meshgrid(u_values, v_values[::-1])
+    return np.stack([u.ravel(), v.ravel()], axis=1)
+
+
+def interpolate(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, latent_dim) points evenly spaced on the straight line from start to end, both included."""
+    if steps < 2:
+        raise ValueError(f"Expected at least 2 steps. Received: steps={steps}")
+    weights = np.linspace(0.0, 1.0, steps)[:, None]
+    return (1.0 - weights) * np.asarray(start, dtype=np.float64) + weights * np.asarray(end, dtype=np.float64)
+
+
+def prior_samples(n: int, latent_dim: int, seed: int) -> np.ndarray:
+    """n draws of z from the prior N(0, I)."""
+    return np.random.default_rng(seed).standard_normal((n, latent_dim))
+
+
+def nearest_indices(query: np.ndarray, points: np.ndarray, k: int = 8) -> np.ndarray:
+    """Indices of the k points nearest to one query vector, nearest first (Euclidean)."""
+    distances = np.sum((np.asarray(points) - np.asarray(query)[None, :]) ** 2, axis=1)
+    k = min(k, len(distances))
+    nearest = np.argpartition(distances, k - 1)[:k]
+    return nearest[np.argsort(distances[nearest])]
+
+
+def tile(images: np.ndarray, columns: int, gap: int = 0) -> np.ndarray:
+    """Lay images (n, h, w, c) out in rows of `columns` as one (H, W, c) picture, gaps black."""
+    images = np.asarray(images)
+    n, height, width, channels = images.shape
+    rows = -(-n // columns)
+    sheet = np.zeros((rows * (height + gap) - gap, columns * (width + gap) - gap, channels), images.dtype)
+    for index in range(n):
+        row, column = divmod(index, columns)
+        top, left = row * (height + gap), column * (width + gap)
+        sheet[top : top + height, left : left + width] = images[index]
+    return sheet
