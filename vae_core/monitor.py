@@ -48,7 +48,15 @@ class EpochEnd:
     latent_means: np.ndarray | None = field(default=None, compare=False)
 
 
-Event = TrainingStarted | BatchEnd | EpochEnd
+@dataclass(frozen=True)
+class EvaluationStarted:
+    """Sent by `pipeline.train_and_save` when training has ended and the test-set evaluation begins."""
+
+    status: str
+    message: str
+
+
+Event = TrainingStarted | BatchEnd | EpochEnd | EvaluationStarted
 
 
 class RunMonitor(keras.callbacks.Callback):

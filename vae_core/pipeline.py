@@ -18,7 +18,7 @@ from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.evaluation import TestMetrics, evaluate
 from vae_core.inference import LatentCodec
-from vae_core.monitor import Event
+from vae_core.monitor import EvaluationStarted, Event
 from vae_core.training import TrainingResult, train_vae
 
 
@@ -41,6 +41,8 @@ def train_and_save(
     result = train_vae(
         config, dataset.x_train, listener=listener, stop_event=stop_event, callbacks=callbacks, verbose=verbose
     )
+    if listener is not None:
+        listener(EvaluationStarted(result.status, result.message))
     codec = LatentCodec(result.model)
     metrics = evaluate(
         codec, dataset.x_test, dataset.y_test, dataset.x_train, dataset.y_train, iw_samples=iw_samples, seed=config.seed

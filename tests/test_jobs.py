@@ -1,0 +1,63 @@
+"""Background training jobs: progress from any thread, stop keeps the model, one run at a time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import synthetic_dataset
+
+from vae_core.bundle import load_bundle
+from vae_core.config import ModelConfig, TrainConfig
+from vae_core.jobs import JobBoard, JobBusy
+
+CONFIG = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=32, epochs=2, validation_split=0.25)
+
+
+def wait_until(condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("the job did not get there in time")
+        time.sleep(0.05)
+
+
+def test_job_streams_progress_and_saves_a_bundle(tmp_path):
+    dataset = synthetic_dataset(n_train=128, n_test=32)
+    job = JobBoard().start(CONFIG, dataset, tmp_path / "tiny")
+    job.join(timeout=300)
+    progress = job.progress()
+    assert (progress.stage, progress.status) == ("finished", "completed"), progress.message
+    assert [record["epoch"] for record in progress.history] == [1, 2]
+    assert progress.batch == progress.batches_per_epoch == 3
+    assert progress.latent_means.shape == (32, 2) and progress.snapshot_labels.shape == (32,)
+    assert progress.finished >= progress.started and "Saved as tiny" in progress.message
+    assert load_bundle(tmp_path / "tiny").meta["training"]["epochs_run"] == 2
+
+
+def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
+    board = JobBoard()
+    dataset = synthetic_dataset(n_train=640, n_test=32)
+    config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50)
+    job = board.start(config, dataset, tmp_path / "long")
+    wait_until(lambda: job.progress().batch >= 2)
+    with pytest.raises(JobBusy, match="still training"):
+        board.start(config, dataset, tmp_path / "other")
+    job.stop()
+    job.join(timeout=300)
+    progress = job.progress()
+    assert progress.status == "stopped" and len(progress.history) == 1
+    assert (tmp_path / "long" / "model.keras").is_file()
+    assert board.latest() is job
+    second = board.start(CONFIG, synthetic_dataset(n_train=64, n_test=16), tmp_path / "second")
+    second.join(timeout=300)
+    assert second.progress().status == "completed"
+
+
+def test_a_failing_run_reports_failed_with_the_reason(tmp_path):
+    dataset = synthetic_dataset(n_train=64, n_test=16, shape=(32, 32, 3))  # the config expects 28x28x1
+    job = JobBoard().start(CONFIG, dataset, tmp_path / "bad")
+    job.join(timeout=120)
+    progress = job.progress()
+    assert progress.status == "failed" and "ValueError" in progress.message and "shape" in progress.message
+    assert not (tmp_path / "bad").exists()
