@@ -1,23 +1,159 @@
-"""The app's entry page renders with and without models, and lists what the registry finds."""
+"""Every page of the app under Streamlit's AppTest, on the shipped pretrained models.
+
+AppTest cannot click plotly points or rerun fragments on a timer; those paths are covered by the
+plain-function tests (selection parsing) and the real-browser tests.
+"""
 
 from __future__ import annotations
 
+import io
+import time
 from pathlib import Path
 
+import numpy as np
+import pytest
+from conftest import synthetic_images
+from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
+import vae_core.datasets
+from vae_app.figures import selected_indices
+
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+PAGES = ["pages/train.py", "pages/explore.py", "pages/generate.py", "pages/encode.py"]
 
 
-def test_home_page_without_user_models_renders(models_dir):
-    app = AppTest.from_file(APP).run(timeout=60)
-    assert not app.exception
+def app_on(page: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    if page:
+        app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def png_of_a_seven() -> bytes:
+    paper = Image.new("L", (600, 800), 240)
+    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=20, width=8)
+    buffer = io.BytesIO()
+    paper.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_home_lists_the_pretrained_models_and_credits_the_data(models_dir):
+    app = app_on()
     assert app.title[0].value == "VAE Explorer"
-    assert "MNIST" in app.caption[-1].value and "Zalando" in app.caption[-1].value
+    names = list(app.dataframe[0].value["name"])
+    assert {"mnist-conv-2d", "mnist-mlp-2d", "fashion-conv-2d", "mnist-conv-16d"} <= set(names)
+    assert "Zalando" in app.caption[-1].value and "LeCun" in app.caption[-1].value
+    assert app.sidebar.selectbox[0].value.endswith("mnist-conv-2d")
 
 
-def test_home_page_reports_a_broken_model_folder(models_dir):
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_default_model(models_dir, page):
+    app = app_on(page)
+    assert app.title[0].value
+
+
+def test_home_reports_a_broken_model_folder(models_dir):
     (models_dir / "half-saved").mkdir(parents=True)
-    app = AppTest.from_file(APP).run(timeout=60)
+    app = app_on()
+    assert any("missing model.keras" in warning.value for warning in app.sidebar.warning)
+
+
+def test_explore_shows_metrics_and_offers_projections_above_two_dimensions(models_dir):
+    app = app_on("pages/explore.py")
+    assert [m.label for m in app.metric][0] == "test −ELBO (nats)"
+    assert not app.radio  # a 2-D model needs no projection choice
+    app.sidebar.selectbox[0].select(next(o for o in app.sidebar.selectbox[0].options if "mnist-conv-16d" in o)).run()
+    assert app.radio[0].value.startswith("PCA")
+    app.radio[0].set_value(app.radio[0].options[1]).run()
+    assert not app.exception and [s.label for s in app.selectbox][-2:] == ["Horizontal axis", "Vertical axis"]
+
+
+def test_selection_events_give_test_indices():
+    clicked = {"selection": {"points": [{"customdata": 17, "x": 0.1}], "box": [], "lasso": []}}
+    boxed = {"selection": {"points": [{"customdata": [5]}, {"customdata": 3}, {"customdata": 5}]}}
+    assert selected_indices(clicked) == [17]
+    assert selected_indices(boxed) == [3, 5]
+    assert selected_indices({"selection": {"points": []}}) == [] and selected_indices(None) == []
+
+
+def test_generate_slider_change_decodes_a_new_image(models_dir):
+    app = app_on("pages/generate.py")
+    first = app.get("image")[0]
+    before = (first.proto.imgs[0].url, first.proto.imgs[0].caption)
+    app.slider[0].set_value(app.slider[0].max).run()
+    after = app.get("image")[0]
     assert not app.exception
-    assert any("missing model.keras" in warning.value for warning in app.warning)
+    assert (after.proto.imgs[0].url, after.proto.imgs[0].caption) != before
+    assert len(app.get("download_button")) == 4  # sliders, manifold, samples, interpolation
+
+
+def test_encode_upload_shows_every_step_and_the_reconstruction(models_dir):
+    app = app_on("pages/encode.py")
+    app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
+    assert not app.exception and not app.error
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    assert captions[:2] == ["grayscale", "inverted, background removed"]
+    assert "its reconstruction" in captions and any(c.startswith("centred by mass") for c in captions)
+
+
+def test_encode_bad_upload_gets_a_message_and_the_app_keeps_running(models_dir):
+    app = app_on("pages/encode.py")
+    app.get("file_uploader")[0].set_value(("seven.png", b"not really a png", "image/png")).run()
+    assert not app.exception
+    assert "not a picture that can be read" in app.error[0].value
+
+
+def offline_download(name: str) -> dict:
+    raise OSError("no network in tests")
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch):
+    """A 200-image MNIST stand-in in VAE_DATA_DIR, so a training run takes seconds."""
+    x_train, y_train = synthetic_images(200, seed=3)
+    x_test, y_test = synthetic_images(40, seed=4)
+    np.savez(tmp_path / "mnist.npz", x_train=x_train[..., 0], y_train=y_train, x_test=x_test[..., 0], y_test=y_test)
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(
+        vae_core.datasets, "download_with_keras", lambda name: (_ for _ in ()).throw(OSError("offline"))
+    )
+    from vae_app.training import builtin_dataset
+
+    builtin_dataset.clear()
+    yield tmp_path
+    builtin_dataset.clear()
+
+
+def set_form(app: AppTest, **values: object) -> None:
+    for widget in [*app.number_input, *app.text_input, *app.selectbox]:
+        if widget.label in values:
+            widget.set_value(values[widget.label])
+
+
+def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):
+    app = app_on("pages/train.py")
+    set_form(app, **{"Hidden sizes": "64,abc"})
+    app.button[0].click().run()
+    assert "hidden sizes" in app.error[0].value.lower()
+    set_form(app, **{"Hidden sizes": "", "Dataset": "cifar10"})
+    app.button[0].click().run()
+    assert "not available" in app.error[0].value and "VAE_DATA_DIR" in app.error[0].value
+    assert not models_dir.exists() or not any(models_dir.iterdir())
+
+
+def test_train_runs_in_the_background_streams_epochs_and_saves_a_model(models_dir, tiny_mnist):
+    app = app_on("pages/train.py")
+    set_form(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "tiny run"})
+    app.button[0].click().run()
+    assert not app.error, app.error
+    deadline = time.monotonic() + 240
+    while not app.success and time.monotonic() < deadline:
+        time.sleep(0.5)
+        app.run()
+    assert not app.exception
+    assert "Trained 3 epochs" in app.success[0].value
+    assert (models_dir / "tiny-run" / "model.keras").is_file()
+    assert any(option.endswith("tiny-run") for option in app.sidebar.selectbox[0].options)
+    assert app.get("plotly_chart"), "loss curves are drawn"

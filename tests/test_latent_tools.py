@@ -26,6 +26,13 @@ def test_dimension_plane_lifts_and_projects_back():
     np.testing.assert_array_equal(plane.project(z), [[2.0, -1.0]])
 
 
+def test_spread_along_plane_axes_of_a_diagonal_gaussian():
+    plane = dimension_plane(3, (2, 0))
+    np.testing.assert_allclose(plane.spread(np.log([4.0, 9.0, 16.0])), [4.0, 2.0])
+    diagonal = pca_plane(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.1]]))
+    np.testing.assert_allclose(diagonal.spread(np.log([1.0, 1.0])), [1.0, 1.0], atol=1e-9)
+
+
 @pytest.mark.parametrize("dims", [(0, 0), (0, 5), (-1, 1)])
 def test_dimension_plane_rejects_bad_dimensions(dims):
     with pytest.raises(ValueError, match="two different dimensions"):

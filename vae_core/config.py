@@ -34,6 +34,18 @@ class ConfigError(ValueError):
     """A setting is out of range; the message names the field, the value and what is allowed."""
 
 
+def parse_hidden_sizes(text: str) -> tuple[int, ...] | None:
+    """'64,16,8' -> (64, 16, 8); blank -> None (the preset's default). For forms and flags."""
+    if not text.strip():
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"Expected hidden sizes as comma-separated integers such as 256 or 64,16,8. Received: {text!r}"
+        ) from None
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)

@@ -30,6 +30,10 @@ class Plane:
         """Plane coordinates (n, 2) of latent points (n, latent_dim), orthogonal projection."""
         return (np.asarray(z, dtype=np.float64) - self.base[None, :]) @ self.axes.T
 
+    def spread(self, z_log_var: np.ndarray) -> np.ndarray:
+        """Standard deviation (2,) along each plane axis of a diagonal Gaussian with these log-variances."""
+        return np.sqrt((self.axes**2) @ np.exp(np.asarray(z_log_var, dtype=np.float64)))
+
 
 def dimension_plane(latent_dim: int, dims: tuple[int, int] = (0, 1), base: np.ndarray | None = None) -> Plane:
     """The plane spanned by two latent dimensions, through `base` (the origin by default)."""

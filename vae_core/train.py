@@ -11,19 +11,26 @@ import argparse
 import os
 import sys
 
-from vae_core.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, PRESETS, ConfigError, ModelConfig, TrainConfig
+from vae_core.config import (
+    LOSSES,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    PRESETS,
+    ConfigError,
+    ModelConfig,
+    TrainConfig,
+    parse_hidden_sizes,
+)
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.registry import safe_model_name, user_models_dir
 
 
-def sizes(text: str) -> tuple[int, ...]:
-    """'64,16,8' -> (64, 16, 8), for --hidden."""
+def sizes(text: str) -> tuple[int, ...] | None:
+    """--hidden's type: `parse_hidden_sizes`, with its error turned into argparse's."""
     try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers such as 256 or 64,16,8, got {text!r}"
-        ) from None
+        return parse_hidden_sizes(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,81 @@
+"""Encode: a digit of your own, preprocessed as MNIST was, placed among the test set and rebuilt."""
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from vae_app.figures import add_encoded_point, latent_scatter
+from vae_app.models import current_model
+from vae_app.pictures import show
+from vae_app.planes import choose_plane
+from vae_core.digit_preprocess import EmptyDrawing, preprocess_digit
+from vae_core.image_input import ALLOWED_FORMATS, ImageRejected, open_user_image
+from vae_core.latent_tools import nearest_indices, tile
+
+UPLOAD, DRAW = "an uploaded picture", "a drawing"
+
+st.title("Encode your own digit")
+model = current_model()
+if model is None:
+    st.info("No model to encode with yet: train one on the Train page.")
+    st.stop()
+if model.codec.image_shape != (28, 28, 1):
+    st.info("Encoding your own picture works with 28x28 grayscale models (MNIST, Fashion-MNIST): pick one.")
+    st.stop()
+
+source = st.radio("Digit from", [UPLOAD, DRAW], horizontal=True, key="encode_source")
+picture = None
+if source == UPLOAD:
+    upload = st.file_uploader("A picture of one digit", type=[f.lower() for f in ALLOWED_FORMATS] + ["jpg"])
+    if upload is not None:
+        try:
+            picture, notes = open_user_image(upload.getvalue())
+        except ImageRejected as error:
+            st.error(str(error))
+            st.stop()
+        for note in notes:
+            st.info(note)
+else:
+    from streamlit_drawable_canvas import st_canvas  # registers a component: only when it is shown
+
+    st.caption("Draw one digit, large, in the middle of the square.")
+    canvas = st_canvas(
+        stroke_width=18,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=280,
+        width=280,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="encode_canvas",
+    )
+    if canvas.image_data is not None and (canvas.image_data[..., :3] < 128).any():
+        picture = Image.fromarray(np.asarray(canvas.image_data, dtype=np.uint8))
+if picture is None:
+    st.stop()
+
+try:
+    steps = preprocess_digit(picture)
+except EmptyDrawing as error:
+    st.warning(str(error))
+    st.stop()
+st.subheader("Preprocessed as MNIST was")
+for column, step in zip(st.columns(len(steps)), steps, strict=True):
+    show(step.image, step.title, side=160, container=column)
+
+digit = steps[-1].image[np.newaxis, :, :, np.newaxis]
+z_mean, z_log_var = model.codec.encode(digit)
+reconstruction = model.codec.decode(z_mean)[0]
+atlas = model.bundle.atlas
+st.subheader("Where it lands")
+plane, axis_titles = choose_plane(model, key="encode")
+figure = latent_scatter(plane.project(atlas.z_mean), atlas.labels, model.class_names, axis_titles)
+st.plotly_chart(add_encoded_point(figure, plane.project(z_mean)[0], plane.spread(z_log_var[0])), key="encode_scatter")
+left, right, details = st.columns(3)
+show(digit[0], "your digit, preprocessed", container=left)
+show(reconstruction, "its reconstruction", container=right)
+details.markdown(f"**z mean** `{np.array2string(z_mean[0], precision=3)}`")
+details.markdown(f"**z std** `{np.array2string(np.exp(0.5 * z_log_var[0]), precision=3)}`")
+nearest = nearest_indices(z_mean[0], atlas.z_mean, k=8)
+st.subheader("Nearest test images in latent space")
+show(tile(atlas.images[nearest], columns=8, gap=2), ", ".join(f"{i}: {model.label_name(i)}" for i in nearest), 900)

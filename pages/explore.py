@@ -1,0 +1,48 @@
+"""Explore: the test set in latent space; click a point to see it beside its reconstruction."""
+
+import numpy as np
+import streamlit as st
+
+from vae_app.figures import latent_scatter, selected_indices
+from vae_app.models import current_model
+from vae_app.pictures import show
+from vae_app.planes import choose_plane
+from vae_core.latent_tools import tile
+
+MAX_GRID = 100
+
+st.title("Explore the latent space")
+model = current_model()
+if model is None:
+    st.info("No model to explore yet: train one on the Train page.")
+    st.stop()
+atlas, metrics = model.bundle.atlas, model.meta["test_metrics"]
+columns = st.columns(4)
+columns[0].metric("test −ELBO (nats)", f"{metrics['neg_elbo']:.2f}")
+columns[1].metric(f"IW bound, k={metrics['iw_samples']} (nats)", f"{metrics['neg_iw_bound']:.2f}")
+columns[2].metric("5-NN accuracy", "—" if metrics["knn_accuracy"] is None else f"{metrics['knn_accuracy']:.1%}")
+columns[3].metric("test images", f"{len(atlas.z_mean):,}")
+
+plane, axis_titles = choose_plane(model, key="explore")
+coords = plane.project(atlas.z_mean)
+st.caption("Click a point to see that image and its reconstruction; drag a box or lasso to see a group.")
+event = st.plotly_chart(
+    latent_scatter(coords, atlas.labels, model.class_names, axis_titles),
+    on_select="rerun",
+    selection_mode=("points", "box", "lasso"),
+    key="explore_scatter",
+)
+indices = selected_indices(event)
+if len(indices) == 1:
+    index = indices[0]
+    reconstruction = model.codec.decode(atlas.z_mean[index])[0]
+    left, right, details = st.columns([1, 1, 1])
+    show(atlas.images[index], f"test image {index}: {model.label_name(index)}", container=left)
+    show(reconstruction, "reconstruction from its latent mean", container=right)
+    details.markdown(f"**z mean** `{np.array2string(atlas.z_mean[index], precision=3)}`")
+    details.markdown(f"**z std** `{np.array2string(np.exp(0.5 * atlas.z_log_var[index]), precision=3)}`")
+    details.markdown(f"**reconstruction error** (mean squared) {atlas.reconstruction_error[index]:.4f}")
+elif indices:
+    shown = indices[:MAX_GRID]
+    caption = f"{len(indices)} images selected" + (f"; the first {MAX_GRID} shown" if len(indices) > MAX_GRID else "")
+    show(tile(atlas.images[shown], columns=10, gap=2), caption, side=900)

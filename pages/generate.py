@@ -1,0 +1,68 @@
+"""Generate: move through latent space with sliders, draw manifolds, sample the prior, interpolate."""
+
+import numpy as np
+import streamlit as st
+
+from vae_app.models import current_model
+from vae_app.pictures import png_bytes, show
+from vae_app.planes import choose_plane
+from vae_core.latent_tools import GRID_MODES, grid_coordinates, interpolate, plane_ranges, prior_samples, tile
+
+st.title("Generate")
+model = current_model()
+if model is None:
+    st.info("No model to generate with yet: train one on the Train page.")
+    st.stop()
+atlas, codec = model.bundle.atlas, model.codec
+plane, axis_titles = choose_plane(model, key="generate")
+ranges = plane_ranges(plane.project(atlas.z_mean))
+model_key = str(model.bundle.path)  # slider ranges differ per model: so do their keys
+
+
+def show_picture(picture: np.ndarray, caption: str, filename: str, side: int) -> None:
+    show(picture, caption, side)
+    st.download_button("Download PNG", png_bytes(picture, side), file_name=filename, mime="image/png")
+
+
+@st.fragment
+def live_decoder() -> None:
+    """Only this part reruns while a slider moves: one compiled decode per position."""
+    left, right = st.columns([2, 1])
+    with left:
+        u = st.slider(axis_titles[0], *map(float, ranges[0]), value=float(ranges[0].mean()), key=f"u:{model_key}")
+        v = st.slider(axis_titles[1], *map(float, ranges[1]), value=float(ranges[1].mean()), key=f"v:{model_key}")
+    z = plane.lift(np.array([[u, v]]))
+    with right:
+        show_picture(codec.decode(z)[0], f"decoded at ({u:.2f}, {v:.2f})", "decoded.png", 224)
+
+
+sliders, manifold, samples, path = st.tabs(["Sliders", "Manifold grid", "Random samples", "Interpolation"])
+with sliders:
+    st.caption("Slider ranges cover 99% of the test set's latent means on this plane.")
+    live_decoder()
+with manifold:
+    n = st.slider("Grid size (n x n)", 5, 30, 15, key="grid_n")
+    mode = st.radio(
+        "Spacing",
+        GRID_MODES,
+        horizontal=True,
+        key="grid_mode",
+        help=("linear: even steps across the test set's range; quantile: even steps in probability under the prior"),
+    )
+    grid = codec.decode(plane.lift(grid_coordinates(n, ranges, mode)))
+    show_picture(tile(grid, columns=n), f"{n} x {n} manifold, {mode} spacing", f"manifold-{n}x{n}.png", 900)
+with samples:
+    count = st.slider("Samples", 8, 64, 32, step=8, key="sample_count")
+    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
+    drawn = codec.decode(prior_samples(count, atlas.z_mean.shape[1], int(seed)))
+    show_picture(tile(drawn, columns=8, gap=2), f"{count} samples of z ~ N(0, I)", "samples.png", 900)
+with path:
+    last = len(atlas.z_mean) - 1
+    left, middle, right = st.columns(3)
+    start = left.number_input("From test image", 0, last, 0, key="path_start")
+    end = middle.number_input("To test image", 0, last, min(1, last), key="path_end")
+    steps = right.slider("Steps", 3, 20, 10, key="path_steps")
+    frames = codec.decode(interpolate(atlas.z_mean[start], atlas.z_mean[end], steps))
+    strip = np.concatenate([atlas.images[[start]] / 255.0, frames, atlas.images[[end]] / 255.0])
+    caption = f"{model.label_name(start)} → {model.label_name(end)}: originals at both ends, decoded path between"
+    show_picture(tile(strip, columns=len(strip), gap=2), caption, "interpolation.png", 1200)

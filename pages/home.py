@@ -1,0 +1,49 @@
+"""Home: what the app does, the models it knows, and where the data comes from."""
+
+import streamlit as st
+
+from vae_core.datasets import SPECS
+from vae_core.registry import scan_bundles
+
+st.title("VAE Explorer")
+st.write(
+    "Explore what a Variational Autoencoder has learned. **Train** one and watch its losses, **Explore** "
+    "its latent space, **Generate** digits by moving through it, and **Encode** a digit of your own."
+)
+columns = st.columns(4)
+for column, (page, text) in zip(
+    columns,
+    [
+        ("pages/train.py", "Train a VAE"),
+        ("pages/explore.py", "Explore the latent space"),
+        ("pages/generate.py", "Generate from z"),
+        ("pages/encode.py", "Encode your digit"),
+    ],
+    strict=True,
+):
+    column.page_link(page, label=text)
+
+bundles, _ = scan_bundles()
+st.subheader("Models")
+if bundles:
+    st.dataframe(
+        [
+            {
+                "name": info.name,
+                "kind": "pretrained" if info.pretrained else "yours",
+                "dataset": info.meta["dataset"]["name"],
+                "preset": info.meta["config"]["model"]["preset"],
+                "latent size": info.meta["config"]["model"]["latent_dim"],
+                "epochs": info.meta["training"]["epochs_run"],
+                "test −ELBO (nats)": round(info.meta["test_metrics"]["neg_elbo"], 2),
+                "IW bound (nats)": round(info.meta["test_metrics"]["neg_iw_bound"], 2),
+                "5-NN accuracy": info.meta["test_metrics"]["knn_accuracy"],
+                "created": info.meta["created"],
+            }
+            for info in bundles
+        ],
+        hide_index=True,
+    )
+else:
+    st.info("No trained models yet: train one on the Train page.")
+st.caption("Data: " + "; ".join(spec.credit for spec in SPECS.values()) + ".")

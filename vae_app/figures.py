@@ -1,0 +1,117 @@
+"""Plotly figures the pages show: the latent scatter and the training loss curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+PALETTE = qualitative.D3 + qualitative.Dark24
+LOSS_TERMS = (("loss", "total"), ("reconstruction_loss", "reconstruction"), ("kl_loss", "KL"))
+
+
+def latent_scatter(
+    coords: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str], axis_titles: tuple[str, str]
+) -> go.Figure:
+    """WebGL scatter of plane coordinates, one trace per class so the legend names the classes.
+
+    Each point carries its test-set index as customdata; selections report it back.
+    """
+    figure = go.Figure()
+    labels = np.zeros(len(coords), np.int64) if labels is None else labels
+    for label in np.unique(labels):
+        index = np.flatnonzero(labels == label)
+        name = class_names[label] if len(class_names) > label else str(label)
+        figure.add_trace(
+            go.Scattergl(
+                x=coords[index, 0],
+                y=coords[index, 1],
+                mode="markers",
+                name=name,
+                customdata=index,
+                marker={"size": 4, "color": PALETTE[int(label) % len(PALETTE)], "opacity": 0.7},
+                hovertemplate=f"index %{{customdata}}<br>label {name}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        legend={"itemsizing": "constant", "title": "label"},
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=600,
+        dragmode="pan",
+    )
+    figure.update_yaxes(scaleanchor="x", scaleratio=1)
+    return figure
+
+
+def add_encoded_point(figure: go.Figure, uv: np.ndarray, spread: np.ndarray) -> go.Figure:
+    """Mark an encoded image on a latent scatter, with its 2-sigma posterior ellipse."""
+    angles = np.linspace(0, 2 * np.pi, 60)
+    figure.add_trace(
+        go.Scatter(
+            x=uv[0] + 2 * spread[0] * np.cos(angles),
+            y=uv[1] + 2 * spread[1] * np.sin(angles),
+            mode="lines",
+            line={"color": "black", "dash": "dot"},
+            name="your digit: 2σ",
+            hoverinfo="skip",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[uv[0]],
+            y=[uv[1]],
+            mode="markers",
+            marker={"symbol": "star", "size": 18, "color": "black", "line": {"color": "white", "width": 1}},
+            name="your digit",
+            hovertemplate="your digit<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
+        )
+    )
+    return figure
+
+
+def loss_curves(history: Sequence[dict[str, float]]) -> go.Figure:
+    """Total, reconstruction and KL per epoch, training and validation, side by side."""
+    figure = make_subplots(rows=1, cols=3, subplot_titles=[title for _, title in LOSS_TERMS])
+    epochs = [record["epoch"] for record in history]
+    for column, (key, _) in enumerate(LOSS_TERMS, start=1):
+        for prefix, colour, split in (("", "#1f77b4", "train"), ("val_", "#ff7f0e", "validation")):
+            values = [record.get(prefix + key) for record in history]
+            if any(v is not None for v in values):
+                figure.add_trace(
+                    go.Scatter(
+                        x=epochs,
+                        y=values,
+                        mode="lines+markers",
+                        name=split,
+                        legendgroup=split,
+                        showlegend=column == 1,
+                        line={"color": colour},
+                    ),
+                    row=1,
+                    col=column,
+                )
+    figure.update_xaxes(title_text="epoch")
+    figure.update_yaxes(title_text="nats per image", col=1)
+    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+def selected_indices(event: object) -> list[int]:
+    """Test-set indices of the points a plotly selection event picked (clicked, boxed or lassoed)."""
+    selection = getattr(event, "selection", None) or (event.get("selection") if isinstance(event, dict) else None)
+    if not selection:
+        return []
+    points = selection.get("points", []) if isinstance(selection, dict) else getattr(selection, "points", [])
+    indices = []
+    for point in points:
+        custom = point.get("customdata")
+        if isinstance(custom, list):
+            custom = custom[0] if custom else None
+        if custom is not None:
+            indices.append(int(custom))
+    return sorted(set(indices))

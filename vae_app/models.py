@@ -1,0 +1,89 @@
+"""The model picked in the sidebar, loaded once per process and shared by every session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from vae_core.bundle import Bundle, load_bundle
+from vae_core.inference import LatentCodec
+from vae_core.registry import BundleInfo, scan_bundles
+
+MODEL_KEY = "model_path"
+LOADED_KEY = "loaded_model"
+DEFAULT_MODEL = "mnist-conv-2d"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A bundle with its compiled codec. Shared across sessions: never mutate it."""
+
+    bundle: Bundle
+    codec: LatentCodec
+
+    @property
+    def meta(self) -> dict:
+        return self.bundle.meta
+
+    @property
+    def class_names(self) -> list[str]:
+        names = self.meta["dataset"].get("class_names")
+        labels = self.bundle.atlas.labels
+        if names:
+            return list(names)
+        return [str(c) for c in range(int(labels.max()) + 1)] if labels is not None else []
+
+    def label_name(self, index: int) -> str:
+        """The class name of test image `index`, or '-' for unlabelled data."""
+        labels = self.bundle.atlas.labels
+        return "-" if labels is None else self.class_names[int(labels[index])]
+
+
+@st.cache_resource(max_entries=16, show_spinner="Loading the model…")
+def load_model(path: str, created: str) -> LoadedModel:
+    """Load a bundle and compile its codec; `created` is in the key so a re-saved bundle reloads."""
+    bundle = load_bundle(path)
+    return LoadedModel(bundle, LatentCodec(bundle.model))
+
+
+def model_picker() -> LoadedModel | None:
+    """Sidebar: choose a bundle, see its card. Returns the loaded model, or None when there is none."""
+    bundles, problems = scan_bundles()
+    for problem in problems:
+        st.sidebar.warning(f"Skipped: {problem}")
+    if not bundles:
+        st.sidebar.info("No models yet: train one on the Train page.")
+        st.session_state[LOADED_KEY] = None
+        return None
+    by_path = {str(info.path): info for info in bundles}
+    if st.session_state.get(MODEL_KEY) not in by_path:
+        default = next((p for p, info in by_path.items() if info.name == DEFAULT_MODEL), next(iter(by_path)))
+        st.session_state[MODEL_KEY] = default
+    path = st.sidebar.selectbox("Model", list(by_path), key=MODEL_KEY, format_func=lambda p: _label(by_path[p]))
+    info = by_path[path]
+    _model_card(info)
+    loaded = load_model(path, str(info.meta.get("created", "")))
+    st.session_state[LOADED_KEY] = loaded
+    return loaded
+
+
+def current_model() -> LoadedModel | None:
+    """The model the sidebar picker loaded in this run (the entry point runs it before every page)."""
+    return st.session_state.get(LOADED_KEY)
+
+
+def _label(info: BundleInfo) -> str:
+    return f"{info.name} (pretrained)" if info.pretrained else info.name
+
+
+def _model_card(info: BundleInfo) -> None:
+    meta = info.meta
+    model, metrics = meta["config"]["model"], meta["test_metrics"]
+    knn = metrics.get("knn_accuracy")
+    st.sidebar.markdown(
+        f"**{meta['dataset']['name']}** · {model['preset']} · latent {model['latent_dim']} · "
+        f"{meta['training']['epochs_run']} epochs  \n"
+        f"test −ELBO **{metrics['neg_elbo']:.1f}** nats · IW bound {metrics['neg_iw_bound']:.1f}"
+        + (f" · 5-NN accuracy {knn:.1%}" if knn is not None else "")
+    )
