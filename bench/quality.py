@@ -1,8 +1,8 @@
 """Quality against the tutorial: `python -m bench.quality`.
 
 Trains the keras.io recipe (`bench.tutorial_vae`) on the 60,000 MNIST training images, then
-evaluates it and the shipped `pretrained/mnist-conv-2d` with the same code, seed and k = 100
-importance samples on the 10,000 test images, and prints both side by side with their difference.
+evaluates it on the 10,000 test images with the same code, seed and k = 100 importance samples that
+measured the shipped `pretrained/mnist-conv-2d` (its meta.json), and prints both side by side.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import keras
 
 from bench.tutorial_vae import as_core_vae, train_tutorial_vae
-from vae_core.bundle import load_model
+from vae_core.bundle_files import read_meta
 from vae_core.datasets import load_dataset
 from vae_core.evaluation import evaluate
 from vae_core.inference import LatentCodec, as_intensities
@@ -32,16 +32,23 @@ def main(argv: list[str] | None = None) -> int:
     if keras.backend.backend() != "tensorflow":
         parser.error("the tutorial reference uses tf.GradientTape: run with the TensorFlow backend")
     mnist = load_dataset("mnist")
+
+    def measure(model) -> dict:
+        codec = LatentCodec(model)
+        metrics = evaluate(codec, mnist.x_test, mnist.y_test, mnist.x_train, mnist.y_train, iw_samples=args.iw_samples)
+        return metrics.to_dict()
+
+    # Ours was measured when its bundle was built, by the same `evaluate` with the same seed (0) and
+    # k; its meta.json holds those figures. Read first, so a missing bundle fails before training.
+    ours = read_meta(args.ours)
+    if ours["config"]["seed"] != 0 or ours["test_metrics"]["iw_samples"] != args.iw_samples:
+        parser.error(f"{args.ours} was evaluated with another seed or k; run python -m vae_core.evaluate --save")
+    rows = {"ours": ours["test_metrics"]}
     keras.utils.set_random_seed(0)
     started = time.perf_counter()
     tutorial = train_tutorial_vae(as_intensities(mnist.x_train), epochs=args.epochs, verbose=2)
     tutorial_seconds = time.perf_counter() - started
-    rows = {}
-    for label, model in (("tutorial recipe", as_core_vae(tutorial)), ("ours", load_model(args.ours))):
-        metrics = evaluate(
-            LatentCodec(model), mnist.x_test, mnist.y_test, mnist.x_train, mnist.y_train, iw_samples=args.iw_samples
-        )
-        rows[label] = metrics.to_dict()
+    rows = {"tutorial recipe": measure(as_core_vae(tutorial)), **rows}
     print(f"machine: {machine_description()}; tutorial training: {args.epochs} epochs, {tutorial_seconds:.0f} s")
     print(f"{'':<18}{'test -ELBO':>12}{'-log p (IW)':>14}{'5-NN acc':>10}")
     for label, row in rows.items():

@@ -1,0 +1,77 @@
+"""What a person clicks, in a real browser: each page loads, a slider redraws the digit, a scatter
+click shows the reconstruction, an upload is encoded."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import screenshot
+from PIL import Image, ImageDraw
+
+PAGES = {
+    "": "VAE Explorer",
+    "train": "Train a VAE",
+    "explore": "Explore the latent space",
+    "generate": "Generate",
+    "encode": "Encode your own digit",
+}
+
+
+def open_page(tab, url: str, path: str) -> None:
+    tab.goto(f"{url}/{path}")
+    tab.get_by_role("heading", name=PAGES[path]).wait_for()
+    tab.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_loads_without_errors(page, app_url, path):
+    open_page(page, app_url, path)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, path or "home")
+
+
+def test_dragging_a_slider_redraws_the_decoded_digit(page, app_url):
+    open_page(page, app_url, "generate")
+    picture = page.locator('[data-testid="stImage"] img').first
+    before = picture.get_attribute("src")
+    handle = page.locator('[data-testid="stSlider"] [role="slider"]').first
+    handle.focus()
+    for _ in range(15):
+        handle.press("ArrowRight")
+    page.wait_for_function(
+        "([selector, old]) => document.querySelector(selector).getAttribute('src') !== old",
+        arg=['[data-testid="stImage"] img', before],
+    )
+    assert picture.get_attribute("src") != before
+    screenshot(page, "generate-after-slider")
+
+
+def test_clicking_a_scatter_point_shows_its_reconstruction(page, app_url):
+    open_page(page, app_url, "explore")
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for()
+    # Pixel position of the first point of the first trace, from Plotly's own axis mapping.
+    x, y = page.evaluate(
+        """() => {
+            const plot = document.querySelector('.js-plotly-plot');
+            const layout = plot._fullLayout, trace = plot._fullData[0];
+            const box = plot.getBoundingClientRect();
+            return [box.left + layout._size.l + layout.xaxis.d2p(trace.x[0]),
+                    box.top + layout._size.t + layout.yaxis.d2p(trace.y[0])];
+        }"""
+    )
+    page.mouse.click(x, y)
+    page.get_by_text("reconstruction from its latent mean").wait_for()
+    assert page.get_by_text("test image", exact=False).count() >= 1
+    screenshot(page, "explore-after-click")
+
+
+def test_uploading_a_photo_encodes_it(page, app_url, tmp_path):
+    paper = Image.new("L", (600, 800), 235)
+    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=6)
+    photo = tmp_path / "seven.jpg"
+    paper.save(photo, format="JPEG")
+    open_page(page, app_url, "encode")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    page.get_by_text("its reconstruction").wait_for()
+    page.get_by_text("Nearest test images in latent space").wait_for()
+    screenshot(page, "encode-after-upload")
