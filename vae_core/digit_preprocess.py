@@ -17,6 +17,7 @@ FIELD, BOX = 28, 20
 WORKING_SIDE = 80  # the ink crop is handled at this size before the final shrink to BOX
 MNIST_STROKE = 0.12  # typical MNIST stroke width as a share of the 20-pixel box side
 INK_THRESHOLD = 0.35  # share of the brightest ink level that counts as ink
+NOISE_FLOOR = 0.2  # levels below this share of full ink, once the paper is removed, are not ink
 
 
 class EmptyDrawing(ValueError):
@@ -72,7 +73,9 @@ def _ink_bright(gray: np.ndarray) -> np.ndarray:
     peak = float(ink.max())
     if peak < 0.08:
         raise EmptyDrawing("No ink found: the picture is almost uniform. Draw or photograph a darker, larger digit.")
-    return np.clip(ink / np.percentile(ink[ink > 0], 99), 0.0, 1.0)
+    ink = np.clip(ink / np.percentile(ink[ink > 0], 99), 0.0, 1.0)
+    ink[ink < NOISE_FLOOR] = 0.0  # paper grain and JPEG ringing, which dilation would otherwise grow
+    return ink
 
 
 def _crop_to_ink(ink: np.ndarray) -> np.ndarray:
@@ -105,7 +108,8 @@ def _thicken_strokes(crop: np.ndarray) -> np.ndarray:
         margin = grow // 2 + 1
         padded = Image.fromarray(np.pad(levels, margin).astype(np.uint8))
         levels = np.asarray(padded.filter(ImageFilter.MaxFilter(grow | 1)), dtype=np.float64)
-    return np.clip(levels / np.percentile(levels[levels > 0], 95), 0.0, 1.0)
+    strokes = levels[levels >= INK_THRESHOLD * levels.max()]
+    return np.clip(levels / np.percentile(strokes, 95), 0.0, 1.0)
 
 
 def _fit_in_box(ink: np.ndarray) -> np.ndarray:

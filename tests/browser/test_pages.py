@@ -16,10 +16,13 @@ PAGES = {
 }
 
 
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
 def open_page(tab, url: str, path: str) -> None:
     tab.goto(f"{url}/{path}")
     tab.get_by_role("heading", name=PAGES[path]).wait_for()
-    tab.locator('[data-testid="stStatusWidget"]').wait_for(state="detached")
+    tab.locator(IDLE).wait_for()
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -33,7 +36,7 @@ def test_dragging_a_slider_redraws_the_decoded_digit(page, app_url):
     open_page(page, app_url, "generate")
     picture = page.locator('[data-testid="stImage"] img').first
     before = picture.get_attribute("src")
-    handle = page.locator('[data-testid="stSlider"] [role="slider"]').first
+    handle = page.locator('[data-testid="stSlider"] input[type="range"]').first
     handle.focus()
     for _ in range(15):
         handle.press("ArrowRight")
@@ -42,6 +45,7 @@ def test_dragging_a_slider_redraws_the_decoded_digit(page, app_url):
         arg=['[data-testid="stImage"] img', before],
     )
     assert picture.get_attribute("src") != before
+    page.locator(IDLE).wait_for()
     screenshot(page, "generate-after-slider")
 
 
@@ -62,6 +66,7 @@ def test_clicking_a_scatter_point_shows_its_reconstruction(page, app_url):
     page.mouse.click(x, y)
     page.get_by_text("reconstruction from its latent mean").wait_for()
     assert page.get_by_text("test image", exact=False).count() >= 1
+    page.locator(IDLE).wait_for()
     screenshot(page, "explore-after-click")
 
 
@@ -74,4 +79,5 @@ def test_uploading_a_photo_encodes_it(page, app_url, tmp_path):
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
     page.get_by_text("its reconstruction").wait_for()
     page.get_by_text("Nearest test images in latent space").wait_for()
+    page.locator(IDLE).wait_for()
     screenshot(page, "encode-after-upload")
