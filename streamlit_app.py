@@ -1,4 +1,8 @@
-"""VAE Explorer: the entry point. Picks the model in the sidebar, then runs the chosen page."""
+"""VAE Explorer: the entry point. Picks the model in the sidebar, then runs the chosen page.
+
+Pages live in `app_pages/`, not `pages/`: Streamlit runs a `pages/` file on its own, without this
+entry point, when a new server's first visit goes straight to that page's address.
+"""
 
 import streamlit as st
 
@@ -8,11 +12,11 @@ st.set_page_config(page_title="VAE Explorer", layout="wide")
 model_picker()
 navigation = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", default=True),
-        st.Page("pages/train.py", title="Train"),
-        st.Page("pages/explore.py", title="Explore"),
-        st.Page("pages/generate.py", title="Generate"),
-        st.Page("pages/encode.py", title="Encode"),
+        st.Page("app_pages/home.py", title="Home", default=True),
+        st.Page("app_pages/train.py", title="Train"),
+        st.Page("app_pages/explore.py", title="Explore"),
+        st.Page("app_pages/generate.py", title="Generate"),
+        st.Page("app_pages/encode.py", title="Encode"),
     ]
 )
 navigation.run()

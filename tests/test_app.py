@@ -20,7 +20,7 @@ import vae_core.datasets
 from vae_app.figures import selected_indices
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-PAGES = ["pages/train.py", "pages/explore.py", "pages/generate.py", "pages/encode.py"]
+PAGES = ["app_pages/train.py", "app_pages/explore.py", "app_pages/generate.py", "app_pages/encode.py"]
 
 
 def app_on(page: str | None = None) -> AppTest:
@@ -61,7 +61,7 @@ def test_home_reports_a_broken_model_folder(models_dir):
 
 
 def test_explore_shows_metrics_and_offers_projections_above_two_dimensions(models_dir):
-    app = app_on("pages/explore.py")
+    app = app_on("app_pages/explore.py")
     assert [m.label for m in app.metric][0] == "test −ELBO (nats)"
     assert not app.radio  # a 2-D model needs no projection choice
     app.sidebar.selectbox[0].select(next(o for o in app.sidebar.selectbox[0].options if "mnist-conv-16d" in o)).run()
@@ -79,7 +79,7 @@ def test_selection_events_give_test_indices():
 
 
 def test_generate_slider_change_decodes_a_new_image(models_dir):
-    app = app_on("pages/generate.py")
+    app = app_on("app_pages/generate.py")
     first = app.get("image")[0]
     before = (first.proto.imgs[0].url, first.proto.imgs[0].caption)
     app.slider[0].set_value(app.slider[0].max).run()
@@ -90,7 +90,7 @@ def test_generate_slider_change_decodes_a_new_image(models_dir):
 
 
 def test_encode_upload_shows_every_step_and_the_reconstruction(models_dir):
-    app = app_on("pages/encode.py")
+    app = app_on("app_pages/encode.py")
     app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
     assert not app.exception and not app.error
     captions = [image.proto.imgs[0].caption for image in app.get("image")]
@@ -99,7 +99,7 @@ def test_encode_upload_shows_every_step_and_the_reconstruction(models_dir):
 
 
 def test_encode_bad_upload_gets_a_message_and_the_app_keeps_running(models_dir):
-    app = app_on("pages/encode.py")
+    app = app_on("app_pages/encode.py")
     app.get("file_uploader")[0].set_value(("seven.png", b"not really a png", "image/png")).run()
     assert not app.exception
     assert "not a picture that can be read" in app.error[0].value
@@ -133,7 +133,7 @@ def set_form(app: AppTest, **values: object) -> None:
 
 
 def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):
-    app = app_on("pages/train.py")
+    app = app_on("app_pages/train.py")
     set_form(app, **{"Hidden sizes": "64,abc"})
     app.button[0].click().run()
     assert "hidden sizes" in app.error[0].value.lower()
@@ -144,7 +144,7 @@ def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):
 
 
 def test_train_runs_in_the_background_streams_epochs_and_saves_a_model(models_dir, tiny_mnist):
-    app = app_on("pages/train.py")
+    app = app_on("app_pages/train.py")
     set_form(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "tiny run"})
     app.button[0].click().run()
     assert not app.error, app.error

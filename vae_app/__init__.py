@@ -1,4 +1,4 @@
 """The Streamlit side of the app: cached model loading, the model picker, and picture helpers.
 
-Pages in `pages/` stay thin by calling these and `vae_core`; nothing here does maths.
+Pages in `app_pages/` stay thin by calling these and `vae_core`; nothing here does maths.
 """

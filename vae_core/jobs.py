@@ -8,6 +8,7 @@ small machine two trainings would only slow each other down.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,8 @@ from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.monitor import BatchEnd, EpochEnd, EvaluationStarted, Event, TrainingStarted
 from vae_core.training import SNAPSHOT_SIZE, split_validation
+
+LOGGER = logging.getLogger(__name__)
 
 
 class JobBusy(RuntimeError):
@@ -106,7 +109,8 @@ class TrainingJob:
                 self.config, self.dataset, self.out_dir, listener=self._on_event, stop_event=self._stop
             )
             status, message = result.status, f"{result.message} Saved as {self.out_dir.name}."
-        except Exception as error:  # reported to the page; the thread must not die silently
+        except Exception as error:  # reported to the page, and in full to the server's log
+            LOGGER.exception("Training run %s failed", self.out_dir.name)
             status, message = "failed", f"{type(error).__name__}: {error}"
         self._update(stage="finished", status=status, message=message, finished=time.time())
 

@@ -3,6 +3,7 @@ click shows the reconstruction, an upload is encoded."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from browser_support import screenshot
 from PIL import Image, ImageDraw
@@ -81,3 +82,26 @@ def test_uploading_a_photo_encodes_it(page, app_url, tmp_path):
     page.get_by_text("Nearest test images in latent space").wait_for()
     page.locator(IDLE).wait_for()
     screenshot(page, "encode-after-upload")
+
+
+def test_training_survives_a_reload_and_lands_in_the_model_picker(page, app_url, tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (120, 784))
+    labels = np.arange(120) % 10
+    rows = [",".join(map(str, [label, *pixels])) for label, pixels in zip(labels, images, strict=True)]
+    table = tmp_path / "digits.csv"
+    table.write_text("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n" + "\n".join(rows) + "\n")
+    open_page(page, app_url, "train")
+    page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    page.get_by_role("option", name="Your own file").click()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(table))
+    page.get_by_label("Epochs", exact=True).fill("3")
+    page.get_by_label("Model name", exact=True).fill("browser-run")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Run: browser-run").wait_for()
+    page.reload()  # the run belongs to the server: a reload neither stops nor repeats it
+    page.get_by_text("Run: browser-run").wait_for()
+    page.get_by_text("Trained 3 epochs").wait_for(timeout=240_000)
+    page.locator(IDLE).wait_for()
+    screenshot(page, "train-finished")
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    assert page.get_by_role("option", name="browser-run").count() == 1

@@ -14,10 +14,10 @@ columns = st.columns(4)
 for column, (page, text) in zip(
     columns,
     [
-        ("pages/train.py", "Train a VAE"),
-        ("pages/explore.py", "Explore the latent space"),
-        ("pages/generate.py", "Generate from z"),
-        ("pages/encode.py", "Encode your digit"),
+        ("app_pages/train.py", "Train a VAE"),
+        ("app_pages/explore.py", "Explore the latent space"),
+        ("app_pages/generate.py", "Generate from z"),
+        ("app_pages/encode.py", "Encode your digit"),
     ],
     strict=True,
 ):
