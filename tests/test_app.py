@@ -68,6 +68,10 @@ def test_explore_shows_metrics_and_offers_projections_above_two_dimensions(model
     assert app.radio[0].value.startswith("PCA")
     app.radio[0].set_value(app.radio[0].options[1]).run()
     assert not app.exception and [s.label for s in app.selectbox][-2:] == ["Horizontal axis", "Vertical axis"]
+    held = app.radio[1]
+    assert held.label == "Hold the other dimensions at"
+    held.set_value("a test image's z").run()
+    assert not app.exception and app.number_input[-1].label == "Test image"
 
 
 def test_selection_events_give_test_indices():

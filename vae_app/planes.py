@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from vae_app.models import LoadedModel
@@ -9,10 +10,11 @@ from vae_core.latent_tools import Plane, dimension_plane, pca_plane
 
 PCA = "PCA (the two directions of most spread)"
 DIMENSIONS = "two latent dimensions"
+HELD_AT = ("the test set's mean z", "zero (the prior's mean)", "a test image's z")
 
 
 def choose_plane(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str]]:
-    """Widgets to pick the plane (PCA or two dimensions, others held at the test set's mean)."""
+    """Widgets to pick the plane: PCA, or two dimensions with the others held at a chosen point."""
     z_mean = model.bundle.atlas.z_mean
     latent_dim = z_mean.shape[1]
     if latent_dim == 1:
@@ -29,8 +31,18 @@ def choose_plane(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str]]:
     if first == second:
         st.error("Pick two different dimensions.")
         st.stop()
-    st.caption("The other dimensions are held at the test set's mean latent vector.")
-    return dimension_plane(latent_dim, (first, second), base=z_mean.mean(axis=0)), (_name(first), _name(second))
+    return dimension_plane(latent_dim, (first, second), base=_held_point(z_mean, key)), (_name(first), _name(second))
+
+
+def _held_point(z_mean: np.ndarray, key: str) -> np.ndarray:
+    """Where the dimensions off the plane are held: the test set's mean, the prior's, or an image's z."""
+    choice = st.radio("Hold the other dimensions at", HELD_AT, horizontal=True, key=f"{key}_held")
+    if choice == HELD_AT[1]:
+        return np.zeros(z_mean.shape[1])
+    if choice == HELD_AT[2]:
+        index = st.number_input("Test image", 0, len(z_mean) - 1, 0, key=f"{key}_held_index")
+        return z_mean[int(index)]
+    return z_mean.mean(axis=0)
 
 
 def _name(dimension: int) -> str:
