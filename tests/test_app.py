@@ -161,3 +161,10 @@ def test_train_runs_in_the_background_streams_epochs_and_saves_a_model(models_di
     assert (models_dir / "tiny-run" / "model.keras").is_file()
     assert any(option.endswith("tiny-run") for option in app.sidebar.selectbox[0].options)
     assert app.get("plotly_chart"), "loss curves are drawn"
+
+
+def test_encode_offers_a_drawing_canvas(models_dir):
+    app = app_on("app_pages/encode.py")
+    app.radio[0].set_value("a drawing").run()
+    assert not app.exception
+    assert "Draw one digit" in app.caption[0].value

@@ -105,3 +105,20 @@ def test_training_survives_a_reload_and_lands_in_the_model_picker(page, app_url,
     screenshot(page, "train-finished")
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
     assert page.get_by_role("option", name="browser-run").count() == 1
+
+
+def test_drawing_a_digit_encodes_it(page, app_url):
+    open_page(page, app_url, "encode")
+    page.get_by_text("a drawing").click()
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    left, top = box["x"], box["y"]
+    page.mouse.move(left + 90, top + 60)
+    page.mouse.down()
+    for x, y in [(190, 60), (170, 120), (140, 180), (120, 240)]:  # a seven: a bar, then a long stroke
+        page.mouse.move(left + x, top + y, steps=12)
+    page.mouse.up()
+    page.get_by_text("its reconstruction").wait_for()
+    page.locator(IDLE).wait_for()
+    screenshot(page, "encode-after-drawing")
