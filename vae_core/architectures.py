@@ -8,6 +8,7 @@ up to a multiple of their total downsampling factor and the decoder crops back, 
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import keras
 from keras import layers
@@ -23,11 +24,12 @@ DEEP_CONV_BLOCKS = (32, 64, 128)
 
 def build_encoder(config: ModelConfig) -> keras.Model:
     """Image -> (z_mean, z_log_var), the parameters of the diagonal Gaussian q(z|x)."""
+    name = LayerNames("encoder")
     images = keras.Input(shape=config.image_shape, name="image")
-    x = _feature_extractor(config, images)
-    x = layers.Flatten()(x)
+    x = _feature_extractor(config, images, name)
+    x = layers.Flatten(name=name("flatten"))(x)
     for size in config.hidden_sizes:
-        x = layers.Dense(size, activation="relu")(x)
+        x = layers.Dense(size, activation="relu", name=name("dense"))(x)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(x)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(x)
     return keras.Model(images, [z_mean, z_log_var], name="encoder")
@@ -35,21 +37,22 @@ def build_encoder(config: ModelConfig) -> keras.Model:
 
 def build_decoder(config: ModelConfig) -> keras.Model:
     """z -> per-pixel logits of the image, the same shape as the encoder's input."""
+    name = LayerNames("decoder")
     z = keras.Input(shape=(config.latent_dim,), name="z")
     x = z
     for size in reversed(config.hidden_sizes):
-        x = layers.Dense(size, activation="relu")(x)
+        x = layers.Dense(size, activation="relu", name=name("dense"))(x)
     if config.preset == "mlp":
         x = layers.Dense(math.prod(config.image_shape), name="logits")(x)
-        logits = layers.Reshape(config.image_shape)(x)
+        logits = layers.Reshape(config.image_shape, name=name("reshape"))(x)
         return keras.Model(z, logits, name="decoder")
     feature_shape = _feature_shape(config)
-    x = layers.Dense(math.prod(feature_shape), activation="relu")(x)
-    x = layers.Reshape(feature_shape)(x)
-    x = _feature_generator(config, x)
+    x = layers.Dense(math.prod(feature_shape), activation="relu", name=name("dense"))(x)
+    x = layers.Reshape(feature_shape, name=name("reshape"))(x)
+    x = _feature_generator(config, x, name)
     x = layers.Conv2D(config.image_shape[2], 3, padding="same", name="logits")(x)
     crop = _padding(config)
-    logits = layers.Cropping2D(crop)(x) if any(sum(p) for p in crop) else x
+    logits = layers.Cropping2D(crop, name=name("crop"))(x) if any(sum(p) for p in crop) else x
     return keras.Model(z, logits, name="decoder")
 
 
@@ -73,41 +76,60 @@ def _feature_shape(config: ModelConfig) -> tuple[int, int, int]:
     return height, width, filters
 
 
-def _feature_extractor(config: ModelConfig, x: keras.KerasTensor) -> keras.KerasTensor:
+def _feature_extractor(config: ModelConfig, x: keras.KerasTensor, name: LayerNames) -> keras.KerasTensor:
     if config.preset == "mlp":
         return x
     padding = _padding(config)
     if any(sum(p) for p in padding):
-        x = layers.ZeroPadding2D(padding)(x)
+        x = layers.ZeroPadding2D(padding, name=name("pad"))(x)
     if config.preset == "deep-conv":
         for filters in DEEP_CONV_BLOCKS:
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-            x = layers.MaxPooling2D(2)(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=name("conv"))(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=name("conv"))(x)
+            x = layers.MaxPooling2D(2, name=name("pool"))(x)
         return x
     batch_norm = config.preset == "conv-bn"
     for filters, stride in CONV_LAYERS[config.preset]:
-        x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=not batch_norm)(x)
-        x = _activate(x, batch_norm)
+        x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=not batch_norm, name=name("conv"))(x)
+        x = _activate(x, batch_norm, name)
     return x
 
 
-def _feature_generator(config: ModelConfig, x: keras.KerasTensor) -> keras.KerasTensor:
+def _feature_generator(config: ModelConfig, x: keras.KerasTensor, name: LayerNames) -> keras.KerasTensor:
     """Mirror of `_feature_extractor`: upsample the feature map back to the padded image size."""
     if config.preset == "deep-conv":
         for filters in reversed(DEEP_CONV_BLOCKS):
-            x = layers.UpSampling2D(2)(x)
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+            x = layers.UpSampling2D(2, name=name("upsample"))(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=name("conv"))(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=name("conv"))(x)
         return x
     batch_norm = config.preset == "conv-bn"
     for filters, stride in reversed(CONV_LAYERS[config.preset]):
-        x = layers.Conv2DTranspose(filters, 3, strides=stride, padding="same", use_bias=not batch_norm)(x)
-        x = _activate(x, batch_norm)
+        x = layers.Conv2DTranspose(
+            filters, 3, strides=stride, padding="same", use_bias=not batch_norm, name=name("deconv")
+        )(x)
+        x = _activate(x, batch_norm, name)
     return x
 
 
-def _activate(x: keras.KerasTensor, batch_norm: bool) -> keras.KerasTensor:
+def _activate(x: keras.KerasTensor, batch_norm: bool, name: LayerNames) -> keras.KerasTensor:
     if batch_norm:
-        x = layers.BatchNormalization()(x)
-    return layers.Activation("relu")(x)
+        x = layers.BatchNormalization(name=name("batchnorm"))(x)
+    return layers.Activation("relu", name=name("relu"))(x)
+
+
+class LayerNames:
+    """Explicit layer names (`encoder_conv_2`), numbered per model.
+
+    Keras numbers unnamed layers with counters kept per thread, so a model built in a background
+    training thread next to one loaded in a page's thread could end up with two layers of one name.
+    Naming every layer here makes the names independent of threads and of what was built before.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, kind: str) -> str:
+        self.counts[kind] += 1
+        return f"{self.prefix}_{kind}_{self.counts[kind]}"
