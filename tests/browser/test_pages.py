@@ -30,6 +30,8 @@ def open_page(tab, url: str, path: str) -> None:
 def test_page_loads_without_errors(page, app_url, path):
     open_page(page, app_url, path)
     assert page.locator('[data-testid="stException"]').count() == 0
+    if path == "":
+        page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()  # the models table draws last
     screenshot(page, path or "home")
 
 
