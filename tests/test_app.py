@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_images
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
+from synthetic import synthetic_images
 
 import vae_core.datasets
 from vae_app.figures import selected_indices
@@ -67,7 +67,7 @@ def test_explore_shows_metrics_and_offers_projections_above_two_dimensions(model
     app.sidebar.selectbox[0].select(next(o for o in app.sidebar.selectbox[0].options if "mnist-conv-16d" in o)).run()
     assert app.radio[0].value.startswith("PCA")
     app.radio[0].set_value(app.radio[0].options[1]).run()
-    assert not app.exception and [s.label for s in app.selectbox][-2:] == ["Horizontal axis", "Vertical axis"]
+    assert not app.exception and [s.label for s in app.main.selectbox] == ["Horizontal axis", "Vertical axis"]
     held = app.radio[1]
     assert held.label == "Hold the other dimensions at"
     held.set_value("a test image's z").run()

@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import synthetic_images
+from synthetic import synthetic_images
 
 from vae_core.bundle import Atlas, build_atlas, load_atlas, load_bundle, save_bundle
 from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, FORMAT, META_FILE, MODEL_FILE, BundleError, read_meta

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_images
+from synthetic import synthetic_images
 
 from vae_core import evaluate as evaluate_cli
 from vae_core import train as train_cli

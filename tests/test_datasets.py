@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_images
+from synthetic import synthetic_images
 
 from vae_core import datasets
 from vae_core.datasets import DatasetError, DatasetUnavailable, load_dataset

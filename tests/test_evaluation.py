@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import synthetic_dataset
 from keras import ops
+from synthetic import synthetic_dataset
 
 from vae_core import evaluation, inference
 from vae_core.config import ModelConfig, TrainConfig

@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent(
     import keras
     import numpy as np
 
-    from tests.conftest import synthetic_dataset
+    from tests.synthetic import synthetic_dataset
     from vae_core.bundle import build_atlas, load_bundle, save_bundle
     from vae_core.config import ModelConfig, TrainConfig
     from vae_core.inference import LatentCodec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import synthetic_dataset
+from synthetic import synthetic_dataset
 
 from vae_core.bundle import load_bundle
 from vae_core.config import ModelConfig, TrainConfig

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from conftest import synthetic_images
 from keras import ops
+from synthetic import synthetic_images
 
 from vae_core.config import ModelConfig
 from vae_core.inference import as_intensities

@@ -9,8 +9,8 @@ import threading
 import keras
 import numpy as np
 import pytest
-from conftest import synthetic_images
 from keras import ops
+from synthetic import synthetic_images
 
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.monitor import BatchEnd, EpochEnd, TrainingStarted

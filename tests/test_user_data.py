@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import synthetic_images
+from synthetic import synthetic_images
 
 from vae_core.data_source import open_dataset
 from vae_core.datasets import DatasetError
