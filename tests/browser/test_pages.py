@@ -124,3 +124,27 @@ def test_drawing_a_digit_encodes_it(page, app_url):
     page.get_by_text("its reconstruction").wait_for()
     page.locator(IDLE).wait_for()
     screenshot(page, "encode-after-drawing")
+
+
+def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
+    open_page(page, app_url, "explore")
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for()
+    plot.hover()
+    page.locator('.modebar-btn[data-val="select"]').first.click()  # Plotly's "Box Select" tool
+    box = page.evaluate(
+        """() => {
+            const plot = document.querySelector('.js-plotly-plot');
+            const layout = plot._fullLayout, frame = plot.getBoundingClientRect();
+            const x = (v) => frame.left + layout._size.l + layout.xaxis.d2p(v);
+            const y = (v) => frame.top + layout._size.t + layout.yaxis.d2p(v);
+            return [x(-0.5), y(0.5), x(0.5), y(-0.5)];
+        }"""
+    )
+    page.mouse.move(box[0], box[1])
+    page.mouse.down()
+    page.mouse.move(box[2], box[3], steps=10)
+    page.mouse.up()
+    page.get_by_text("images selected").wait_for()
+    page.locator(IDLE).wait_for()
+    screenshot(page, "explore-after-box-select")
