@@ -1,0 +1,69 @@
+"""A `streamlit run` server on a free local port and headless Debian chromium, for the browser
+tests and the browser benchmark alike."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a closed network: without the background ones chromium keeps dialling Google's hosts.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class ServerFailed(RuntimeError):
+    """The server exited or did not answer its health check in time; the message names its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(script: str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, float]]:
+    """Run `streamlit run script`; yield its URL and the seconds it took to answer its health check."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    started = time.perf_counter()
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            yield url, _wait_until_healthy(server, url, log_path, started)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_until_healthy(server: subprocess.Popen, url: str, log_path: Path, started: float) -> float:
+    deadline = started + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return time.perf_counter() - started
+        except OSError:
+            if server.poll() is not None or time.perf_counter() > deadline:
+                raise ServerFailed(f"streamlit did not start; see {log_path}") from None
+            time.sleep(0.1)
