@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from browser_support import screenshot
+from browser_support import plot_to_screen, screenshot
 from PIL import Image, ImageDraw
 
 PAGES = {
@@ -56,16 +56,9 @@ def test_clicking_a_scatter_point_shows_its_reconstruction(page, app_url):
     open_page(page, app_url, "explore")
     plot = page.locator(".js-plotly-plot").first
     plot.wait_for()
-    # Pixel position of the first point of the first trace, from Plotly's own axis mapping.
-    x, y = page.evaluate(
-        """() => {
-            const plot = document.querySelector('.js-plotly-plot');
-            const layout = plot._fullLayout, trace = plot._fullData[0];
-            const box = plot.getBoundingClientRect();
-            return [box.left + layout._size.l + layout.xaxis.d2p(trace.x[0]),
-                    box.top + layout._size.t + layout.yaxis.d2p(trace.y[0])];
-        }"""
-    )
+    first_point = page.evaluate("() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];"
+                                " return [t.x[0], t.y[0]]; }")  # fmt: skip
+    x, y = plot_to_screen(page, *first_point)
     page.mouse.click(x, y)
     page.get_by_text("reconstruction from its latent mean").wait_for()
     assert page.get_by_text("test image", exact=False).count() >= 1
@@ -132,15 +125,7 @@ def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
     plot.wait_for()
     plot.hover()
     page.locator('.modebar-btn[data-val="select"]').first.click()  # Plotly's "Box Select" tool
-    box = page.evaluate(
-        """() => {
-            const plot = document.querySelector('.js-plotly-plot');
-            const layout = plot._fullLayout, frame = plot.getBoundingClientRect();
-            const x = (v) => frame.left + layout._size.l + layout.xaxis.d2p(v);
-            const y = (v) => frame.top + layout._size.t + layout.yaxis.d2p(v);
-            return [x(-0.5), y(0.5), x(0.5), y(-0.5)];
-        }"""
-    )
+    box = (*plot_to_screen(page, -0.5, 0.5), *plot_to_screen(page, 0.5, -0.5))
     page.mouse.move(box[0], box[1])
     page.mouse.down()
     page.mouse.move(box[2], box[3], steps=10)
