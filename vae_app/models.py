@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import streamlit as st
@@ -44,7 +45,14 @@ class LoadedModel:
 def load_model(path: str, created: str) -> LoadedModel:
     """Load a bundle and compile its codec; `created` is in the key so a re-saved bundle reloads."""
     bundle = load_bundle(path)
-    return LoadedModel(bundle, LatentCodec(bundle.model))
+    loaded = LoadedModel(bundle, LatentCodec(bundle.model))
+    # Streamlit ends every script run, fragment runs included, with a full garbage collection
+    # (its postScriptGC, and keras.backend.clear_session). With TensorFlow and a model in memory
+    # that walk takes about half a second, holding the GIL while the browser waits for the new
+    # picture. Freezing what is alive now takes it out of every later collection.
+    gc.collect()
+    gc.freeze()
+    return loaded
 
 
 def model_picker() -> LoadedModel | None:
