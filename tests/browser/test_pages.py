@@ -52,10 +52,16 @@ def test_dragging_a_slider_redraws_the_decoded_digit(page, app_url):
     screenshot(page, "generate-after-slider")
 
 
-def test_clicking_a_scatter_point_shows_its_reconstruction(page, app_url):
-    open_page(page, app_url, "explore")
-    plot = page.locator(".js-plotly-plot").first
+def open_scatter(tab, url: str):
+    """The Explore page, with its Plotly chart drawn."""
+    open_page(tab, url, "explore")
+    plot = tab.locator(".js-plotly-plot").first
     plot.wait_for()
+    return plot
+
+
+def test_clicking_a_scatter_point_shows_its_reconstruction(page, app_url):
+    open_scatter(page, app_url)
     first_point = page.evaluate("() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];"
                                 " return [t.x[0], t.y[0]]; }")  # fmt: skip
     x, y = plot_to_screen(page, *first_point)
@@ -120,10 +126,7 @@ def test_drawing_a_digit_encodes_it(page, app_url):
 
 
 def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
-    open_page(page, app_url, "explore")
-    plot = page.locator(".js-plotly-plot").first
-    plot.wait_for()
-    plot.hover()
+    open_scatter(page, app_url).hover()
     page.locator('.modebar-btn[data-val="select"]').first.click()  # Plotly's "Box Select" tool
     box = (*plot_to_screen(page, -0.5, 0.5), *plot_to_screen(page, 0.5, -0.5))
     page.mouse.move(box[0], box[1])
