@@ -77,8 +77,9 @@ def test_conv_bn_uses_batch_normalization_without_conv_biases():
     encoder, decoder = build_encoder(config), build_decoder(config)
     assert len(_layers_of(encoder, layers.BatchNormalization)) == 4
     assert len(_layers_of(decoder, layers.BatchNormalization)) == 4
-    convolutions = _layers_of(encoder, layers.Conv2D) + _layers_of(decoder, layers.Conv2DTranspose)
-    assert convolutions and not any(layer.use_bias for layer in convolutions)
+    hidden = _layers_of(encoder, layers.Conv2D) + _layers_of(decoder, layers.Conv2DTranspose)[:-1]
+    assert hidden and not any(layer.use_bias for layer in hidden)
+    assert decoder.get_layer("logits").use_bias
     plain = ModelConfig(preset="conv")
     assert not _layers_of(build_encoder(plain), layers.BatchNormalization)
 
@@ -104,3 +105,15 @@ def test_encoder_names_its_outputs_for_lookup():
     assert encoder.get_layer("z_mean").units == 5
     assert encoder.get_layer("z_log_var").units == 5
     assert build_decoder(ModelConfig()).get_layer("logits") is not None
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_mixed_policy_keeps_the_latent_parameters_in_float32(preset):
+    config = ModelConfig(preset=preset)
+    encoder = build_encoder(config, "mixed_bfloat16")
+    decoder = build_decoder(config, "mixed_bfloat16")
+    z_mean, z_log_var = encoder(np.zeros((2, *config.image_shape), np.float32))
+    assert [keras.backend.standardize_dtype(t.dtype) for t in (z_mean, z_log_var)] == ["float32", "float32"]
+    assert encoder.get_layer("encoder_dense_1").dtype_policy.name == "mixed_bfloat16"
+    # The logits stay in bfloat16: the loss casts them (see VAE.compute_loss).
+    assert keras.backend.standardize_dtype(decoder(np.zeros((2, 2), np.float32)).dtype) == "bfloat16"

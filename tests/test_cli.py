@@ -58,6 +58,7 @@ def npz_file(work_dir) -> Path:
 def trained(work_dir, npz_file) -> tuple[subprocess.CompletedProcess, Path]:
     bundle = work_dir / "bundle"
     args = ["--dataset", str(npz_file), "--epochs", "1", "--iw-samples", "2", "--preset", "mlp", "--hidden", "32"]
+    args += ["--precision", "mixed_bfloat16"]
     completed = _run("vae_core.train", [*args, "--batch-size", "32", "--out", str(bundle)], work_dir / "models")
     return completed, bundle
 
@@ -100,6 +101,7 @@ def test_train_meta_records_the_run(trained):
     created = datetime.datetime.fromisoformat(meta["created"])
     assert created.tzinfo is not None
     assert meta["config"]["epochs"] == 1
+    assert meta["config"]["precision"] == training["precision"] == "mixed_bfloat16"
     assert meta["config"]["model"]["hidden_sizes"] == [32]
     assert meta["dataset"]["image_shape"] == [28, 28, 1]
     assert (meta["dataset"]["train_images"], meta["dataset"]["test_images"]) == (108, 12)

@@ -100,6 +100,7 @@ def test_model_config_rejects_bad_value_naming_field_and_value(field_name, value
         ("learning_rate", 1.5),
         ("learning_rate", float("nan")),
         ("lr_schedule", "linear"),
+        ("precision", "float16"),
         ("batch_size", 0),
         ("batch_size", 65537),
         ("batch_size", 32.0),

@@ -24,6 +24,7 @@ CONFIG = TrainConfig(
     epochs=2,
     validation_split=0.2,
     seed=1,
+    precision="float32",  # the same on every machine; mixed precision has its own test
 )
 THREAD_TIMEOUT_S = 120  # only so that a hung run fails the test instead of the whole session
 
@@ -293,3 +294,21 @@ def test_split_validation_edge_cases():
     np.testing.assert_array_equal(train, np.arange(50))
     assert len(split_validation(5, 0.01, seed=0)[1]) == 1  # a requested split is never empty
     assert len(split_validation(1, 0.3, seed=0)[0]) == 1  # ...unless that would leave no training image
+
+
+def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_model(images):
+    config = dataclasses.replace(CONFIG, model=ModelConfig(latent_dim=2), epochs=1, precision="mixed_bfloat16")
+    seen_policies: list[str] = []
+
+    class PolicyProbe(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen_policies.extend(layer.dtype_policy.name for layer in self.model.decoder.layers[1:])
+
+    result = train_vae(config, images, callbacks=[PolicyProbe()])
+    assert result.status == "completed"
+    assert result.precision == "mixed_bfloat16"
+    assert set(seen_policies) == {"mixed_bfloat16"}
+    assert np.isfinite(result.history[0]["loss"]) and np.isfinite(result.history[0]["val_loss"])
+    assert {layer.dtype_policy.name for layer in result.model.decoder.layers} == {"float32"}
+    z_mean, _, logits = result.model(images[:4].astype(np.float32) / 255.0)
+    assert {keras.backend.standardize_dtype(t.dtype) for t in (z_mean, logits)} == {"float32"}

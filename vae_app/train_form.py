@@ -9,6 +9,7 @@ from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
     OPTIMIZERS,
+    PRECISIONS,
     PRESETS,
     ConfigError,
     ModelConfig,
@@ -42,6 +43,9 @@ def settings_form(board: JobBoard) -> None:
         epochs = right.number_input("Epochs", 1, 1000, 10)
         validation_split = right.number_input("Validation split", 0.0, 0.49, 0.1)
         seed = right.number_input("Seed", 0, 2**31 - 1, 0)
+        precision = right.selectbox(
+            "Precision", PRECISIONS, help="auto trains in bfloat16 where the processor has bfloat16 units"
+        )
         name = right.text_input("Model name", "my-vae")
         if not st.form_submit_button("Start training", type="primary"):
             return
@@ -59,6 +63,7 @@ def settings_form(board: JobBoard) -> None:
             validation_split=validation_split,
             kl_warmup_epochs=int(warmup),
             seed=int(seed),
+            precision=precision,
         )
         out_dir = user_models_dir() / safe_model_name(name)
         if out_dir.exists():

@@ -16,6 +16,7 @@ PRESETS = ("mlp", "conv", "conv-bn", "deep-conv")
 LOSSES = ("bernoulli", "gaussian")
 OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
 # Hidden sizes each preset uses when none are given: the dense layers between the image features
 # and the latent code, as in the classic Keras tutorials (784-256-2, Conv 32/64 + Dense 16, ...).
@@ -135,6 +136,9 @@ class TrainConfig:
         kl_warmup_epochs: the KL weight rises linearly from 0 to `beta` over this many epochs
             (0 turns warm-up off), which keeps early training from collapsing the posterior.
         seed: seeds weights, shuffling, the validation split and sampling noise.
+        precision: compute type while training: `float32`, `mixed_bfloat16` (bfloat16 activations,
+            float32 weights and loss), or `auto`, which takes bfloat16 where the hardware has
+            native bfloat16 units (see `precision`). The saved model computes in float32 either way.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -146,6 +150,7 @@ class TrainConfig:
     validation_split: float = 0.1
     kl_warmup_epochs: int = 0
     seed: int = 0
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         _require(
@@ -180,6 +185,10 @@ class TrainConfig:
         _require(
             isinstance(self.seed, int) and 0 <= self.seed < 2**31,
             f"Expected seed between 0 and 2**31 - 1. Received: seed={self.seed!r}",
+        )
+        _require(
+            self.precision in PRECISIONS,
+            f"Expected precision in {PRECISIONS}. Received: precision={self.precision!r}",
         )
 
     def with_image_shape(self, image_shape: tuple[int, int, int]) -> TrainConfig:

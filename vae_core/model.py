@@ -73,6 +73,7 @@ class VAE(keras.Model):
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None, training: bool = True
     ) -> Any:
         z_mean, z_log_var, logits = y_pred
+        logits = ops.cast(logits, "float32")  # bfloat16 under a mixed policy
         reconstruction_loss = ops.mean(RECONSTRUCTION_LOSSES[self.likelihood](x, logits))
         kl_loss = ops.mean(kl_divergence(z_mean, z_log_var))
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
@@ -98,10 +99,19 @@ class VAE(keras.Model):
         return cls(**config)
 
 
-def build_vae(config: ModelConfig, seed: int | None = None) -> VAE:
-    """A fresh, built VAE for `config`; weights come from Keras's seeded initialisers."""
+def build_vae(config: ModelConfig, seed: int | None = None, dtype_policy: str = "float32") -> VAE:
+    """A fresh, built VAE for `config`; weights come from Keras's seeded initialisers.
+
+    `dtype_policy` is the hidden layers' compute type (see `architectures`); weights are float32
+    under every policy, so a mixed-precision model's weights load into a float32 one unchanged.
+    """
     vae = VAE(
-        build_encoder(config), build_decoder(config), likelihood=config.loss, beta=config.beta, seed=seed, name="vae"
+        build_encoder(config, dtype_policy),
+        build_decoder(config, dtype_policy),
+        likelihood=config.loss,
+        beta=config.beta,
+        seed=seed,
+        name="vae",
     )
     vae(ops.zeros((1, *config.image_shape)))
     return vae

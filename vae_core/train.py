@@ -15,6 +15,7 @@ from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
     OPTIMIZERS,
+    PRECISIONS,
     PRESETS,
     ConfigError,
     ModelConfig,
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--validation-split", type=float, default=defaults.validation_split)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default=defaults.precision, help="auto: bfloat16 where the hardware has it"
+    )
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument(
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             validation_split=args.validation_split,
             kl_warmup_epochs=args.kl_warmup,
             seed=args.seed,
+            precision=args.precision,
         )
     except ConfigError as error:
         parser.error(str(error))

@@ -1,0 +1,53 @@
+"""`precision`: `auto` picks bfloat16 only where the hardware computes it natively."""
+
+from __future__ import annotations
+
+import pytest
+
+from vae_core import precision
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    precision.bfloat16_is_fast.cache_clear()
+    yield
+    precision.bfloat16_is_fast.cache_clear()
+
+
+@pytest.mark.parametrize("requested", ["float32", "mixed_bfloat16"])
+def test_an_explicit_precision_is_kept(requested, monkeypatch):
+    monkeypatch.setattr(precision, "bfloat16_is_fast", lambda: pytest.fail("hardware looked at"))
+    assert precision.resolve_precision(requested) == requested
+
+
+@pytest.mark.parametrize(
+    ("gpu", "flags", "expected"),
+    [
+        (None, {"avx2", "avx512f", "avx512_bf16"}, "mixed_bfloat16"),
+        (None, {"amx_bf16", "avx512f"}, "mixed_bfloat16"),
+        (None, {"avx2", "avx512f"}, "float32"),
+        (None, set(), "float32"),
+        ((9, 0), set(), "mixed_bfloat16"),
+        ((8, 0), set(), "mixed_bfloat16"),
+        ((7, 5), {"avx512_bf16"}, "float32"),  # the GPU computes, not the CPU
+    ],
+)
+def test_auto_follows_the_hardware(gpu, flags, expected, monkeypatch):
+    monkeypatch.setattr(precision, "_gpu_compute_capability", lambda: gpu)
+    monkeypatch.setattr(precision, "_cpu_flags", lambda: frozenset(flags))
+    assert precision.resolve_precision("auto") == expected
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu sse2 avx512f avx512_bf16\n\n"
+        "processor\t: 1\nflags\t\t: fpu\n",
+        encoding="utf-8",
+    )
+    assert precision._cpu_flags(cpuinfo) == {"fpu", "sse2", "avx512f", "avx512_bf16"}
+    assert precision._cpu_flags(tmp_path / "missing") == frozenset()
+
+
+def test_this_machine_gets_a_known_policy():
+    assert precision.resolve_precision("auto") in ("float32", "mixed_bfloat16")

@@ -1,0 +1,71 @@
+"""Which compute precision training uses: bfloat16 where the hardware runs it natively.
+
+Mixed bfloat16 (float32 weights, bfloat16 activations and products) trains the conv preset about
+1.4x faster on a CPU with AVX512_BF16 and is the norm on recent GPUs, while on hardware without
+bfloat16 units it is emulated and slower than float32. So `auto` looks at the hardware.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import keras
+
+FLOAT32 = "float32"
+MIXED_BFLOAT16 = "mixed_bfloat16"
+
+# CPU instruction-set extensions with native bfloat16 dot products (Linux /proc/cpuinfo names).
+BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+# NVIDIA GPUs have bfloat16 tensor cores from Ampere (compute capability 8.0) on.
+MIN_BFLOAT16_COMPUTE_CAPABILITY = (8, 0)
+
+
+def resolve_precision(requested: str) -> str:
+    """The Keras dtype policy to train with: `auto` becomes `mixed_bfloat16` or `float32`."""
+    if requested != "auto":
+        return requested
+    return MIXED_BFLOAT16 if bfloat16_is_fast() else FLOAT32
+
+
+@functools.cache
+def bfloat16_is_fast() -> bool:
+    """Whether the device Keras computes on has native bfloat16 arithmetic."""
+    capability = _gpu_compute_capability()
+    if capability is not None:
+        return capability >= MIN_BFLOAT16_COMPUTE_CAPABILITY
+    return bool(_cpu_flags() & BFLOAT16_CPU_FLAGS)
+
+
+def _cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The flags of the first processor listed, or none where /proc/cpuinfo does not exist."""
+    try:
+        with cpuinfo.open(encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def _gpu_compute_capability() -> tuple[int, int] | None:
+    """(major, minor) of the first NVIDIA GPU the Keras backend uses, or None when it uses none."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        capability = getattr(device, "compute_capability", None) if device.platform == "gpu" else None
+        return tuple(int(part) for part in capability.split(".")[:2]) if capability else None  # type: ignore[return-value]
+    if backend == "torch":
+        import torch
+
+        return tuple(torch.cuda.get_device_capability(0)) if torch.cuda.is_available() else None  # type: ignore[return-value]
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            return tuple(tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0)))
+    return None
