@@ -6,7 +6,7 @@ entry point, when a new server's first visit goes straight to that page's addres
 
 import streamlit as st
 
-from vae_app.models import model_picker
+from vae_app.models import current_model, model_picker
 
 st.set_page_config(page_title="VAE Explorer", layout="wide")
 model_picker()
@@ -20,3 +20,6 @@ navigation = st.navigation(
     ]
 )
 navigation.run()
+# Load the picked model once the page is on screen, so the first page a new server shows does not
+# wait for TensorFlow, and the model is ready when a page that needs it is opened.
+current_model()

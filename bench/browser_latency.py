@@ -108,11 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interactions", type=int, default=30)
     args = parser.parse_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="browser-latency-"))
-    with streamlit_server("bench/reference_app.py", logs / "reference.log") as (url, start):
-        reference = measure(url, "Reference", "", "", args.interactions) | {"start": start}
+    with streamlit_server("bench/reference_app.py", logs / "reference.log") as server:
+        reference = measure(server.url, "Reference", "", "", args.interactions) | {"start": server.seconds_to_healthy}
     app_env = {"VAE_MODELS_DIR": str(logs / "models")}
-    with streamlit_server("streamlit_app.py", logs / "app.log", app_env) as (url, start):
-        app = measure(url, "Generate", "generate", "explore", args.interactions) | {"start": start}
+    with streamlit_server("streamlit_app.py", logs / "app.log", app_env) as server:
+        app = measure(server.url, "Generate", "generate", "explore", args.interactions) | {
+            "start": server.seconds_to_healthy
+        }
     print(f"machine: {machine_description()}; {args.interactions} interactions each; browser: headless chromium")
     print(f"{'':<34}{'app':>10}{'bare Streamlit':>16}{'ratio':>8}")
     rows = [(f"{key} -> picture, {name} (ms)", key, index) for key in ("slider", "click")

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +40,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class RunningServer:
+    """A started server: where it answers, its process, and `started`, its `time.perf_counter()`
+    at launch, from which `seconds_to_healthy` passed before its health check answered."""
+
+    url: str
+    pid: int
+    started: float
+    seconds_to_healthy: float
+
+
 @contextlib.contextmanager
-def streamlit_server(script: str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[tuple[str, float]]:
-    """Run `streamlit run script`; yield its URL and the seconds it took to answer its health check."""
+def streamlit_server(script: str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    """Run `streamlit run script` until the block ends; yield it once it answers its health check."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
@@ -50,7 +62,7 @@ def streamlit_server(script: str, log_path: Path, env: dict[str, str] | None = N
         server = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
         try:
             url = f"http://127.0.0.1:{port}"
-            yield url, _wait_until_healthy(server, url, log_path, started)
+            yield RunningServer(url, server.pid, started, _wait_until_healthy(server, url, log_path, started))
         finally:
             server.terminate()
             server.wait(timeout=30)

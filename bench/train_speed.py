@@ -3,9 +3,9 @@
 Trains the keras.io reference (`bench.tutorial_vae`: a `tf.GradientTape` train step, numpy arrays
 fed to `fit`) and the core's `conv` preset through `train_vae`, in float32 and in the precision
 `auto` picks on this machine, each on the 60,000 MNIST training images at batch 128 for the same
-number of epochs. The runs alternate, repeat after repeat, so a busy neighbour slows them alike.
-Prints images per second (median over epochs, the first of each run left out: it compiles) with
-the ratio to the reference, and the test negative ELBO each model reaches.
+number of epochs. The runs take turns every few seconds (see `Turns`), so a busy neighbour slows
+them alike. Prints images per second (median over turns; the first epoch of each run, which
+compiles, is left out) with the ratio to the reference, and the test negative ELBO each reaches.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -33,37 +34,88 @@ BATCH_SIZE = 128
 ELBO_SAMPLES = 10  # z samples per test image for the ELBO's reconstruction term
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Wall-clock seconds of each epoch, validation and other epoch-end work included."""
+class Turns:
+    """Runs trainings in threads one chunk of batches at a time, round robin, timing each chunk.
 
-    def __init__(self) -> None:
+    This machine's speed drifts with its neighbours over tens of seconds; chunks of a few seconds
+    taken in turn see the same drift, so the contenders' rates compare fairly.
+    """
+
+    def __init__(self, names: list[str], batches_per_turn: int, images: int) -> None:
+        self._condition = threading.Condition()
+        self._waiting = list(names)  # whose turn it is first, then the rest in order
+        self.batches_per_turn = batches_per_turn
+        self.images = images
+        self.rates: dict[str, list[float]] = {name: [] for name in names}
+
+    def player(self, name: str) -> keras.callbacks.Callback:
+        return _Player(self, name)
+
+    def wait_for(self, name: str) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: self._waiting[0] == name)
+
+    def pass_on(self, name: str, finished: bool = False) -> None:
+        with self._condition:
+            self._waiting.remove(name)
+            if not finished:
+                self._waiting.append(name)
+            self._condition.notify_all()
+
+
+class _Player(keras.callbacks.Callback):
+    """Takes its turn, times `batches_per_turn` batches (after the first epoch, which compiles)."""
+
+    def __init__(self, turns: Turns, name: str) -> None:
         super().__init__()
-        self.seconds: list[float] = []
+        self.turns, self.name = turns, name
+        self.epoch, self.last_batch = 0, -1
+
+    def _start_turn(self) -> None:
+        self.turns.wait_for(self.name)
+        self.batches_done, self.images_done, self.started = 0, 0, time.perf_counter()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._start_turn()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._started = time.perf_counter()
+        self.epoch, self.last_batch = epoch, -1
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.seconds.append(time.perf_counter() - self._started)
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        # `batch` is the last batch done; with steps_per_execution > 1 several are done per call.
+        for index in range(self.last_batch + 1, batch + 1):
+            self.images_done += min(BATCH_SIZE, self.turns.images - index * BATCH_SIZE)
+        self.batches_done += batch - self.last_batch
+        self.last_batch = batch
+        if self.batches_done >= self.turns.batches_per_turn:
+            if self.epoch > 0:
+                self.turns.rates[self.name].append(self.images_done / (time.perf_counter() - self.started))
+            self.turns.pass_on(self.name)
+            self._start_turn()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.turns.pass_on(self.name, finished=True)
 
 
 @dataclass
 class Contender:
-    """One way of training, with what its runs measured."""
+    """One way of training."""
 
     label: str
     precision: str
-    images_per_second: list[float] = field(default_factory=list)
-    neg_elbos: list[float] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.label} ({self.precision})"
 
 
-def train_reference(x_train: np.ndarray, epochs: int, seed: int, timer: EpochTimer) -> VAE:
+def train_reference(x_train: np.ndarray, epochs: int, seed: int, player: keras.callbacks.Callback) -> VAE:
     keras.utils.set_random_seed(seed)
-    tutorial = train_tutorial_vae(x_train, epochs=epochs, batch_size=BATCH_SIZE, callbacks=[timer], verbose=0)
+    tutorial = train_tutorial_vae(x_train, epochs=epochs, batch_size=BATCH_SIZE, callbacks=[player], verbose=0)
     return as_core_vae(tutorial)
 
 
-def train_core(x_train: np.ndarray, epochs: int, seed: int, precision: str, timer: EpochTimer) -> VAE:
+def train_core(x_train: np.ndarray, epochs: int, seed: int, precision: str, player: keras.callbacks.Callback) -> VAE:
     config = TrainConfig(
         ModelConfig(preset="conv", latent_dim=2),
         batch_size=BATCH_SIZE,
@@ -72,7 +124,7 @@ def train_core(x_train: np.ndarray, epochs: int, seed: int, precision: str, time
         seed=seed,
         precision=precision,
     )
-    return train_vae(config, x_train, callbacks=[timer]).model
+    return train_vae(config, x_train, callbacks=[player]).model
 
 
 def neg_elbo_on(model: VAE, x_test: np.ndarray) -> float:
@@ -83,7 +135,8 @@ def neg_elbo_on(model: VAE, x_test: np.ndarray) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.train_speed", description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5, help="epochs per run (the first is left out of the rate)")
-    parser.add_argument("--repeats", type=int, default=2, help="runs of each contender, seeds 0, 1, ...")
+    parser.add_argument("--batches-per-turn", type=int, default=40, help="batches each run trains before the next")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-limit", type=int, default=None, help="train on the first N images only")
     args = parser.parse_args(argv)
     if keras.backend.backend() != "tensorflow":
@@ -93,32 +146,43 @@ def main(argv: list[str] | None = None) -> int:
     mnist = load_dataset("mnist")
     x_train = as_intensities(mnist.x_train[: args.train_limit])
     x_test = as_intensities(mnist.x_test)
-    fastest = resolve_precision("auto")
     contenders = [Contender("tutorial reference", FLOAT32), Contender("core conv", FLOAT32)]
-    if fastest != FLOAT32:
-        contenders.append(Contender("core conv", fastest))
-    for seed in range(args.repeats):
-        for contender in contenders:
-            timer = EpochTimer()
-            if contender.label == "tutorial reference":
-                model = train_reference(x_train, args.epochs, seed, timer)
-            else:
-                model = train_core(x_train, args.epochs, seed, contender.precision, timer)
-            contender.images_per_second += [len(x_train) / seconds for seconds in timer.seconds[1:]]
-            contender.neg_elbos.append(neg_elbo_on(model, x_test))
-            print(f"{contender.label} ({contender.precision}), seed {seed}: {timer.seconds} s per epoch", flush=True)
+    if resolve_precision("auto") != FLOAT32:
+        contenders.append(Contender("core conv", resolve_precision("auto")))
+    turns = Turns([c.name for c in contenders], args.batches_per_turn, len(x_train))
+    models: dict[str, VAE] = {}
 
-    reference_rate = statistics.median(contenders[0].images_per_second)
+    def run(contender: Contender) -> None:
+        player = turns.player(contender.name)
+        if contender.label == "tutorial reference":
+            models[contender.name] = train_reference(x_train, args.epochs, args.seed, player)
+        else:
+            models[contender.name] = train_core(x_train, args.epochs, args.seed, contender.precision, player)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(c,), name=c.name) for c in contenders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if len(models) != len(contenders):
+        print("a training run failed; see the traceback above", file=sys.stderr)
+        return 1
+
+    reference_rate = statistics.median(turns.rates[contenders[0].name])
     print(f"machine: {machine_description()}")
     print(
-        f"{len(x_train)} training images, batch {BATCH_SIZE}, {args.epochs} epochs x {args.repeats} runs;"
-        f" test -ELBO: mean over runs, {ELBO_SAMPLES} samples per test image"
+        f"{len(x_train)} training images, batch {BATCH_SIZE}, {args.epochs} epochs each, seed {args.seed},"
+        f" taking turns every {args.batches_per_turn} batches ({seconds:.0f} s in all)."
+        f" images/s: median over the turns after the first epoch; test -ELBO: {ELBO_SAMPLES} samples per image"
     )
-    print(f"{'':<20}{'precision':>16}{'images/s':>10}{'ratio':>7}{'test -ELBO':>12}")
+    print(f"{'':<34}{'turns':>6}{'images/s':>10}{'ratio':>7}{'test -ELBO':>12}")
     for contender in contenders:
-        rate = statistics.median(contender.images_per_second)
-        elbo = statistics.mean(contender.neg_elbos)
-        print(f"{contender.label:<20}{contender.precision:>16}{rate:>10.0f}{rate / reference_rate:>7.2f}{elbo:>12.2f}")
+        rates = turns.rates[contender.name]
+        rate = statistics.median(rates)
+        elbo = neg_elbo_on(models[contender.name], x_test)
+        print(f"{contender.name:<34}{len(rates):>6}{rate:>10.0f}{rate / reference_rate:>7.2f}{elbo:>12.2f}")
     return 0
 
 

@@ -53,12 +53,13 @@ SCRIPT = textwrap.dedent(
     np.testing.assert_allclose(result.history[0]["loss"], result.history[0]["reconstruction_loss"], rtol=1e-5)
     assert float(keras.ops.convert_to_numpy(result.model.kl_warmup)) == 1.0
 
-    # Stop flag: set after batch 2 of epoch 1.
+    # Stop flag: set after batch 2 of epoch 1 (one batch per execution, so one event per batch).
     stop = threading.Event()
     def stop_after_two(event):
         if isinstance(event, BatchEnd) and (event.epoch, event.batch) == (1, 2):
             stop.set()
-    stopped = train_vae(config, dataset.x_train, listener=stop_after_two, stop_event=stop)
+    one_step = dataclasses.replace(config, steps_per_execution=1)
+    stopped = train_vae(one_step, dataset.x_train, listener=stop_after_two, stop_event=stop)
     assert stopped.status == "stopped", stopped.message
     assert [r["batches"] for r in stopped.history] == [2]
 

@@ -25,6 +25,7 @@ CONFIG = TrainConfig(
     validation_split=0.2,
     seed=1,
     precision="float32",  # the same on every machine; mixed precision has its own test
+    steps_per_execution=1,  # an event per batch; several per execution have their own test
 )
 THREAD_TIMEOUT_S = 120  # only so that a hung run fails the test instead of the whole session
 
@@ -312,3 +313,29 @@ def test_mixed_precision_trains_in_bfloat16_and_returns_a_float32_model(images):
     assert {layer.dtype_policy.name for layer in result.model.decoder.layers} == {"float32"}
     z_mean, _, logits = result.model(images[:4].astype(np.float32) / 255.0)
     assert {keras.backend.standardize_dtype(t.dtype) for t in (z_mean, logits)} == {"float32"}
+
+
+def test_several_steps_per_execution_report_and_stop_per_group(images):
+    events: list = []
+    stop = threading.Event()
+
+    def stop_in_second_epoch(event) -> None:
+        events.append(event)
+        if isinstance(event, EpochEnd):
+            stop.set()
+
+    config = dataclasses.replace(CONFIG, epochs=3, steps_per_execution=3)
+    result = train_vae(config, images, listener=stop_in_second_epoch, stop_event=stop)
+    batch_ends = [(e.epoch, e.batch) for e in events if isinstance(e, BatchEnd)]
+    # 4 batches per epoch in groups of 3: a group of 3, then the last one; the stop acts after a group.
+    assert batch_ends == [(1, 3), (1, 4), (2, 3)]
+    assert result.status == "stopped"
+    assert [record["batches"] for record in result.history] == [4, 3]
+
+
+def test_steps_per_execution_beyond_an_epoch_is_capped(images):
+    config = dataclasses.replace(CONFIG, epochs=1, steps_per_execution=50)
+    events: list = []
+    result = train_vae(config, images, listener=events.append)
+    assert result.status == "completed"
+    assert [e.batch for e in events if isinstance(e, BatchEnd)] == [BATCHES_PER_EPOCH]

@@ -1,18 +1,25 @@
-"""The model picked in the sidebar, loaded once per process and shared by every session."""
+"""The model picked in the sidebar, loaded once per process and shared by every session.
+
+Picking reads only the bundles' meta.json; TensorFlow is imported and the model loaded on first
+use, so pages without a model (Home, Train) show before TensorFlow has even been imported.
+"""
 
 from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from vae_core.bundle import Bundle, load_bundle
-from vae_core.inference import LatentCodec
 from vae_core.registry import BundleInfo, scan_bundles
 
+if TYPE_CHECKING:
+    from vae_core.bundle import Bundle
+    from vae_core.inference import LatentCodec
+
 MODEL_KEY = "model_path"
-LOADED_KEY = "loaded_model"
+CHOSEN_KEY = "chosen_model"
 DEFAULT_MODEL = "mnist-conv-2d"
 
 
@@ -44,6 +51,9 @@ class LoadedModel:
 @st.cache_resource(max_entries=16, show_spinner="Loading the model…")
 def load_model(path: str, created: str) -> LoadedModel:
     """Load a bundle and compile its codec; `created` is in the key so a re-saved bundle reloads."""
+    from vae_core.bundle import load_bundle  # imports TensorFlow: only once a model is needed
+    from vae_core.inference import LatentCodec
+
     bundle = load_bundle(path)
     loaded = LoadedModel(bundle, LatentCodec(bundle.model))
     # Streamlit ends every script run, fragment runs included, with a full garbage collection
@@ -55,14 +65,14 @@ def load_model(path: str, created: str) -> LoadedModel:
     return loaded
 
 
-def model_picker() -> LoadedModel | None:
-    """Sidebar: choose a bundle, see its card. Returns the loaded model, or None when there is none."""
+def model_picker() -> BundleInfo | None:
+    """Sidebar: choose a bundle, see its card. Returns the choice, or None when there is none."""
     bundles, problems = scan_bundles()
     for problem in problems:
         st.sidebar.warning(f"Skipped: {problem}")
     if not bundles:
         st.sidebar.info("No models yet: train one on the Train page.")
-        st.session_state[LOADED_KEY] = None
+        st.session_state[CHOSEN_KEY] = None
         return None
     by_path = {str(info.path): info for info in bundles}
     if st.session_state.get(MODEL_KEY) not in by_path:
@@ -71,14 +81,17 @@ def model_picker() -> LoadedModel | None:
     path = st.sidebar.selectbox("Model", list(by_path), key=MODEL_KEY, format_func=lambda p: _label(by_path[p]))
     info = by_path[path]
     _model_card(info)
-    loaded = load_model(path, str(info.meta.get("created", "")))
-    st.session_state[LOADED_KEY] = loaded
-    return loaded
+    st.session_state[CHOSEN_KEY] = info
+    return info
 
 
 def current_model() -> LoadedModel | None:
-    """The model the sidebar picker loaded in this run (the entry point runs it before every page)."""
-    return st.session_state.get(LOADED_KEY)
+    """The model picked in this run (the entry point runs the picker before every page), loaded on
+    first use in this process; None when there is no model."""
+    info: BundleInfo | None = st.session_state.get(CHOSEN_KEY)
+    if info is None:
+        return None
+    return load_model(str(info.path), str(info.meta.get("created", "")))
 
 
 def _label(info: BundleInfo) -> str:

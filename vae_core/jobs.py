@@ -72,7 +72,7 @@ class TrainingJob:
         self._thread.start()
 
     def stop(self) -> None:
-        """Ask the run to end after its current batch; what it learned is still evaluated and saved."""
+        """Ask the run to end after its current batches; what it learned is still evaluated and saved."""
         self._stop.set()
 
     def join(self, timeout: float | None = None) -> None:

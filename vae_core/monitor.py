@@ -69,7 +69,8 @@ class RunMonitor(keras.callbacks.Callback):
         epochs: planned number of epochs, for events.
         batches_per_epoch: gradient steps in one epoch, for events and partial-epoch records.
         listener: called with each `Event`, in the training thread.
-        stop_event: when set (from any thread), training ends after the current batch.
+        stop_event: when set (from any thread), training ends after the current batch, or the
+            current group of batches when the model runs several per execution.
         snapshot_images: images encoded after each epoch into `EpochEnd.latent_means`.
     """
 
@@ -106,7 +107,9 @@ class RunMonitor(keras.callbacks.Callback):
         self._last_good_weights = self.model.get_weights()
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        self._batches += 1
+        # `batch` is the last batch done: with steps_per_execution > 1, Keras calls once per group,
+        # and for an epoch's last, shorter group it counts as if the group were full.
+        self._batches = min(batch + 1, self.batches_per_epoch)
         loss = float((logs or {}).get("loss", math.nan))
         if not math.isfinite(loss):
             self.non_finite_at = (self._epoch, self._batches)

@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--validation-split", type=float, default=defaults.validation_split)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=defaults.steps_per_execution,
+        help="gradient steps per compiled call; progress and Stop act once per call",
+    )
+    parser.add_argument(
         "--precision", choices=PRECISIONS, default=defaults.precision, help="auto: bfloat16 where the hardware has it"
     )
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
@@ -95,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             kl_warmup_epochs=args.kl_warmup,
             seed=args.seed,
             precision=args.precision,
+            steps_per_execution=args.steps_per_execution,
         )
     except ConfigError as error:
         parser.error(str(error))

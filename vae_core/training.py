@@ -74,7 +74,8 @@ def train_vae(
         images: the training split; `config.validation_split` of it is held out for validation.
         listener: receives `TrainingStarted`, `BatchEnd` and `EpochEnd` events in this thread;
             `EpochEnd.latent_means` encodes the first validation images (up to 1000).
-        stop_event: set it from another thread to stop after the current batch, keeping the model.
+        stop_event: set it from another thread to stop after the current execution (at most
+            `config.steps_per_execution` batches), keeping the model.
         callbacks: further Keras callbacks, e.g. a progress bar.
         verbose: Keras's `fit` verbosity (0 silent, 1 progress bar, 2 one line per epoch).
     """
@@ -91,7 +92,10 @@ def train_vae(
     precision = resolve_precision(config.precision)
     vae = build_vae(config.model, seed=config.seed, dtype_policy=precision)
     batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
-    vae.compile(optimizer=make_optimizer(config, config.epochs * batches_per_epoch))
+    vae.compile(
+        optimizer=make_optimizer(config, config.epochs * batches_per_epoch),
+        steps_per_execution=min(config.steps_per_execution, batches_per_epoch),
+    )
     monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_images=x_val[:SNAPSHOT_SIZE])
     warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
     started = time.perf_counter()

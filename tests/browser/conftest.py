@@ -19,8 +19,8 @@ def app_url(tmp_path_factory):
         pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
     env = {"VAE_MODELS_DIR": str(tmp_path_factory.mktemp("models"))}
-    with streamlit_server("streamlit_app.py", tmp_path_factory.mktemp("server") / "streamlit.log", env) as (url, _):
-        yield url
+    with streamlit_server("streamlit_app.py", tmp_path_factory.mktemp("server") / "streamlit.log", env) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
