@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<42}{app[key]:>10.2f}{bare[key]:>16.2f}{app[key] / bare[key]:>8.2f}")
     rows = [
         ("resident memory, idle server (MiB)", "idle", "resident"),
-        ("resident memory, first page shown (MiB)", "after_first", "resident"),
+        ("resident memory, first page done (MiB)", "after_first", "resident"),
     ]
     for label, stage, kind in rows:
         ours, reference = app[stage][kind] / MIB, bare[stage][kind] / MIB

@@ -1,8 +1,9 @@
 """Live decoding speed: what a slider drag and a manifold grid cost. `python -m bench.decode_speed`.
 
-Compares the app's decode path (`LatentCodec.decode`, one compiled call per batch) with the way
-the tutorials decode, `decoder.predict` per point, on a shipped model, in one process. Prints the
-median over repeats of each and the ratio.
+Compares the app's decode path (`LatentCodec.decode`, one compiled call per batch, in the precision
+`auto` picks for pictures) and the same path in float32 with the way the tutorials decode,
+`decoder.predict` per point, on a shipped model, in one process. Prints the median over repeats of
+each and the ratio of the app's path to the tutorial way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from vae_core.bundle import load_model
 from vae_core.inference import LatentCodec
 from vae_core.latent_tools import grid_coordinates
 from vae_core.pipeline import machine_description
+from vae_core.precision import resolve_precision
 from vae_core.registry import PRETRAINED_DIR
 
 
@@ -39,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid-repeats", type=int, default=5, help="repeats of the 30x30 timings")
     args = parser.parse_args(argv)
     model = load_model(args.model)
-    codec = LatentCodec(model)
+    codec = LatentCodec(model, decode_precision="auto")
+    float32_codec = LatentCodec(model)
     decoder = model.decoder
     point = np.array([[0.3, -0.7]], np.float32)
     grid = grid_coordinates(30, np.array([[-3.0, 3.0], [-3.0, 3.0]])).astype(np.float32)
@@ -48,18 +51,20 @@ def main(argv: list[str] | None = None) -> int:
         (
             "one point",
             median_seconds(lambda: codec.decode(point), args.repeats),
+            median_seconds(lambda: float32_codec.decode(point), args.repeats),
             median_seconds(lambda: decoder.predict(point, verbose=0), max(20, args.repeats // 10)),
         ),
         (
             "30x30 manifold",
             median_seconds(lambda: codec.decode(grid), args.grid_repeats),
+            median_seconds(lambda: float32_codec.decode(grid), args.grid_repeats),
             median_seconds(lambda: [decoder.predict(z[None], verbose=0) for z in grid], max(1, args.grid_repeats // 2)),
         ),
     ]
-    print(f"machine: {machine_description()}; model: {args.model}")
-    print(f"{'':<16}{'app (ms)':>10}{'predict (ms)':>14}{'speed-up':>10}")
-    for name, ours, reference in rows:
-        print(f"{name:<16}{ours * 1e3:>10.2f}{reference * 1e3:>14.1f}{reference / ours:>9.0f}x")
+    print(f"machine: {machine_description()}; model: {args.model}; app decodes in {resolve_precision('auto')}")
+    print(f"{'':<16}{'app (ms)':>10}{'float32 (ms)':>14}{'predict (ms)':>14}{'speed-up':>10}")
+    for name, ours, float32, reference in rows:
+        print(f"{name:<16}{ours * 1e3:>10.2f}{float32 * 1e3:>14.2f}{reference * 1e3:>14.1f}{reference / ours:>9.0f}x")
     return 0
 
 

@@ -38,7 +38,7 @@ def test_job_streams_progress_and_saves_a_bundle(tmp_path):
 def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
     board = JobBoard()
     dataset = synthetic_dataset(n_train=640, n_test=32)
-    config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50)
+    config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50, steps_per_execution=1)
     job = board.start(config, dataset, tmp_path / "long")
     wait_until(lambda: job.progress().batch >= 2)
     with pytest.raises(JobBusy, match="still training"):

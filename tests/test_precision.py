@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vae_core import precision
@@ -51,3 +52,16 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
 
 def test_this_machine_gets_a_known_policy():
     assert precision.resolve_precision("auto") in ("float32", "mixed_bfloat16")
+
+
+def test_with_dtype_policy_copies_weights_into_the_policy():
+    from vae_core.architectures import build_decoder
+    from vae_core.config import ModelConfig
+
+    decoder = build_decoder(ModelConfig())
+    assert precision.with_dtype_policy(decoder, "float32") is decoder
+    copy = precision.with_dtype_policy(decoder, "mixed_bfloat16")
+    assert copy is not decoder
+    assert {layer.dtype_policy.name for layer in copy.layers[1:]} == {"mixed_bfloat16"}
+    for a, b in zip(copy.get_weights(), decoder.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -55,7 +55,8 @@ def load_model(path: str, created: str) -> LoadedModel:
     from vae_core.inference import LatentCodec
 
     bundle = load_bundle(path)
-    loaded = LoadedModel(bundle, LatentCodec(bundle.model))
+    # Pictures for the eye: bfloat16 where the processor has it (a manifold grid ~30% faster).
+    loaded = LoadedModel(bundle, LatentCodec(bundle.model, decode_precision="auto"))
     # Streamlit ends every script run, fragment runs included, with a full garbage collection
     # (its postScriptGC, and keras.backend.clear_session). With TensorFlow and a model in memory
     # that walk takes about half a second, holding the GIL while the browser waits for the new

@@ -13,6 +13,7 @@ from keras import layers, ops
 
 from vae_core.losses import bernoulli_nll
 from vae_core.model import VAE
+from vae_core.precision import FLOAT32, resolve_precision, with_dtype_policy
 
 BATCH_SIZE = 1024
 
@@ -22,14 +23,24 @@ class LatentCodec:
 
     Images go in as uint8 (0-255) or floats in [0, 1]; decoded images come out as float32 in [0, 1]
     with shape (n, height, width, channels). Safe to share between threads once constructed.
+
+    Args:
+        vae: the trained model.
+        decode_precision: what `decode` computes in: `float32` (the default; what measurements such
+            as the atlas's reconstruction errors need), `mixed_bfloat16` or `auto` (see
+            `precision`). Pictures for the eye may take bfloat16: a 30x30 grid decodes about 30%
+            faster on a CPU with AVX512_BF16, with intensities on average within 0.0005 of float32.
+            Encoding and `log_likelihood` always compute in float32.
     """
 
-    def __init__(self, vae: VAE) -> None:
+    def __init__(self, vae: VAE, decode_precision: str = FLOAT32) -> None:
         self.latent_dim = vae.latent_dim
         self.image_shape = vae.image_shape
         self._encoder = vae.encoder
         z = keras.Input(shape=(self.latent_dim,))
-        self._decoder = keras.Model(z, layers.Activation("sigmoid")(vae.decoder(z)), name="decode_intensities")
+        decoder = with_dtype_policy(vae.decoder, resolve_precision(decode_precision))
+        intensities = layers.Activation("sigmoid", dtype=FLOAT32)(decoder(z))
+        self._decoder = keras.Model(z, intensities, name="decode_intensities")
         images = keras.Input(shape=self.image_shape)
         # log p(x|z) per image, computed in the same compiled call as the decoder so importance
         # sampling never moves (samples x pixels) logits through numpy.

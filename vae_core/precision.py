@@ -1,4 +1,4 @@
-"""Which compute precision training uses: bfloat16 where the hardware runs it natively.
+"""Which compute precision training and display decoding use: bfloat16 where the hardware has it.
 
 Mixed bfloat16 (float32 weights, bfloat16 activations and products) trains the conv preset about
 1.4x faster on a CPU with AVX512_BF16 and is the norm on recent GPUs, while on hardware without
@@ -26,6 +26,18 @@ def resolve_precision(requested: str) -> str:
     if requested != "auto":
         return requested
     return MIXED_BFLOAT16 if bfloat16_is_fast() else FLOAT32
+
+
+def with_dtype_policy(model: keras.Model, dtype_policy: str) -> keras.Model:
+    """`model` computing in `dtype_policy`: the model itself for float32, else a functional copy
+    whose every layer takes that policy, with the same (float32) weights."""
+    if dtype_policy == FLOAT32:
+        return model
+    copy = keras.models.clone_model(
+        model, clone_function=lambda layer: layer.__class__.from_config(layer.get_config() | {"dtype": dtype_policy})
+    )
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 @functools.cache
