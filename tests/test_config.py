@@ -101,6 +101,7 @@ def test_model_config_rejects_bad_value_naming_field_and_value(field_name, value
         ("learning_rate", float("nan")),
         ("lr_schedule", "linear"),
         ("precision", "float16"),
+        ("precision", "auto"),
         ("steps_per_execution", 0),
         ("steps_per_execution", 2.0),
         ("batch_size", 0),

@@ -44,7 +44,9 @@ def settings_form(board: JobBoard) -> None:
         validation_split = right.number_input("Validation split", 0.0, 0.49, 0.1)
         seed = right.number_input("Seed", 0, 2**31 - 1, 0)
         precision = right.selectbox(
-            "Precision", PRECISIONS, help="auto trains in bfloat16 where the processor has bfloat16 units"
+            "Precision",
+            PRECISIONS,
+            help="mixed_bfloat16 trains about 1.3x faster on processors with bfloat16 units, to a worse ELBO",
         )
         name = right.text_input("Model name", "my-vae")
         if not st.form_submit_button("Start training", type="primary"):

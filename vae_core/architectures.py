@@ -15,6 +15,9 @@ from keras import layers
 
 from vae_core.config import ModelConfig
 
+# What dense layers compute in under every dtype policy (see `build_encoder`).
+FULL_PRECISION = "float32"
+
 # Filters and strides of the strided presets. `conv` is the keras.io tutorial's encoder; `conv-bn`
 # the 8/16/32/64 BatchNorm family. Both downsample by 4 in total.
 CONV_LAYERS = {"conv": ((32, 2), (64, 2)), "conv-bn": ((8, 1), (16, 2), (32, 2), (64, 1))}
@@ -25,38 +28,39 @@ DEEP_CONV_BLOCKS = (32, 64, 128)
 def build_encoder(config: ModelConfig, dtype_policy: str = "float32") -> keras.Model:
     """Image -> (z_mean, z_log_var), the parameters of the diagonal Gaussian q(z|x).
 
-    `dtype_policy` is the layers' compute type: `mixed_bfloat16` trains faster on hardware with
-    bfloat16 units. z_mean and z_log_var are computed in float32 whatever the policy, so the KL term
-    and the sampling noise keep full precision.
+    `dtype_policy` is the convolutions' compute type: `mixed_bfloat16` trains faster on hardware
+    with bfloat16 units. Dense layers, z_mean and z_log_var compute in float32 under every policy:
+    they are a sliver of the arithmetic, and bfloat16's 3 significant digits would blur a 2-D
+    code (the decoder's first layer would see z rounded to steps of 1/64 near 3).
     """
     layer = LayerArgs("encoder", dtype_policy)
     images = keras.Input(shape=config.image_shape, name="image")
     x = _feature_extractor(config, images, layer)
     x = layers.Flatten(**layer("flatten"))(x)
     for size in config.hidden_sizes:
-        x = layers.Dense(size, activation="relu", **layer("dense"))(x)
-    z_mean = layers.Dense(config.latent_dim, name="z_mean", dtype="float32")(x)
-    z_log_var = layers.Dense(config.latent_dim, name="z_log_var", dtype="float32")(x)
+        x = layers.Dense(size, activation="relu", **layer.full_precision("dense"))(x)
+    z_mean = layers.Dense(config.latent_dim, name="z_mean", dtype=FULL_PRECISION)(x)
+    z_log_var = layers.Dense(config.latent_dim, name="z_log_var", dtype=FULL_PRECISION)(x)
     return keras.Model(images, [z_mean, z_log_var], name="encoder")
 
 
 def build_decoder(config: ModelConfig, dtype_policy: str = "float32") -> keras.Model:
     """z -> per-pixel logits of the image, the same shape as the encoder's input.
 
-    The logits come out in the policy's compute type (the loss casts them to float32): a float32
-    last layer on bfloat16 features costs more than the whole bfloat16 gain on its input.
+    The convolutional presets' logits come out in the policy's compute type (the loss casts them
+    to float32): a float32 last convolution on bfloat16 features cost more than bfloat16 gained.
     """
     layer = LayerArgs("decoder", dtype_policy)
     z = keras.Input(shape=(config.latent_dim,), name="z")
     x = z
     for size in reversed(config.hidden_sizes):
-        x = layers.Dense(size, activation="relu", **layer("dense"))(x)
+        x = layers.Dense(size, activation="relu", **layer.full_precision("dense"))(x)
     if config.preset == "mlp":
-        x = layers.Dense(math.prod(config.image_shape), name="logits", dtype=layer.dtype_policy)(x)
-        logits = layers.Reshape(config.image_shape, **layer("reshape"))(x)
+        x = layers.Dense(math.prod(config.image_shape), name="logits", dtype=FULL_PRECISION)(x)
+        logits = layers.Reshape(config.image_shape, **layer.full_precision("reshape"))(x)
         return keras.Model(z, logits, name="decoder")
     feature_shape = _feature_shape(config)
-    x = layers.Dense(math.prod(feature_shape), activation="relu", **layer("dense"))(x)
+    x = layers.Dense(math.prod(feature_shape), activation="relu", **layer.full_precision("dense"))(x)
     x = layers.Reshape(feature_shape, **layer("reshape"))(x)
     x = _feature_generator(config, x, layer)
     # A stride-1 transposed convolution is a convolution with its kernel flipped, the same family
@@ -146,3 +150,7 @@ class LayerArgs:
     def __call__(self, kind: str) -> dict[str, str]:
         self.counts[kind] += 1
         return {"name": f"{self.prefix}_{kind}_{self.counts[kind]}", "dtype": self.dtype_policy}
+
+    def full_precision(self, kind: str) -> dict[str, str]:
+        """Arguments for a layer that computes in float32 under every policy (see `build_encoder`)."""
+        return self(kind) | {"dtype": FULL_PRECISION}

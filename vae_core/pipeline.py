@@ -71,7 +71,6 @@ def run_meta(result: TrainingResult, dataset: Dataset, metrics: TestMetrics) -> 
             "epochs_run": len(result.history),
             "batches_per_epoch": result.batches_per_epoch,
             "seconds": round(result.seconds, 2),
-            "precision": result.precision,
             "machine": machine_description(),
             "history": result.history,
         },

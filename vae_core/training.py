@@ -15,7 +15,7 @@ from vae_core.config import TrainConfig
 from vae_core.inference import as_intensities
 from vae_core.model import VAE, build_vae
 from vae_core.monitor import Event, KLWarmup, RunMonitor
-from vae_core.precision import FLOAT32, resolve_precision
+from vae_core.precision import FLOAT32
 
 SNAPSHOT_SIZE = 1000
 
@@ -26,7 +26,7 @@ class TrainingResult:
 
     `history` has one record per epoch run (a stopped run's last epoch may be partial: compare its
     `batches` with `batches_per_epoch`); a diverged run keeps the last finite epochs and weights.
-    `model` computes in float32 whatever `precision` (the dtype policy training used) was.
+    `model` computes in float32 whatever `config.precision` training used.
     """
 
     model: VAE
@@ -37,7 +37,6 @@ class TrainingResult:
     seconds: float
     batches_per_epoch: int
     validation_indices: np.ndarray
-    precision: str
 
 
 def split_validation(n_images: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,8 +88,7 @@ def train_vae(
     x_train, x_val = x[train_index], x[val_index]
     if len(x_train) == 0:
         raise ValueError("No training images left after the validation split.")
-    precision = resolve_precision(config.precision)
-    vae = build_vae(config.model, seed=config.seed, dtype_policy=precision)
+    vae = build_vae(config.model, seed=config.seed, dtype_policy=config.precision)
     batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
     vae.compile(
         optimizer=make_optimizer(config, config.epochs * batches_per_epoch),
@@ -110,11 +108,9 @@ def train_vae(
     )
     seconds = time.perf_counter() - started
     status, message = _outcome(monitor, config.epochs)
-    if precision != FLOAT32:
+    if config.precision != FLOAT32:
         vae = _as_float32(vae, config)
-    return TrainingResult(
-        vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, precision
-    )
+    return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index)
 
 
 def _as_float32(vae: VAE, config: TrainConfig) -> VAE:
