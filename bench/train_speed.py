@@ -31,6 +31,7 @@ from vae_core.precision import FLOAT32, MIXED_BFLOAT16, bfloat16_is_fast
 from vae_core.training import train_vae
 
 BATCH_SIZE = 128
+REFERENCE = "tutorial reference"
 ELBO_SAMPLES = 10  # z samples per test image for the ELBO's reconstruction term
 
 
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     mnist = load_dataset("mnist")
     x_train = as_intensities(mnist.x_train[: args.train_limit])
     x_test = as_intensities(mnist.x_test)
-    contenders = [Contender("tutorial reference", FLOAT32), Contender("core conv", FLOAT32)]
+    contenders = [Contender(REFERENCE, FLOAT32), Contender("core conv", FLOAT32)]
     if bfloat16_is_fast():
         contenders.append(Contender("core conv", MIXED_BFLOAT16))
     turns = Turns([c.name for c in contenders], args.batches_per_turn, len(x_train))
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(contender: Contender) -> None:
         player = turns.player(contender.name)
-        if contender.label == "tutorial reference":
+        if contender.label == REFERENCE:
             models[contender.name] = train_reference(x_train, args.epochs, args.seed, player)
         else:
             models[contender.name] = train_core(x_train, args.epochs, args.seed, contender.precision, player)

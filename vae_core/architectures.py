@@ -14,9 +14,7 @@ import keras
 from keras import layers
 
 from vae_core.config import ModelConfig
-
-# What dense layers compute in under every dtype policy (see `build_encoder`).
-FULL_PRECISION = "float32"
+from vae_core.precision import FLOAT32
 
 # Filters and strides of the strided presets. `conv` is the keras.io tutorial's encoder; `conv-bn`
 # the 8/16/32/64 BatchNorm family. Both downsample by 4 in total.
@@ -25,7 +23,7 @@ CONV_LAYERS = {"conv": ((32, 2), (64, 2)), "conv-bn": ((8, 1), (16, 2), (32, 2),
 DEEP_CONV_BLOCKS = (32, 64, 128)
 
 
-def build_encoder(config: ModelConfig, dtype_policy: str = "float32") -> keras.Model:
+def build_encoder(config: ModelConfig, dtype_policy: str = FLOAT32) -> keras.Model:
     """Image -> (z_mean, z_log_var), the parameters of the diagonal Gaussian q(z|x).
 
     `dtype_policy` is the convolutions' compute type: `mixed_bfloat16` trains faster on hardware
@@ -39,12 +37,12 @@ def build_encoder(config: ModelConfig, dtype_policy: str = "float32") -> keras.M
     x = layers.Flatten(**layer("flatten"))(x)
     for size in config.hidden_sizes:
         x = layers.Dense(size, activation="relu", **layer.full_precision("dense"))(x)
-    z_mean = layers.Dense(config.latent_dim, name="z_mean", dtype=FULL_PRECISION)(x)
-    z_log_var = layers.Dense(config.latent_dim, name="z_log_var", dtype=FULL_PRECISION)(x)
+    z_mean = layers.Dense(config.latent_dim, name="z_mean", dtype=FLOAT32)(x)
+    z_log_var = layers.Dense(config.latent_dim, name="z_log_var", dtype=FLOAT32)(x)
     return keras.Model(images, [z_mean, z_log_var], name="encoder")
 
 
-def build_decoder(config: ModelConfig, dtype_policy: str = "float32") -> keras.Model:
+def build_decoder(config: ModelConfig, dtype_policy: str = FLOAT32) -> keras.Model:
     """z -> per-pixel logits of the image, the same shape as the encoder's input.
 
     The convolutional presets' logits come out in the policy's compute type (the loss casts them
@@ -56,7 +54,7 @@ def build_decoder(config: ModelConfig, dtype_policy: str = "float32") -> keras.M
     for size in reversed(config.hidden_sizes):
         x = layers.Dense(size, activation="relu", **layer.full_precision("dense"))(x)
     if config.preset == "mlp":
-        x = layers.Dense(math.prod(config.image_shape), name="logits", dtype=FULL_PRECISION)(x)
+        x = layers.Dense(math.prod(config.image_shape), name="logits", dtype=FLOAT32)(x)
         logits = layers.Reshape(config.image_shape, **layer.full_precision("reshape"))(x)
         return keras.Model(z, logits, name="decoder")
     feature_shape = _feature_shape(config)
@@ -153,4 +151,4 @@ class LayerArgs:
 
     def full_precision(self, kind: str) -> dict[str, str]:
         """Arguments for a layer that computes in float32 under every policy (see `build_encoder`)."""
-        return self(kind) | {"dtype": FULL_PRECISION}
+        return self(kind) | {"dtype": FLOAT32}

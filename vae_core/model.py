@@ -15,6 +15,7 @@ from vae_core.architectures import build_decoder, build_encoder
 from vae_core.config import LOSSES, ModelConfig
 from vae_core.layers import Sampling
 from vae_core.losses import RECONSTRUCTION_LOSSES, kl_divergence
+from vae_core.precision import FLOAT32
 
 
 @keras.saving.register_keras_serializable(package="vae_core")
@@ -73,7 +74,7 @@ class VAE(keras.Model):
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None, training: bool = True
     ) -> Any:
         z_mean, z_log_var, logits = y_pred
-        logits = ops.cast(logits, "float32")  # bfloat16 under a mixed policy
+        logits = ops.cast(logits, FLOAT32)  # bfloat16 under a mixed policy
         reconstruction_loss = ops.mean(RECONSTRUCTION_LOSSES[self.likelihood](x, logits))
         kl_loss = ops.mean(kl_divergence(z_mean, z_log_var))
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
@@ -99,7 +100,7 @@ class VAE(keras.Model):
         return cls(**config)
 
 
-def build_vae(config: ModelConfig, seed: int | None = None, dtype_policy: str = "float32") -> VAE:
+def build_vae(config: ModelConfig, seed: int | None = None, dtype_policy: str = FLOAT32) -> VAE:
     """A fresh, built VAE for `config`; weights come from Keras's seeded initialisers.
 
     `dtype_policy` is the hidden layers' compute type (see `architectures`); weights are float32

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import keras
 
-FLOAT32 = "float32"
-MIXED_BFLOAT16 = "mixed_bfloat16"
+from vae_core.config import PRECISIONS
+
+FLOAT32, MIXED_BFLOAT16 = PRECISIONS
 
 # CPU instruction-set extensions with native bfloat16 dot products (Linux /proc/cpuinfo names).
 BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
