@@ -32,6 +32,8 @@ def test_page_loads_without_errors(page, app_url, path):
     assert page.locator('[data-testid="stException"]').count() == 0
     if path == "":
         page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()  # the models table draws last
+    if path == "train":
+        page.get_by_text("Model name", exact=True).wait_for()  # form widgets can paint after the script ends
     screenshot(page, path or "home")
 
 
