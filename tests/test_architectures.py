@@ -11,6 +11,7 @@ from keras import layers, ops
 
 from vae_core.architectures import build_decoder, build_encoder
 from vae_core.config import PRESETS, ModelConfig
+from vae_core.layers import ChannelBias
 from vae_core.model import VAE, build_vae
 
 SHAPES = [(28, 28, 1), (32, 32, 3)]
@@ -77,11 +78,20 @@ def test_conv_bn_uses_batch_normalization_without_conv_biases():
     encoder, decoder = build_encoder(config), build_decoder(config)
     assert len(_layers_of(encoder, layers.BatchNormalization)) == 4
     assert len(_layers_of(decoder, layers.BatchNormalization)) == 4
-    hidden = _layers_of(encoder, layers.Conv2D) + _layers_of(decoder, layers.Conv2DTranspose)[:-1]
-    assert hidden and not any(layer.use_bias for layer in hidden)
-    assert decoder.get_layer("logits").use_bias
+    assert [layer.name for layer in _layers_of(encoder, ChannelBias) + _layers_of(decoder, ChannelBias)] == ["logits"]
     plain = ModelConfig(preset="conv")
     assert not _layers_of(build_encoder(plain), layers.BatchNormalization)
+
+
+@pytest.mark.parametrize("preset", [p for p in PRESETS if p != "mlp"])
+def test_every_convolution_takes_its_bias_from_the_next_layer(preset):
+    """No convolution adds its own bias (see `ChannelBias`); BatchNorm or a ChannelBias follows each."""
+    config = ModelConfig(preset=preset)
+    for model in (build_encoder(config), build_decoder(config)):
+        for index, layer in enumerate(model.layers):
+            if isinstance(layer, layers.Conv2D):  # Conv2DTranspose too
+                assert not layer.use_bias, layer.name
+                assert isinstance(model.layers[index + 1], (ChannelBias, layers.BatchNormalization)), layer.name
 
 
 def test_deep_conv_pools_after_each_block():

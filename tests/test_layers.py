@@ -1,4 +1,4 @@
-"""The Sampling layer: the reparameterisation z = mean + exp(log_var / 2) * eps."""
+"""Custom layers: Sampling (z = mean + exp(log_var / 2) * eps) and ChannelBias."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from vae_core.layers import Sampling
+from vae_core.layers import ChannelBias, Sampling
 
 N_SAMPLES = 20000
 MEANS = np.array([0.0, 1.5, -2.0, 10.0], np.float32)
@@ -80,3 +80,40 @@ def test_seed_none_is_allowed():
 def test_non_integer_seed_is_rejected(seed):
     with pytest.raises(ValueError, match=r"Expected an integer seed or None\. Received: seed="):
         Sampling(seed=seed)
+
+
+def test_channel_bias_adds_one_learned_value_per_channel():
+    layer = ChannelBias()
+    inputs = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+    assert tuple(layer(inputs).shape) == (2, 3, 4)
+    assert layer.bias.shape == (4,)
+    np.testing.assert_array_equal(ops.convert_to_numpy(layer(inputs)), inputs)  # starts at zero
+    layer.bias.assign(np.array([1.0, -2.0, 0.5, 0.0], np.float32))
+    np.testing.assert_array_equal(ops.convert_to_numpy(layer(inputs)), inputs + [1.0, -2.0, 0.5, 0.0])
+
+
+def test_channel_bias_round_trips_through_safe_deserialization():
+    serialized = keras.saving.serialize_keras_object(ChannelBias(name="shift", dtype="mixed_bfloat16"))
+    restored = keras.saving.deserialize_keras_object(serialized, safe_mode=True)
+    assert isinstance(restored, ChannelBias)
+    assert (restored.name, restored.dtype_policy.name) == ("shift", "mixed_bfloat16")
+
+
+def test_channel_bias_gradient_sums_bfloat16_accurately():
+    """The gradient of a bias is a sum over batch and pixels; Keras's own bias (tf.nn.bias_add)
+    sums bfloat16 in bfloat16 on CPU and stalls near 1, where this sum is about 25 per channel."""
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the gradient is taken with tf.GradientTape")
+    rng = np.random.default_rng(0)
+    upstream = (rng.normal(1e-3, 1e-3, (128, 14, 14, 8))).astype(np.float32)
+    upstream_bf16 = tf.cast(upstream, tf.bfloat16)
+    exact = tf.cast(upstream_bf16, tf.float64).numpy().sum(axis=(0, 1, 2))
+    layer = ChannelBias(dtype="mixed_bfloat16")
+    layer.build((None, 14, 14, 8))
+    with tf.GradientTape() as tape:
+        outputs = layer(tf.zeros((128, 14, 14, 8)))
+    assert outputs.dtype == tf.bfloat16
+    gradient = tape.gradient(outputs, layer.bias.value, output_gradients=upstream_bf16).numpy()
+    assert exact.min() > 20  # far past the point where a bfloat16 running sum stalls
+    np.testing.assert_allclose(gradient, exact, rtol=0.01)

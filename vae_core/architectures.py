@@ -14,6 +14,7 @@ import keras
 from keras import layers
 
 from vae_core.config import ModelConfig
+from vae_core.layers import ChannelBias
 from vae_core.precision import FLOAT32
 
 # Filters and strides of the strided presets. `conv` is the keras.io tutorial's encoder; `conv-bn`
@@ -63,7 +64,8 @@ def build_decoder(config: ModelConfig, dtype_policy: str = FLOAT32) -> keras.Mod
     x = _feature_generator(config, x, layer)
     # A stride-1 transposed convolution is a convolution with its kernel flipped, the same family
     # of functions; with one or three filters oneDNN runs it about twice as fast as Conv2D.
-    x = layers.Conv2DTranspose(config.image_shape[2], 3, padding="same", name="logits", dtype=layer.dtype_policy)(x)
+    x = layers.Conv2DTranspose(config.image_shape[2], 3, padding="same", use_bias=False, **layer("deconv"))(x)
+    x = ChannelBias(name="logits", dtype=layer.dtype_policy)(x)
     crop = _padding(config)
     logits = layers.Cropping2D(crop, **layer("crop"))(x) if any(sum(p) for p in crop) else x
     return keras.Model(z, logits, name="decoder")
@@ -97,13 +99,14 @@ def _feature_extractor(config: ModelConfig, x: keras.KerasTensor, layer: LayerAr
         x = layers.ZeroPadding2D(padding, **layer("pad"))(x)
     if config.preset == "deep-conv":
         for filters in DEEP_CONV_BLOCKS:
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu", **layer("conv"))(x)
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu", **layer("conv"))(x)
+            for _ in range(2):
+                x = layers.Conv2D(filters, 3, padding="same", use_bias=False, **layer("conv"))(x)
+                x = _activate(x, False, layer)
             x = layers.MaxPooling2D(2, **layer("pool"))(x)
         return x
     batch_norm = config.preset == "conv-bn"
     for filters, stride in CONV_LAYERS[config.preset]:
-        x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=not batch_norm, **layer("conv"))(x)
+        x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, **layer("conv"))(x)
         x = _activate(x, batch_norm, layer)
     return x
 
@@ -113,21 +116,23 @@ def _feature_generator(config: ModelConfig, x: keras.KerasTensor, layer: LayerAr
     if config.preset == "deep-conv":
         for filters in reversed(DEEP_CONV_BLOCKS):
             x = layers.UpSampling2D(2, **layer("upsample"))(x)
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu", **layer("conv"))(x)
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu", **layer("conv"))(x)
+            for _ in range(2):
+                x = layers.Conv2D(filters, 3, padding="same", use_bias=False, **layer("conv"))(x)
+                x = _activate(x, False, layer)
         return x
     batch_norm = config.preset == "conv-bn"
     for filters, stride in reversed(CONV_LAYERS[config.preset]):
-        x = layers.Conv2DTranspose(
-            filters, 3, strides=stride, padding="same", use_bias=not batch_norm, **layer("deconv")
-        )(x)
+        x = layers.Conv2DTranspose(filters, 3, strides=stride, padding="same", use_bias=False, **layer("deconv"))(x)
         x = _activate(x, batch_norm, layer)
     return x
 
 
 def _activate(x: keras.KerasTensor, batch_norm: bool, layer: LayerArgs) -> keras.KerasTensor:
+    """A convolution's bias (BatchNorm's shift where it normalises, else `ChannelBias`), then ReLU."""
     if batch_norm:
         x = layers.BatchNormalization(**layer("batchnorm"))(x)
+    else:
+        x = ChannelBias(**layer("bias"))(x)
     return layers.Activation("relu", **layer("relu"))(x)
 
 

@@ -1,4 +1,4 @@
-"""The reparameterisation layer: draws z ~ N(mean, exp(log_var)) so gradients reach the encoder."""
+"""Custom layers: the reparameterised sampling of z, and the convolutions' per-channel bias."""
 
 from __future__ import annotations
 
@@ -36,3 +36,25 @@ class Sampling(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         base_config = super().get_config()
         return {**base_config, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="vae_core")
+class ChannelBias(keras.layers.Layer):
+    """Adds a learned bias per channel (the last axis); the convolutions here carry their bias in it.
+
+    Keras's TensorFlow backend adds a layer's own bias with `tf.nn.bias_add`, whose CPU gradient
+    (`BiasAddGrad`) sums bfloat16 in bfloat16: the running sum stops growing near 1, so under
+    mixed bfloat16 a transposed convolution's bias gradient of 36 came out as 1 and training
+    reached a 20 nats worse ELBO. The plain `+` below (not `ops.add`, which the TensorFlow
+    backend turns back into `bias_add`) has a summing gradient that is accurate on every backend,
+    and in float32 trained 8% faster than the fused bias on this project's CPU.
+    """
+
+    def build(self, input_shape: tuple) -> None:
+        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+
+    def call(self, inputs: Any) -> Any:
+        return inputs + ops.cast(self.bias, inputs.dtype)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
