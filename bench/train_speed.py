@@ -39,7 +39,9 @@ class Turns:
     """Runs trainings in threads one chunk of batches at a time, round robin, timing each chunk.
 
     This machine's speed drifts with its neighbours over tens of seconds; chunks of a few seconds
-    taken in turn see the same drift, so the contenders' rates compare fairly.
+    taken in turn see the same drift, so the contenders' rates compare fairly. The runs start one
+    at a time (`start`): each seeds the global random state and draws its initial weights before
+    the next begins, so runs with one seed start from the same weights, as they would alone.
     """
 
     def __init__(self, names: list[str], batches_per_turn: int, images: int) -> None:
@@ -48,6 +50,19 @@ class Turns:
         self.batches_per_turn = batches_per_turn
         self.images = images
         self.rates: dict[str, list[float]] = {name: [] for name in names}
+        self._started: set[str] = set()
+
+    def start(self, thread: threading.Thread) -> None:
+        """Start a run and return once it has built its model and reached its first batch."""
+        thread.start()
+        with self._condition:
+            while thread.name not in self._started and thread.is_alive():
+                self._condition.wait(timeout=0.5)
+
+    def report_started(self, name: str) -> None:
+        with self._condition:
+            self._started.add(name)
+            self._condition.notify_all()
 
     def player(self, name: str) -> keras.callbacks.Callback:
         return _Player(self, name)
@@ -77,6 +92,7 @@ class _Player(keras.callbacks.Callback):
         self.batches_done, self.images_done, self.started = 0, 0, time.perf_counter()
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        self.turns.report_started(self.name)
         self._start_turn()
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -163,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     threads = [threading.Thread(target=run, args=(c,), name=c.name) for c in contenders]
     for thread in threads:
-        thread.start()
+        turns.start(thread)
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
