@@ -138,9 +138,10 @@ class TrainConfig:
         seed: seeds weights, shuffling, the validation split and sampling noise.
         precision: compute type while training: `float32`, or `mixed_bfloat16` (bfloat16
             convolutions; float32 weights, dense layers and loss). bfloat16 trains the conv preset
-            about 1.3x faster on a CPU with AVX512_BF16 but reached a 20 nats worse test ELBO
-            after 15 epochs (bench/RESULTS.md), so it is not the default. The saved model computes
-            in float32 either way.
+            about 1.25x faster than float32 on a CPU with AVX512_BF16, to the same test ELBO from
+            the same initial weights (bench/RESULTS.md); without bfloat16 units it is emulated and
+            slower, and only the conv preset's quality has been checked, so float32 is the
+            default. The saved model computes in float32 either way.
         steps_per_execution: gradient steps per call into the backend's compiled train function.
             More saves Python overhead per step (about 5% on the conv preset on a CPU); progress
             events and the stop flag act once per call, so fewer makes Stop answer sooner.
