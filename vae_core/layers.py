@@ -43,19 +43,22 @@ class ChannelBias(keras.layers.Layer):
     """Adds a learned bias per channel (the last axis); the convolutions here carry their bias in it.
 
     Keras's TensorFlow backend adds a layer's own bias with `tf.nn.bias_add`, whose CPU gradient
-    (`BiasAddGrad`) sums bfloat16 in bfloat16: the running sum stops growing near 1, so under
-    mixed bfloat16 a transposed convolution's bias gradient of 36 came out as 1 and training fell
-    behind float32 (by 5 nats of training loss after 6 epochs on MNIST). The plain `+` below
-    (not `ops.add`, which the TensorFlow backend turns back into `bias_add`) has a summing
-    gradient that is accurate on every backend, and in float32 its train step was 8% faster than
-    the fused bias's on this project's CPU.
+    (`BiasAddGrad`) sums bfloat16 in bfloat16: the running sum stops growing once the terms fall
+    below its rounding step, so under mixed bfloat16 a transposed convolution's bias gradient of
+    36 came out as 1 and training fell behind float32 (by 5 nats of training loss after 6 epochs
+    on MNIST). JAX sums a plain bfloat16 `+`'s gradient in bfloat16 too. So the addition happens
+    in float32, whose gradient is a float32 sum on every backend, and is a plain `+` (not
+    `ops.add`, which TensorFlow's backend turns back into `bias_add`); in float32 its train step
+    was 8% faster than the fused bias's on this project's CPU.
     """
 
     def build(self, input_shape: tuple) -> None:
-        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+        # Not autocast: the sum below reads the float32 weight, not a bfloat16 copy.
+        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias", autocast=False)
 
     def call(self, inputs: Any) -> Any:
-        return inputs + ops.cast(self.bias, inputs.dtype)
+        total = ops.cast(inputs, "float32") + ops.cast(self.bias, "float32")  # casts are no-ops in float32
+        return ops.cast(total, inputs.dtype)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
