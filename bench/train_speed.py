@@ -73,7 +73,8 @@ class Turns:
 
     def pass_on(self, name: str, finished: bool = False) -> None:
         with self._condition:
-            self._waiting.remove(name)
+            if name in self._waiting:  # a failed run may have passed on already
+                self._waiting.remove(name)
             if not finished:
                 self._waiting.append(name)
             self._condition.notify_all()
@@ -171,10 +172,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(contender: Contender) -> None:
         player = turns.player(contender.name)
-        if contender.label == REFERENCE:
-            models[contender.name] = train_reference(x_train, args.epochs, args.seed, player)
-        else:
-            models[contender.name] = train_core(x_train, args.epochs, args.seed, contender.precision, player)
+        try:
+            if contender.label == REFERENCE:
+                models[contender.name] = train_reference(x_train, args.epochs, args.seed, player)
+            else:
+                models[contender.name] = train_core(x_train, args.epochs, args.seed, contender.precision, player)
+        except BaseException:
+            turns.pass_on(contender.name, finished=True)  # so the other runs do not wait for its turn
+            raise
 
     started = time.perf_counter()
     threads = [threading.Thread(target=run, args=(c,), name=c.name) for c in contenders]

@@ -89,7 +89,7 @@ def test_every_convolution_takes_its_bias_from_the_next_layer(preset):
     config = ModelConfig(preset=preset)
     for model in (build_encoder(config), build_decoder(config)):
         for index, layer in enumerate(model.layers):
-            if isinstance(layer, layers.Conv2D):  # Conv2DTranspose too
+            if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
                 assert not layer.use_bias, layer.name
                 assert isinstance(model.layers[index + 1], (ChannelBias, layers.BatchNormalization)), layer.name
 

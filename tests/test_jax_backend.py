@@ -43,6 +43,21 @@ SCRIPT = textwrap.dedent(
         batch_size=32, epochs=2, validation_split=0.2, kl_warmup_epochs=1, seed=0,
     )
 
+    # ChannelBias sums its bfloat16 gradient in float32 (JAX would sum a bfloat16 addition's in
+    # bfloat16, stalling far below the true sum of about 25 per channel).
+    import jax
+    import jax.numpy as jnp
+    from vae_core.layers import ChannelBias
+    bias_layer = ChannelBias(dtype="mixed_bfloat16")
+    bias_layer.build((None, 14, 14, 8))
+    upstream = jnp.asarray(np.random.default_rng(0).normal(1e-3, 1e-3, (128, 14, 14, 8)), jnp.bfloat16)
+    def biased(bias):
+        return bias_layer.stateless_call([bias], [], jnp.zeros((128, 14, 14, 8), jnp.bfloat16))[0]
+    outputs, pullback = jax.vjp(biased, bias_layer.bias.value)
+    assert outputs.dtype == jnp.bfloat16
+    exact = np.asarray(upstream, np.float64).sum(axis=(0, 1, 2))
+    np.testing.assert_allclose(np.asarray(pullback(upstream)[0], np.float64), exact, rtol=0.01)
+
     # Training: losses fall, validation losses are reported, warm-up ends at 1.
     result = train_vae(config, dataset.x_train)
     assert result.status == "completed", result.message

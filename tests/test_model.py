@@ -156,7 +156,7 @@ def test_mixed_bfloat16_gradients_follow_float32_ones():
     """Every weight's gradient under mixed bfloat16 points where float32's does, biases included:
     with Keras's own convolution biases, the transposed convolutions' bias gradients were 80-97%
     off on TensorFlow's CPU (see `ChannelBias`) and mixed bfloat16 training fell behind float32.
-    Now the worst is about 6% (bfloat16's rounding through the layers)."""
+    Now the worst is a few percent (bfloat16's rounding through the layers)."""
     tf = pytest.importorskip("tensorflow")
     if keras.backend.backend() != "tensorflow":
         pytest.skip("the gradients are taken with tf.GradientTape")
