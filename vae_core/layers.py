@@ -53,8 +53,8 @@ class ChannelBias(keras.layers.Layer):
     on MNIST). A plain `+` (not `ops.add`, which TensorFlow's backend turns back into `bias_add`)
     has a gradient TensorFlow sums accurately, and in float32 its train step was 8% faster than
     the fused bias's on this project's CPU. JAX sums a bfloat16 `+`'s gradient in bfloat16, so
-    other backends add in float32, whose gradient is a float32 sum; TensorFlow does not, because
-    those casts cost it a third of bfloat16's speed-up (1.37x the tutorial's throughput fell to 1.18x).
+    other backends add in float32, whose gradient is a float32 sum. TensorFlow does not: there the
+    casts took most of bfloat16's gain (1.37x the tutorial's throughput fell to 1.18x).
     """
 
     def build(self, input_shape: tuple) -> None:
