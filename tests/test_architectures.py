@@ -126,7 +126,8 @@ def test_mixed_policy_applies_to_convolutions_only(preset):
     assert [keras.backend.standardize_dtype(t.dtype) for t in (z_mean, z_log_var)] == ["float32", "float32"]
     dense = [layer for model in (encoder, decoder) for layer in model.layers if isinstance(layer, layers.Dense)]
     assert {layer.dtype_policy.name for layer in dense} == {"float32"}
-    convolutions = [layer for layer in encoder.layers + decoder.layers if isinstance(layer, layers.Conv2D)]
+    convolution = (layers.Conv2D, layers.Conv2DTranspose)  # not one class hierarchy in Keras 3
+    convolutions = [layer for layer in encoder.layers + decoder.layers if isinstance(layer, convolution)]
     assert {layer.dtype_policy.name for layer in convolutions} <= {"mixed_bfloat16"}
     # Convolutional logits stay in bfloat16 (the loss casts them, see VAE.compute_loss); dense ones are float32.
     logits_dtype = keras.backend.standardize_dtype(decoder(np.zeros((2, 2), np.float32)).dtype)

@@ -154,7 +154,7 @@ def test_loss_is_reconstruction_plus_beta_times_kl(fit_history):
 
 def test_mixed_bfloat16_gradients_follow_float32_ones():
     """Every weight's gradient under mixed bfloat16 points where float32's does, biases included:
-    with Keras's own convolution biases, the transposed convolutions' bias gradients were 80-97%
+    with Keras's own convolution biases, the transposed convolutions' bias gradients were 80-98%
     off on TensorFlow's CPU (see `ChannelBias`) and mixed bfloat16 training fell behind float32.
     Now the worst is a few percent (bfloat16's rounding through the layers)."""
     tf = pytest.importorskip("tensorflow")

@@ -99,9 +99,7 @@ def _feature_extractor(config: ModelConfig, x: keras.KerasTensor, layer: LayerAr
         x = layers.ZeroPadding2D(padding, **layer("pad"))(x)
     if config.preset == "deep-conv":
         for filters in DEEP_CONV_BLOCKS:
-            for _ in range(2):
-                x = layers.Conv2D(filters, 3, padding="same", use_bias=False, **layer("conv"))(x)
-                x = _activate(x, False, layer)
+            x = _two_convolutions(x, filters, layer)
             x = layers.MaxPooling2D(2, **layer("pool"))(x)
         return x
     batch_norm = config.preset == "conv-bn"
@@ -116,14 +114,20 @@ def _feature_generator(config: ModelConfig, x: keras.KerasTensor, layer: LayerAr
     if config.preset == "deep-conv":
         for filters in reversed(DEEP_CONV_BLOCKS):
             x = layers.UpSampling2D(2, **layer("upsample"))(x)
-            for _ in range(2):
-                x = layers.Conv2D(filters, 3, padding="same", use_bias=False, **layer("conv"))(x)
-                x = _activate(x, False, layer)
+            x = _two_convolutions(x, filters, layer)
         return x
     batch_norm = config.preset == "conv-bn"
     for filters, stride in reversed(CONV_LAYERS[config.preset]):
         x = layers.Conv2DTranspose(filters, 3, strides=stride, padding="same", use_bias=False, **layer("deconv"))(x)
         x = _activate(x, batch_norm, layer)
+    return x
+
+
+def _two_convolutions(x: keras.KerasTensor, filters: int, layer: LayerArgs) -> keras.KerasTensor:
+    """The deep-conv preset's block body: two same-size 3x3 convolutions, each with bias and ReLU."""
+    for _ in range(2):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, **layer("conv"))(x)
+        x = _activate(x, False, layer)
     return x
 
 

@@ -7,6 +7,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from vae_core.precision import FLOAT32
+
 
 @keras.saving.register_keras_serializable(package="vae_core")
 class Sampling(keras.layers.Layer):
@@ -62,9 +64,9 @@ class ChannelBias(keras.layers.Layer):
         self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias", autocast=False)
 
     def call(self, inputs: Any) -> Any:
-        if self.compute_dtype == "float32" or keras.backend.backend() in BACKENDS_SUMMING_GRADIENTS_IN_FLOAT32:
+        if self.compute_dtype == FLOAT32 or keras.backend.backend() in BACKENDS_SUMMING_GRADIENTS_IN_FLOAT32:
             return inputs + ops.cast(self.bias, inputs.dtype)
-        return ops.cast(ops.cast(inputs, "float32") + self.bias, inputs.dtype)
+        return ops.cast(ops.cast(inputs, FLOAT32) + self.bias, inputs.dtype)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape

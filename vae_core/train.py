@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision",
         choices=PRECISIONS,
         default=defaults.precision,
-        help="mixed_bfloat16: ~1.3x faster on CPUs with AVX512_BF16, but a worse ELBO (see bench/RESULTS.md)",
+        help="mixed_bfloat16: ~1.25x faster on TensorFlow with AVX512_BF16, same ELBO (see bench/RESULTS.md)",
     )
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument(
