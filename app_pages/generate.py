@@ -21,7 +21,14 @@ model_key = str(model.bundle.path)  # slider ranges differ per model: so do thei
 
 def show_picture(picture: np.ndarray, caption: str, filename: str, side: int) -> None:
     show(picture, caption, side)
-    st.download_button("Download PNG", png_bytes(picture, side), file_name=filename, mime="image/png")
+    # Encoded only when clicked, and no rerun after: a download changes nothing on the page.
+    st.download_button(
+        "Download PNG",
+        lambda: png_bytes(picture, side),
+        file_name=filename,
+        mime="image/png",
+        on_click="ignore",
+    )
 
 
 @st.fragment

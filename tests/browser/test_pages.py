@@ -1,7 +1,10 @@
-"""What a person clicks, in a real browser: each page loads, a slider redraws the digit, a scatter
-click shows the reconstruction, an upload is encoded."""
+"""What a person clicks, in a real browser: each page loads, a slider redraws the digit, a download
+saves the picture shown, a scatter click shows the reconstruction, an upload is encoded."""
 
 from __future__ import annotations
+
+import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,21 +40,69 @@ def test_page_loads_without_errors(page, app_url, path):
     screenshot(page, path or "home")
 
 
+def move_first_slider(tab) -> None:
+    """Fifteen steps right on the Generate page's first slider; returns once the first picture
+    on the page (the slider's decoded digit) has changed and the run has ended."""
+    before = tab.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    handle = tab.locator('[data-testid="stSlider"] input[type="range"]').first
+    handle.focus()
+    for _ in range(15):
+        handle.press("ArrowRight")
+    tab.wait_for_function(
+        "([selector, old]) => document.querySelector(selector).getAttribute('src') !== old",
+        arg=['[data-testid="stImage"] img', before],
+    )
+    tab.locator(IDLE).wait_for()
+
+
 def test_dragging_a_slider_redraws_the_decoded_digit(page, app_url):
     open_page(page, app_url, "generate")
     picture = page.locator('[data-testid="stImage"] img').first
     before = picture.get_attribute("src")
-    handle = page.locator('[data-testid="stSlider"] input[type="range"]').first
-    handle.focus()
-    for _ in range(15):
-        handle.press("ArrowRight")
-    page.wait_for_function(
-        "([selector, old]) => document.querySelector(selector).getAttribute('src') !== old",
-        arg=['[data-testid="stImage"] img', before],
-    )
+    move_first_slider(page)
     assert picture.get_attribute("src") != before
-    page.locator(IDLE).wait_for()
     screenshot(page, "generate-after-slider")
+
+
+# Counts the script runs the page starts from now on, in window.__scriptRuns.
+COUNT_SCRIPT_RUNS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__scriptRuns = 0;
+    new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running') window.__scriptRuns++;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def shown_pixels(tab, picture) -> np.ndarray:
+    """The pixels of an `<img>` on the page, fetched from the server as the browser got them."""
+    answer = tab.request.get(picture.evaluate("element => element.src"))
+    return np.asarray(Image.open(io.BytesIO(answer.body())))
+
+
+def downloaded_png(tab, button, path: Path) -> np.ndarray:
+    with tab.expect_download() as download:
+        button.click()
+    download.value.save_as(path)
+    with Image.open(path) as saved:
+        assert saved.format == "PNG"
+        return np.asarray(saved)
+
+
+def test_download_saves_the_picture_on_screen(page, app_url, tmp_path):
+    open_page(page, app_url, "generate")
+    picture = page.locator('[data-testid="stImage"] img').first  # the slider's decoded digit
+    button = page.get_by_test_id("stDownloadButton").first.get_by_role("button")
+    page.evaluate(COUNT_SCRIPT_RUNS)
+    first = downloaded_png(page, button, tmp_path / "first.png")
+    assert first.shape == (224, 224)  # 28x28 enlarged 8x, no blur
+    assert np.array_equal(first, shown_pixels(page, picture))
+    page.wait_for_timeout(1000)  # a rerun would start within milliseconds of the click
+    assert page.evaluate("window.__scriptRuns") == 0, "a download should not rerun the page"
+    move_first_slider(page)
+    moved = downloaded_png(page, button, tmp_path / "moved.png")
+    assert np.array_equal(moved, shown_pixels(page, picture))
+    assert not np.array_equal(moved, first)
 
 
 def open_scatter(tab, url: str):
