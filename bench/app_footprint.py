@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from bench.streamlit_server import CHROMIUM, CHROMIUM_ARGS, RunningServer, streamlit_server
+from bench.streamlit_server import CHROMIUM, CHROMIUM_ARGS, RunningServer, add_server_python_option, streamlit_server
 from vae_core.pipeline import machine_description
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -86,14 +86,17 @@ def measure(server: RunningServer, heading: str, tour: bool) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.app_footprint", description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
+    add_server_python_option(parser)
+    args = parser.parse_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="app-footprint-"))
-    with streamlit_server("bench/reference_app.py", logs / "reference.log") as server:
+    python = args.server_python
+    with streamlit_server("bench/reference_app.py", logs / "reference.log", python=python) as server:
         bare = measure(server, "Reference", tour=False)
     # An empty folder of the user's models: the pretrained bundles are what gets loaded.
-    with streamlit_server("streamlit_app.py", logs / "app.log", {"VAE_MODELS_DIR": str(logs / "models")}) as server:
+    app_env = {"VAE_MODELS_DIR": str(logs / "models")}
+    with streamlit_server("streamlit_app.py", logs / "app.log", app_env, python) as server:
         app = measure(server, "VAE Explorer", tour=True)
-    print(f"machine: {machine_description()}; browser: headless chromium; logs in {logs}")
+    print(f"machine: {machine_description()}; server: {python}; browser: headless chromium; logs in {logs}")
     print(f"app tour: {len(APP_PAGES)} pages x {len(app['models'])} models ({', '.join(app['models'])})")
     print(f"{'':<42}{'app':>10}{'bare Streamlit':>16}{'ratio':>8}")
     timings = (

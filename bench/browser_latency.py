@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from bench.streamlit_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from bench.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_option, streamlit_server
 from vae_core.pipeline import machine_description
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -106,16 +106,20 @@ def measure(url: str, heading: str, slider_path: str, click_path: str, count: in
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.browser_latency", description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=30)
+    add_server_python_option(parser)
     args = parser.parse_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="browser-latency-"))
-    with streamlit_server("bench/reference_app.py", logs / "reference.log") as server:
+    with streamlit_server("bench/reference_app.py", logs / "reference.log", python=args.server_python) as server:
         reference = measure(server.url, "Reference", "", "", args.interactions) | {"start": server.seconds_to_healthy}
     app_env = {"VAE_MODELS_DIR": str(logs / "models")}
-    with streamlit_server("streamlit_app.py", logs / "app.log", app_env) as server:
+    with streamlit_server("streamlit_app.py", logs / "app.log", app_env, args.server_python) as server:
         app = measure(server.url, "Generate", "generate", "explore", args.interactions) | {
             "start": server.seconds_to_healthy
         }
-    print(f"machine: {machine_description()}; {args.interactions} interactions each; browser: headless chromium")
+    print(
+        f"machine: {machine_description()}; server: {args.server_python}; {args.interactions} interactions each; "
+        "browser: headless chromium"
+    )
     print(f"{'':<34}{'app':>10}{'bare Streamlit':>16}{'ratio':>8}")
     rows = [(f"{key} -> picture, {name} (ms)", key, index) for key in ("slider", "click")
             for name, index in (("p50", 0), ("p95", 1))]  # fmt: skip

@@ -3,6 +3,7 @@ tests and the browser benchmark alike."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
@@ -52,10 +53,13 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
-    """Run `streamlit run script` until the block ends; yield it once it answers its health check."""
+def streamlit_server(
+    script: str, log_path: Path, env: dict[str, str] | None = None, python: str = sys.executable
+) -> Iterator[RunningServer]:
+    """Run `streamlit run script` with the interpreter `python` until the block ends; yield it once
+    it answers its health check."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+    command = [python, "-m", "streamlit", "run", script, "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
     started = time.perf_counter()
     with open(log_path, "w") as log:
@@ -79,3 +83,15 @@ def _wait_until_healthy(server: subprocess.Popen, url: str, log_path: Path, star
             if server.poll() is not None or time.perf_counter() > deadline:
                 raise ServerFailed(f"streamlit did not start; see {log_path}") from None
             time.sleep(0.1)
+
+
+def add_server_python_option(parser: argparse.ArgumentParser) -> None:
+    """`--server-python`: the interpreter the servers run under. The development environment has JAX,
+    which TensorFlow imports when it is there (about 0.4 s more to import TensorFlow); an environment
+    made from requirements.txt alone, as README's app command makes, measures what users get."""
+    parser.add_argument(
+        "--server-python",
+        default=sys.executable,
+        help="Python of the environment to serve from, e.g. a venv made from requirements.txt "
+        "(default: this interpreter)",
+    )
