@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         bare = measure(server, "Reference", tour=False)
     # An empty folder of the user's models: the pretrained bundles are what gets loaded.
     app_env = {"VAE_MODELS_DIR": str(logs / "models")}
-    with streamlit_server("streamlit_app.py", logs / "app.log", app_env, python) as server:
+    with streamlit_server("streamlit_app.py", logs / "app.log", app_env, python=python) as server:
         app = measure(server, "VAE Explorer", tour=True)
     print(f"machine: {machine_description()}; server: {python}; browser: headless chromium; logs in {logs}")
     print(f"app tour: {len(APP_PAGES)} pages x {len(app['models'])} models ({', '.join(app['models'])})")

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     with streamlit_server("bench/reference_app.py", logs / "reference.log", python=args.server_python) as server:
         reference = measure(server.url, "Reference", "", "", args.interactions) | {"start": server.seconds_to_healthy}
     app_env = {"VAE_MODELS_DIR": str(logs / "models")}
-    with streamlit_server("streamlit_app.py", logs / "app.log", app_env, args.server_python) as server:
+    with streamlit_server("streamlit_app.py", logs / "app.log", app_env, python=args.server_python) as server:
         app = measure(server.url, "Generate", "generate", "explore", args.interactions) | {
             "start": server.seconds_to_healthy
         }

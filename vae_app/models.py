@@ -61,7 +61,8 @@ def load_model(path: str, created: str) -> LoadedModel:
     # (its postScriptGC, and keras.backend.clear_session). With TensorFlow and a model in memory
     # that walk takes about half a second, holding the GIL while the browser waits for the new
     # picture. Freezing what is alive now takes it out of every later collection. No collection
-    # first: it would cost the first page ~0.2 s to free a hundred objects.
+    # first: it would cost the first page ~0.2 s to free about a hundred objects, which instead
+    # stay in memory, frozen with the rest, once per model loaded.
     gc.freeze()
     return loaded
 

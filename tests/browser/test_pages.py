@@ -41,17 +41,15 @@ def test_page_loads_without_errors(page, app_url, path):
 
 
 def move_first_slider(tab) -> None:
-    """Fifteen steps right on the Generate page's first slider; returns once the first picture
-    on the page (the slider's decoded digit) has changed and the run has ended."""
-    before = tab.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    """Fifteen steps right on the Generate page's first slider; returns once the decoded digit's
+    caption shows the slider's final value and the run has ended (a stall between key presses
+    can split the move into two runs: the first one's picture is not the one to wait for)."""
     handle = tab.locator('[data-testid="stSlider"] input[type="range"]').first
     handle.focus()
     for _ in range(15):
         handle.press("ArrowRight")
-    tab.wait_for_function(
-        "([selector, old]) => document.querySelector(selector).getAttribute('src') !== old",
-        arg=['[data-testid="stImage"] img', before],
-    )
+    u = float(handle.input_value())
+    tab.get_by_text(f"decoded at ({u:.2f},").wait_for()
     tab.locator(IDLE).wait_for()
 
 
@@ -77,10 +75,12 @@ COUNT_SCRIPT_RUNS = """() => {
 def shown_pixels(tab, picture) -> np.ndarray:
     """The pixels of an `<img>` on the page, fetched from the server as the browser got them."""
     answer = tab.request.get(picture.evaluate("element => element.src"))
-    return np.asarray(Image.open(io.BytesIO(answer.body())))
+    with Image.open(io.BytesIO(answer.body())) as shown:
+        return np.asarray(shown)
 
 
 def downloaded_png(tab, button, path: Path) -> np.ndarray:
+    """Click a download button, save the file at `path`, check it is a PNG; its pixels."""
     with tab.expect_download() as download:
         button.click()
     download.value.save_as(path)
