@@ -14,7 +14,7 @@ from synthetic import synthetic_images
 
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.monitor import BatchEnd, EpochEnd, TrainingStarted
-from vae_core.training import TrainingResult, make_optimizer, split_validation, train_vae
+from vae_core.training import TrainingResult, make_optimizer, split_validation, steps_per_execution, train_vae
 
 # 160 images, 20% held out: 128 training images, 4 full batches of 32 per epoch, 32 validation images.
 N_IMAGES, BATCHES_PER_EPOCH, N_VALIDATION = 160, 4, 32
@@ -330,6 +330,15 @@ def test_several_steps_per_execution_report_and_stop_per_group(images):
     assert batch_ends == [(1, 3), (1, 4), (2, 3)]
     assert result.status == "stopped"
     assert [record["batches"] for record in result.history] == [4, 3]
+
+
+def test_steps_per_execution_is_the_configs_within_an_epoch_and_one_on_pytorch():
+    config = dataclasses.replace(CONFIG, steps_per_execution=8)
+    assert steps_per_execution(config, 100, "tensorflow") == 8
+    assert steps_per_execution(config, 100, "jax") == 8
+    assert steps_per_execution(config, 3, "jax") == 3
+    # Keras's PyTorch trainer raises on more than one (tests/test_backends.py trains there).
+    assert steps_per_execution(config, 100, "torch") == 1
 
 
 def test_steps_per_execution_beyond_an_epoch_is_capped(images):

@@ -146,6 +146,7 @@ class TrainConfig:
         steps_per_execution: gradient steps per call into the backend's compiled train function.
             More saves Python overhead per step (about 5% on the conv preset on a CPU); progress
             events and the stop flag act once per call, so fewer makes Stop answer sooner.
+            Keras's PyTorch backend runs one step per call whatever this says.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)

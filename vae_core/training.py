@@ -57,6 +57,12 @@ def make_optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Op
     return optimizers[config.optimizer](learning_rate=learning_rate)
 
 
+def steps_per_execution(config: TrainConfig, batches_per_epoch: int, backend: str) -> int:
+    """Gradient steps per compiled call: the config's, at most one epoch's, and one on PyTorch,
+    whose Keras trainer takes one step per call and refuses `fit` with more."""
+    return 1 if backend == "torch" else min(config.steps_per_execution, batches_per_epoch)
+
+
 def train_vae(
     config: TrainConfig,
     images: np.ndarray,
@@ -74,7 +80,7 @@ def train_vae(
         listener: receives `TrainingStarted`, `BatchEnd` and `EpochEnd` events in this thread;
             `EpochEnd.latent_means` encodes the first validation images (up to 1000).
         stop_event: set it from another thread to stop after the current execution (at most
-            `config.steps_per_execution` batches), keeping the model.
+            `config.steps_per_execution` batches; one on PyTorch), keeping the model.
         callbacks: further Keras callbacks, e.g. a progress bar.
         verbose: Keras's `fit` verbosity (0 silent, 1 progress bar, 2 one line per epoch).
     """
@@ -92,7 +98,7 @@ def train_vae(
     batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
     vae.compile(
         optimizer=make_optimizer(config, config.epochs * batches_per_epoch),
-        steps_per_execution=min(config.steps_per_execution, batches_per_epoch),
+        steps_per_execution=steps_per_execution(config, batches_per_epoch, keras.backend.backend()),
     )
     monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_images=x_val[:SNAPSHOT_SIZE])
     warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []

@@ -1,8 +1,11 @@
-"""The core under JAX: training, stop flag, non-finite guard and bundle round trip in a KERAS_BACKEND=jax process.
+"""The core under JAX and PyTorch: training, stop flag, non-finite guard and bundle round trip.
 
-Keras fixes its backend at import, so this runs in a subprocess. JAX keeps model state outside the
-Keras variables during `fit` and syncs it back at epoch ends, which is why the stop flag, the warm-up
-variable and the restore-on-NaN logic are checked here again.
+Keras fixes its backend at import, so each backend runs in a subprocess (KERAS_BACKEND=jax or
+torch). JAX keeps model state outside the Keras variables during `fit` and syncs it back at epoch
+ends, and Keras's PyTorch trainer refuses more than one step per execution, which is why the
+default config, the stop flag, the warm-up variable and the restore-on-NaN logic are checked here
+again. JAX is in requirements-dev.txt; PyTorch is not (its default Linux wheel is several GB), so
+its run skips unless `pip install torch` has been done.
 """
 
 from __future__ import annotations
@@ -35,30 +38,26 @@ SCRIPT = textwrap.dedent(
     from vae_core.monitor import BatchEnd
     from vae_core.training import train_vae
 
-    assert keras.backend.backend() == "jax", keras.backend.backend()
-    out_dir = Path(sys.argv[1])
+    backend, out_dir = sys.argv[1], Path(sys.argv[2])
+    assert keras.backend.backend() == backend, keras.backend.backend()
     dataset = synthetic_dataset(n_train=160, n_test=32)
     config = TrainConfig(
         ModelConfig(preset="conv", latent_dim=2),
         batch_size=32, epochs=2, validation_split=0.2, kl_warmup_epochs=1, seed=0,
     )
 
-    # ChannelBias sums its bfloat16 gradient in float32 (JAX would sum a bfloat16 addition's in
-    # bfloat16, stalling far below the true sum of about 25 per channel).
-    import jax
-    import jax.numpy as jnp
+    # ChannelBias's bfloat16 gradient, summed over 128x14x14 positions: about 25 per channel. A
+    # bfloat16 running sum stalls far below that (JAX sums a bfloat16 addition's gradient so).
+    import ml_dtypes
     from vae_core.layers import ChannelBias
     bias_layer = ChannelBias(dtype="mixed_bfloat16")
     bias_layer.build((None, 14, 14, 8))
-    upstream = jnp.asarray(np.random.default_rng(0).normal(1e-3, 1e-3, (128, 14, 14, 8)), jnp.bfloat16)
-    def biased(bias):
-        return bias_layer.stateless_call([bias], [], jnp.zeros((128, 14, 14, 8), jnp.bfloat16))[0]
-    outputs, pullback = jax.vjp(biased, bias_layer.bias.value)
-    assert outputs.dtype == jnp.bfloat16
+    upstream = np.random.default_rng(0).normal(1e-3, 1e-3, (128, 14, 14, 8)).astype(ml_dtypes.bfloat16)
     exact = np.asarray(upstream, np.float64).sum(axis=(0, 1, 2))
-    np.testing.assert_allclose(np.asarray(pullback(upstream)[0], np.float64), exact, rtol=0.01)
+    np.testing.assert_allclose(bias_gradient(bias_layer, upstream), exact, rtol=0.01)
 
-    # Training: losses fall, validation losses are reported, warm-up ends at 1.
+    # Training with the default steps per execution (Keras's PyTorch trainer refuses more than
+    # one): losses fall, validation losses are reported, warm-up ends at 1.
     result = train_vae(config, dataset.x_train)
     assert result.status == "completed", result.message
     assert len(result.history) == 2
@@ -107,20 +106,50 @@ SCRIPT = textwrap.dedent(
     """
 )
 
+# Defines `bias_gradient(layer, upstream)` for SCRIPT: the gradient of a bfloat16 ChannelBias's bias
+# for an upstream gradient (a bfloat16 numpy array), through the backend's own autodiff, as float64.
+BIAS_GRADIENT = {
+    "jax": textwrap.dedent(
+        """
+        def bias_gradient(layer, upstream):
+            import jax
+            import jax.numpy as jnp
 
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed in this environment")
-def test_core_trains_stops_guards_and_saves_under_jax(tmp_path):
+            inputs = jnp.zeros(upstream.shape, jnp.bfloat16)
+            outputs, pullback = jax.vjp(lambda bias: layer.stateless_call([bias], [], inputs)[0], layer.bias.value)
+            assert outputs.dtype == jnp.bfloat16, outputs.dtype
+            return np.asarray(pullback(jnp.asarray(upstream))[0], np.float64)
+        """
+    ),
+    "torch": textwrap.dedent(
+        """
+        def bias_gradient(layer, upstream):
+            import torch
+
+            outputs = layer(torch.zeros(upstream.shape, dtype=torch.bfloat16))
+            assert outputs.dtype == torch.bfloat16, outputs.dtype
+            upstream = torch.tensor(upstream.astype(np.float32), dtype=torch.bfloat16)
+            return torch.autograd.grad(outputs, layer.bias.value, upstream)[0].double().cpu().numpy()
+        """
+    ),
+}
+
+
+@pytest.mark.parametrize("backend", sorted(BIAS_GRADIENT))
+def test_core_trains_stops_guards_and_saves_under(backend, tmp_path):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed in this environment (pip install {backend} to run this)")
     env = dict(os.environ)
     python_path = [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]
     env.update(
-        KERAS_BACKEND="jax",
+        KERAS_BACKEND=backend,
         PYTHONPATH=os.pathsep.join(python_path),
         VAE_MODELS_DIR=str(tmp_path / "models"),
         JAX_PLATFORMS=env.get("JAX_PLATFORMS", "cpu"),
         TF_CPP_MIN_LOG_LEVEL="2",
     )
     completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path)],
+        [sys.executable, "-c", BIAS_GRADIENT[backend] + SCRIPT, backend, str(tmp_path)],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
