@@ -1,13 +1,15 @@
 """Training throughput against a plain PyTorch loop: `python -m bench.torch_speed`.
 
-The issue's GPU comparison: on a GPU machine run it as `KERAS_BACKEND=jax python -m bench.torch_speed`.
-It trains the core's `conv` preset through `train_vae`, under whichever Keras backend is active, and
+Trains the core's `conv` preset through `train_vae`, under whichever Keras backend is active, and
 `bench.torch_vae`'s eager PyTorch loop of the same network, on the 60,000 MNIST training images at
 batch 128 and at batch 1024, all in one invocation, both in float32, each run in a process of its
 own, the contenders taking turns in A B B A order. Prints images per second (the median over every
 run's epochs after its first, which compiles or warms up) with the core's ratio to PyTorch, and the
 last-epoch training loss of each run, so a reader sees that both learned alike.
-It runs on a CPU too (slowly on JAX's: `--train-limit` takes the first N images only).
+
+On a GPU machine run it as `KERAS_BACKEND=jax python -m bench.torch_speed` (bench/RESULTS.md says how
+where TensorFlow is absent). It runs on a CPU too (slowly on JAX's: `--train-limit N` takes the
+first N images only).
 """
 
 from __future__ import annotations
