@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     count = len(training_images(args.train_limit))
     print(f"machine: {machine_description()}; {describe(torch_device())}")
     print(
-        f"{count} training images, {args.epochs} epochs per run, {args.rounds} runs of each contender per batch"
+        f"{count} training images, {args.epochs} epochs per run, {args.rounds} round(s) of each contender per batch"
         f" size, each run in a process of its own, round r seeded {args.seed} + r, float32, {parameters} trainable"
         " parameters each; images/s: median over every run's epochs after its first"
     )
