@@ -4,8 +4,8 @@ The same network as `build_vae(ModelConfig(preset="conv", latent_dim=2))`: Conv 
 stride 2, ReLU), Dense 16, z_mean and z_log_var, and the mirror image: Dense 16, Dense 7x7x64,
 transposed convolutions 64 and 32 (stride 2, ReLU) and a stride-1 transposed convolution to one
 channel of logits. Parameter for parameter the same count (`bench.torch_speed` checks it), started
-the way Keras starts it (Glorot-uniform weights, zero biases: from PyTorch's own defaults it was 25
-nats behind after 5 epochs at batch 128, one run each). The convolutions pad one pixel on every
+the way Keras starts it (Glorot-uniform weights, zero biases, not PyTorch's own defaults), so both
+draw their first weights from the same distribution. The convolutions pad one pixel on every
 side, the PyTorch idiom, where Keras's "same" pads only after, which changes neither shapes nor
 arithmetic. The loss is the core's: Bernoulli -log p(x|z) summed over pixels plus the closed-form
 KL, averaged over the batch; Adam at 1e-3.
