@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from vae_app.figures import latent_scatter, selected_indices
-from vae_app.models import current_model
+from vae_app.models import current_model, nats
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
 from vae_core.latent_tools import tile
@@ -18,8 +18,8 @@ if model is None:
     st.stop()
 atlas, metrics = model.bundle.atlas, model.meta["test_metrics"]
 columns = st.columns(4)
-columns[0].metric("test −ELBO (nats)", f"{metrics['neg_elbo']:.2f}")
-columns[1].metric(f"IW bound, k={metrics['iw_samples']} (nats)", f"{metrics['neg_iw_bound']:.2f}")
+columns[0].metric("test −ELBO (nats)", nats(metrics["neg_elbo"]))
+columns[1].metric(f"IW bound, k={metrics['iw_samples']} (nats)", nats(metrics["neg_iw_bound"]))
 columns[2].metric("5-NN accuracy", "—" if metrics["knn_accuracy"] is None else f"{metrics['knn_accuracy']:.1%}")
 columns[3].metric("test images", f"{len(atlas.z_mean):,}")
 

@@ -37,7 +37,9 @@ def live_decoder() -> None:
     left, right = st.columns([2, 1])
     with left:
         u = st.slider(axis_titles[0], *map(float, ranges[0]), value=float(ranges[0].mean()), key=f"u:{model_key}")
-        v = st.slider(axis_titles[1], *map(float, ranges[1]), value=float(ranges[1].mean()), key=f"v:{model_key}")
+        v = 0.0
+        if not plane.is_line:
+            v = st.slider(axis_titles[1], *map(float, ranges[1]), value=float(ranges[1].mean()), key=f"v:{model_key}")
     z = plane.lift(np.array([[u, v]]))
     with right:
         show_picture(codec.decode(z)[0], f"decoded at ({u:.2f}, {v:.2f})", "decoded.png", 224)
@@ -45,7 +47,10 @@ def live_decoder() -> None:
 
 sliders, manifold, samples, path = st.tabs(["Sliders", "Manifold grid", "Random samples", "Interpolation"])
 with sliders:
-    st.caption("Slider ranges cover 99% of the test set's latent means on this plane.")
+    st.caption(
+        "Slider ranges cover 99% of the test set's latent means on this plane; where those barely spread,"
+        " ±3 around them."
+    )
     live_decoder()
 with manifold:
     n = st.slider("Grid size (n x n)", 5, 30, 15, key="grid_n")
@@ -56,8 +61,9 @@ with manifold:
         key="grid_mode",
         help=("linear: even steps across the test set's range; quantile: even steps in probability under the prior"),
     )
-    grid = codec.decode(plane.lift(grid_coordinates(n, ranges, mode)))
-    show_picture(tile(grid, columns=n), f"{n} x {n} manifold, {mode} spacing", f"manifold-{n}x{n}.png", 900)
+    rows = 1 if plane.is_line else n  # on a line every row would be the same
+    grid = codec.decode(plane.lift(grid_coordinates(n, ranges, mode)[: rows * n]))
+    show_picture(tile(grid, columns=n), f"{rows} x {n} manifold, {mode} spacing", f"manifold-{rows}x{n}.png", 900)
 with samples:
     count = st.slider("Samples", 8, 64, 32, step=8, key="sample_count")
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")

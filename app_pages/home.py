@@ -5,6 +5,12 @@ import streamlit as st
 from vae_core.datasets import SPECS
 from vae_core.registry import scan_bundles
 
+
+def rounded(value: float | None) -> float | None:
+    """A metric to two decimals; None (shown blank) where the run stopped before measuring it."""
+    return None if value is None else round(value, 2)
+
+
 st.title("VAE Explorer")
 st.write(
     "Explore what a Variational Autoencoder has learned. **Train** one and watch its losses, **Explore** "
@@ -23,7 +29,7 @@ for column, (page, text) in zip(
 ):
     column.page_link(page, label=text)
 
-bundles, _ = scan_bundles()
+bundles, unusable = scan_bundles()
 st.subheader("Models")
 if bundles:
     st.dataframe(
@@ -35,8 +41,8 @@ if bundles:
                 "preset": info.meta["config"]["model"]["preset"],
                 "latent size": info.meta["config"]["model"]["latent_dim"],
                 "epochs": info.meta["training"]["epochs_run"],
-                "test −ELBO (nats)": round(info.meta["test_metrics"]["neg_elbo"], 2),
-                "IW bound (nats)": round(info.meta["test_metrics"]["neg_iw_bound"], 2),
+                "test −ELBO (nats)": rounded(info.meta["test_metrics"]["neg_elbo"]),
+                "IW bound (nats)": rounded(info.meta["test_metrics"]["neg_iw_bound"]),
                 "5-NN accuracy": info.meta["test_metrics"]["knn_accuracy"],
                 "created": info.meta["created"],
             }
@@ -46,4 +52,7 @@ if bundles:
     )
 else:
     st.info("No trained models yet: train one on the Train page.")
+if unusable:
+    st.subheader("Models that cannot be used")
+    st.dataframe([{"name": bundle.name, "why": bundle.reason} for bundle in unusable], hide_index=True)
 st.caption("Data: " + "; ".join(spec.credit for spec in SPECS.values()) + ".")

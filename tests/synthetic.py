@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 
 
@@ -33,3 +34,14 @@ def synthetic_dataset(n_train: int = 256, n_test: int = 64, shape: tuple[int, in
     x_train, y_train = synthetic_images(n_train, shape, seed=1)
     x_test, y_test = synthetic_images(n_test, shape, seed=2)
     return Dataset("synthetic", x_train, y_train, x_test, y_test, tuple(str(c) for c in range(10)), "synthetic")
+
+
+def bundle_meta(config: TrainConfig, test_images: int, class_names: list[str] | None) -> dict:
+    """A meta.json body with every field readers use, as `pipeline.run_meta` writes it."""
+    return {
+        "created": "2026-01-01T00:00:00+00:00",
+        "config": config.to_dict(),
+        "dataset": {"name": "synthetic", "class_names": class_names, "test_images": test_images},
+        "training": {"status": "completed", "message": "Trained 1 epoch.", "epochs_run": 1, "history": []},
+        "test_metrics": {"neg_elbo": 500.0, "neg_iw_bound": 499.0, "iw_samples": 2, "knn_accuracy": None},
+    }

@@ -57,7 +57,10 @@ def test_every_page_renders_on_the_default_model(models_dir, page):
 def test_home_reports_a_broken_model_folder(models_dir):
     (models_dir / "half-saved").mkdir(parents=True)
     app = app_on()
-    assert any("missing model.keras" in warning.value for warning in app.sidebar.warning)
+    assert [warning.value for warning in app.sidebar.warning] == ["1 model cannot be used; Home says why."]
+    unusable = app.dataframe[1].value
+    assert list(unusable["name"]) == ["half-saved"]
+    assert list(unusable["why"]) == ["not a complete model bundle: missing model.keras, meta.json, atlas.npz."]
 
 
 def test_explore_shows_metrics_and_offers_projections_above_two_dimensions(models_dir):

@@ -16,18 +16,18 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from synthetic import synthetic_images
+from synthetic import bundle_meta, synthetic_images
 
 from vae_core.bundle import Atlas, build_atlas, load_atlas, load_bundle, save_bundle
 from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, FORMAT, META_FILE, MODEL_FILE, BundleError, read_meta
-from vae_core.config import ModelConfig
+from vae_core.config import ModelConfig, TrainConfig
 from vae_core.inference import LatentCodec
 from vae_core.model import VAE, build_vae
 from vae_core.registry import scan_bundles
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_CONFIG = ModelConfig(preset="mlp", hidden_sizes=(32,))
-META = {"name": "tiny", "dataset": "synthetic", "config": MODEL_CONFIG.to_dict(), "created": "2025-01-01T00:00:00"}
+META = bundle_meta(TrainConfig(MODEL_CONFIG), test_images=24, class_names=None) | {"name": "tiny"}
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_missing_file_is_named(bundle_copy, missing):
     (bundle_copy / missing).unlink()
 
     for read in (read_meta, load_bundle):
-        with pytest.raises(BundleError, match=re.escape(f"is not a complete model bundle: missing {missing}.") + "$"):
+        with pytest.raises(BundleError, match=re.escape(f"not a complete model bundle: missing {missing}.") + "$"):
             read(bundle_copy)
 
 
@@ -156,14 +156,16 @@ def test_atlas_with_another_latent_size(bundle_copy, atlas):
     arrays = atlas.to_arrays() | {"z_mean": np.zeros((24, 3), np.float32), "z_log_var": np.zeros((24, 3), np.float32)}
     np.savez_compressed(bundle_copy / ATLAS_FILE, **arrays)
 
-    with pytest.raises(BundleError, match=r"does not match the model: latent \(3,\) vs 2"):
+    with pytest.raises(
+        BundleError, match=r"does not match the model: z_mean has rows of shape \(3,\), expected \(2,\)"
+    ):
         load_bundle(bundle_copy)
 
 
 def test_atlas_with_another_image_shape(bundle_copy, atlas):
     np.savez_compressed(bundle_copy / ATLAS_FILE, **atlas.to_arrays() | {"images": np.zeros((24, 32, 32, 3), np.uint8)})
 
-    with pytest.raises(BundleError, match=r"images \(32, 32, 3\) vs \(28, 28, 1\)"):
+    with pytest.raises(BundleError, match=r"images has rows of shape \(32, 32, 3\), expected \(28, 28, 1\)"):
         load_bundle(bundle_copy)
 
 
@@ -172,7 +174,7 @@ def test_atlas_missing_an_array(bundle_copy, atlas):
     del arrays["reconstruction_error"]
     np.savez_compressed(bundle_copy / ATLAS_FILE, **arrays)
 
-    with pytest.raises(BundleError, match=r"atlas.npz lacks arrays \['reconstruction_error'\]"):
+    with pytest.raises(BundleError, match=r"atlas.npz lacks the arrays reconstruction_error\.$"):
         load_bundle(str(bundle_copy))
 
 
@@ -193,7 +195,7 @@ def test_corrupt_atlas(bundle_copy):
 def test_corrupt_model_file(bundle_copy):
     (bundle_copy / MODEL_FILE).write_bytes(b"not a keras archive")
 
-    with pytest.raises(BundleError, match="model.keras could not be loaded"):
+    with pytest.raises(BundleError, match="model.keras is not a Keras model file"):
         load_bundle(bundle_copy)
 
 
@@ -230,7 +232,7 @@ INTERRUPTED_SAVE = textwrap.dedent(
     import numpy as np
 
     from vae_core.bundle import build_atlas, save_bundle
-    from vae_core.config import ModelConfig
+    from vae_core.config import ModelConfig, TrainConfig
     from vae_core.inference import LatentCodec
     from vae_core.model import build_vae
 

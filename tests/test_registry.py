@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+from synthetic import bundle_meta
 
 from vae_core import registry
-from vae_core.bundle_files import ATLAS_FILE, FORMAT, META_FILE, MODEL_FILE
+from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, FORMAT, META_FILE, MODEL_FILE
+from vae_core.config import ModelConfig, TrainConfig
 from vae_core.registry import MAX_NAME_LENGTH, safe_model_name, scan_bundles, user_models_dir
 
 SAFE_NAME = re.compile(r"[a-z0-9_][a-z0-9._-]*")
 
 
-def fake_bundle(directory: Path, name: str, created: str | None = None, files=(MODEL_FILE, ATLAS_FILE)) -> Path:
-    """A bundle directory that passes `read_meta` (which checks files exist and reads only meta.json)."""
+def fake_bundle(directory: Path, name: str, created: str = "2024-01-01", files=BUNDLE_FILES) -> Path:
+    """A bundle directory that passes every check made without Keras: the listing loads no model."""
     path = directory / name
     path.mkdir(parents=True)
-    for filename in files:
-        (path / filename).write_bytes(b"")
-    meta = {"format": FORMAT, "name": name} | ({} if created is None else {"created": created})
-    (path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    config = TrainConfig(ModelConfig(preset="mlp", latent_dim=2))
+    if MODEL_FILE in files:
+        with zipfile.ZipFile(path / MODEL_FILE, "w") as archive:
+            archive.writestr("config.json", json.dumps({"module": "vae_core.model", "class_name": "VAE"}))
+    if ATLAS_FILE in files:
+        arrays = {"z_mean": np.zeros((3, 2)), "z_log_var": np.zeros((3, 2)), "reconstruction_error": np.zeros(3)}
+        np.savez(path / ATLAS_FILE, **arrays, images=np.zeros((3, 28, 28, 1), np.uint8))
+    if META_FILE in files:
+        meta = {"format": FORMAT, "name": name} | bundle_meta(config, 3, None) | {"created": created}
+        (path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     return path
 
 
@@ -78,11 +88,10 @@ def test_scan_lists_newest_first(tmp_path):
     fake_bundle(tmp_path, "old", "2024-01-05T10:00:00")
     fake_bundle(tmp_path, "new", "2025-03-01T09:00:00")
     fake_bundle(tmp_path, "middle", "2024-12-31T23:59:59")
-    fake_bundle(tmp_path, "undated")
 
     found, problems = scan_bundles([tmp_path])
 
-    assert [info.name for info in found] == ["new", "middle", "old", "undated"]
+    assert [info.name for info in found] == ["new", "middle", "old"]
     assert problems == []
     assert found[0].meta["created"] == "2025-03-01T09:00:00" and found[0].path == tmp_path / "new"
     assert not any(info.pretrained for info in found)
@@ -111,7 +120,7 @@ def test_scan_skips_hidden_directories_and_files(tmp_path):
 
 def test_scan_reports_incomplete_directories(tmp_path):
     fake_bundle(tmp_path, "good", "2024-01-01")
-    fake_bundle(tmp_path, "no-atlas", "2024-01-01", files=(MODEL_FILE,))
+    fake_bundle(tmp_path, "no-atlas", "2024-01-01", files=(MODEL_FILE, META_FILE))
     (tmp_path / "empty").mkdir()
     fake_bundle(tmp_path, "bad-meta", "2024-01-01")
     (tmp_path / "bad-meta" / META_FILE).write_text("{", encoding="utf-8")
@@ -119,10 +128,12 @@ def test_scan_reports_incomplete_directories(tmp_path):
     found, problems = scan_bundles([tmp_path])
 
     assert [info.name for info in found] == ["good"]
-    assert len(problems) == 3
-    assert any(str(tmp_path / "no-atlas") in p and "missing atlas.npz" in p for p in problems)
-    assert any(str(tmp_path / "empty") in p and "missing model.keras, meta.json, atlas.npz" in p for p in problems)
-    assert any("bad-meta" in p and "not valid JSON" in p for p in problems)
+    reasons = {problem.name: problem.reason for problem in problems}
+    assert sorted(reasons) == ["bad-meta", "empty", "no-atlas"]
+    assert reasons["no-atlas"] == "not a complete model bundle: missing atlas.npz."
+    assert reasons["empty"] == "not a complete model bundle: missing model.keras, meta.json, atlas.npz."
+    assert reasons["bad-meta"].startswith("meta.json is not valid JSON")
+    assert not any(str(tmp_path) in str(problem) for problem in problems)  # names, never server paths
 
 
 def test_scan_ignores_missing_directories(tmp_path):

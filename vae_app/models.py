@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from vae_app.messages import plain
+from vae_core.bundle_files import BundleError
 from vae_core.registry import BundleInfo, scan_bundles
+from vae_core.wording import count
 
 if TYPE_CHECKING:
     from vae_core.bundle import Bundle
@@ -36,11 +39,11 @@ class LoadedModel:
 
     @property
     def class_names(self) -> list[str]:
-        names = self.meta["dataset"].get("class_names")
+        """A name for every label in the atlas: the dataset's names, then numbers for labels past them."""
+        names = list(self.meta["dataset"].get("class_names") or [])
         labels = self.bundle.atlas.labels
-        if names:
-            return list(names)
-        return [str(c) for c in range(int(labels.max()) + 1)] if labels is not None else []
+        classes = int(labels.max()) + 1 if labels is not None else 0
+        return names + [str(label) for label in range(len(names), classes)]
 
     def label_name(self, index: int) -> str:
         """The class name of test image `index`, or '-' for unlabelled data."""
@@ -69,9 +72,9 @@ def load_model(path: str, created: str) -> LoadedModel:
 
 def model_picker() -> BundleInfo | None:
     """Sidebar: choose a bundle, see its card. Returns the choice, or None when there is none."""
-    bundles, problems = scan_bundles()
-    for problem in problems:
-        st.sidebar.warning(f"Skipped: {problem}")
+    bundles, unusable = scan_bundles()
+    if unusable:
+        st.sidebar.warning(plain(f"{count(len(unusable), 'model')} cannot be used; Home says why."))
     if not bundles:
         st.sidebar.info("No models yet: train one on the Train page.")
         st.session_state[CHOSEN_KEY] = None
@@ -89,11 +92,16 @@ def model_picker() -> BundleInfo | None:
 
 def current_model() -> LoadedModel | None:
     """The model picked in this run (the entry point runs the picker before every page), loaded on
-    first use in this process; None when there is no model."""
+    first use in this process; None when there is no model. A model that fails to load is named
+    with the reason, and the page stops there."""
     info: BundleInfo | None = st.session_state.get(CHOSEN_KEY)
     if info is None:
         return None
-    return load_model(str(info.path), str(info.meta.get("created", "")))
+    try:
+        return load_model(str(info.path), str(info.meta.get("created", "")))
+    except BundleError as error:
+        st.error(plain(f"{info.name} cannot be used: {error} Pick another model in the sidebar."))
+        st.stop()
 
 
 def _label(info: BundleInfo) -> str:
@@ -103,10 +111,15 @@ def _label(info: BundleInfo) -> str:
 def _model_card(info: BundleInfo) -> None:
     meta = info.meta
     model, metrics = meta["config"]["model"], meta["test_metrics"]
-    knn = metrics.get("knn_accuracy")
+    knn = metrics["knn_accuracy"]
     st.sidebar.markdown(
-        f"**{meta['dataset']['name']}** · {model['preset']} · latent {model['latent_dim']} · "
-        f"{meta['training']['epochs_run']} epochs  \n"
-        f"test −ELBO **{metrics['neg_elbo']:.1f}** nats · IW bound {metrics['neg_iw_bound']:.1f}"
+        f"**{plain(meta['dataset']['name'])}** · {model['preset']} · latent {model['latent_dim']} · "
+        f"{count(meta['training']['epochs_run'], 'epoch')}  \n"
+        f"test −ELBO **{nats(metrics['neg_elbo'], 1)}** nats · IW bound {nats(metrics['neg_iw_bound'], 1)}"
         + (f" · 5-NN accuracy {knn:.1%}" if knn is not None else "")
     )
+
+
+def nats(value: float | None, decimals: int = 2) -> str:
+    """A metric in nats for display; a dash where the run stopped before it was measured."""
+    return "—" if value is None else f"{value:.{decimals}f}"

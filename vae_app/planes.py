@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from vae_app.models import LoadedModel
-from vae_core.latent_tools import Plane, dimension_plane, pca_plane
+from vae_core.latent_tools import Plane, dimension_plane, line_plane, pca_plane
 
 PCA = "PCA (the two directions of most spread)"
 DIMENSIONS = "two latent dimensions"
@@ -18,8 +18,8 @@ def choose_plane(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str]]:
     z_mean = model.bundle.atlas.z_mean
     latent_dim = z_mean.shape[1]
     if latent_dim == 1:
-        st.warning("This model has a one-dimensional latent space: the plane shows z0 against itself.")
-        return dimension_plane(2, (0, 1)), ("z0", "z0")
+        st.info("This model has a one-dimensional latent space: z0 runs across, and the vertical axis is empty.")
+        return line_plane(), ("z0", "(none)")
     if latent_dim == 2:
         return dimension_plane(2, (0, 1)), ("z0", "z1")
     view = st.radio("Plane", [PCA, DIMENSIONS], horizontal=True, key=f"{key}_view")

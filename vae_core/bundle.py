@@ -11,6 +11,7 @@ interrupted never leaves a half bundle under a name the registry lists.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -20,13 +21,14 @@ from typing import Any
 import keras
 import numpy as np
 
+from vae_core.bundle_archives import check_bundle
 from vae_core.bundle_files import (
     ATLAS_FILE,
     FORMAT,
     META_FILE,
     MODEL_FILE,
     BundleError,
-    read_meta,
+    check_destination,
     replace_directory,
     write_json_atomically,
 )
@@ -34,6 +36,7 @@ from vae_core.inference import LatentCodec, as_intensities
 from vae_core.model import VAE
 
 ATLAS_ARRAYS = ("z_mean", "z_log_var", "reconstruction_error", "images")
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,9 @@ def build_atlas(codec: LatentCodec, images: np.ndarray, labels: np.ndarray | Non
 
 
 def save_bundle(path: Path, model: VAE, meta: dict[str, Any], atlas: Atlas) -> Path:
-    """Write a bundle atomically at `path`, replacing any bundle already there."""
+    """Write a bundle atomically at `path`, replacing any bundle already there (and nothing else)."""
     path = Path(path)
+    check_destination(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
     try:
@@ -103,16 +107,18 @@ def load_atlas(path: Path) -> Atlas:
         with np.load(path / ATLAS_FILE, allow_pickle=False) as archive:
             missing = [name for name in ATLAS_ARRAYS if name not in archive.files]
             if missing:
-                raise BundleError(f"{path / ATLAS_FILE} lacks arrays {missing}.")
+                raise BundleError(f"{ATLAS_FILE} lacks the arrays {', '.join(missing)}.")
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError) as error:
         if isinstance(error, BundleError):
             raise
-        raise BundleError(f"{path / ATLAS_FILE} is not a readable .npz file: {error}") from error
-    lengths = {name: len(array) for name, array in arrays.items()}
-    if len(set(lengths.values())) != 1:
-        raise BundleError(f"{path / ATLAS_FILE} has arrays of different lengths: {lengths}.")
-    return Atlas(**{name: arrays[name] for name in ATLAS_ARRAYS}, labels=arrays.get("labels"))
+        raise BundleError(f"{ATLAS_FILE} is not a readable .npz file. Train or copy the model again.") from error
+    if len({len(array) for array in arrays.values()}) != 1:
+        raise BundleError(f"{ATLAS_FILE} has arrays of different lengths.")
+    labels = arrays.get("labels")
+    if labels is not None and len(labels) and labels.min() < 0:
+        raise BundleError(f"{ATLAS_FILE} has negative labels; labels are class numbers from 0.")
+    return Atlas(**{name: arrays[name] for name in ATLAS_ARRAYS}, labels=labels)
 
 
 def load_model(path: Path) -> VAE:
@@ -120,19 +126,23 @@ def load_model(path: Path) -> VAE:
     try:
         model = keras.saving.load_model(Path(path) / MODEL_FILE, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a damaged or foreign file
-        raise BundleError(f"{Path(path) / MODEL_FILE} could not be loaded: {error}") from error
+        LOGGER.warning("Keras could not load %s: %s", Path(path) / MODEL_FILE, error)
+        raise BundleError(
+            f"{MODEL_FILE} could not be loaded ({type(error).__name__}): it may come from another version of"
+            " this app, or be damaged. Train or copy the model again."
+        ) from error
     if not isinstance(model, VAE):
-        raise BundleError(f"{Path(path) / MODEL_FILE} holds a {type(model).__name__}, not a vae_core VAE.")
+        raise BundleError(f"{MODEL_FILE} holds a {type(model).__name__}, not a vae_core VAE.")
     return model
 
 
 def load_bundle(path: Path) -> Bundle:
     """Load and check a whole bundle: meta, model and atlas, and that they agree."""
-    meta = read_meta(path)
+    meta = check_bundle(path)
     model, atlas = load_model(path), load_atlas(path)
     if atlas.z_mean.shape[1:] != (model.latent_dim,) or atlas.images.shape[1:] != model.image_shape:
         raise BundleError(
-            f"{Path(path) / ATLAS_FILE} does not match the model: latent {atlas.z_mean.shape[1:]} vs"
-            f" {model.latent_dim}, images {atlas.images.shape[1:]} vs {model.image_shape}."
+            f"{MODEL_FILE} does not match its {META_FILE} and {ATLAS_FILE}: latent size {model.latent_dim},"
+            f" images {model.image_shape}."
         )
     return Bundle(Path(path), meta, model, atlas)

@@ -1,21 +1,40 @@
-"""The on-disk side of model bundles: file names, the format tag, meta.json and atomic writes.
+"""The on-disk side of model bundles: file names, the format tag, meta.json, atomic writes, and
+recovery from saves that were killed halfway.
 
-Kept free of Keras so that listing bundles and checking command-line arguments start instantly;
-`vae_core.bundle` loads and saves the model itself.
+A save writes `.NAME.partial-*` and renames it to NAME; replacing a bundle first renames the old
+one to `.NAME.retired-*`. Kept free of Keras so that listing bundles and checking command-line
+arguments start instantly; `vae_core.bundle` loads and saves the model itself.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+from vae_core.bundle_meta import MetaError, check_meta
+
 MODEL_FILE, META_FILE, ATLAS_FILE = "model.keras", "meta.json", "atlas.npz"
 BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
 FORMAT = "vae-bundle/1"
+# Longest name a file system takes for one path component, and the longest of the names a save
+# derives from a bundle's name (`.NAME.retired-` and 32 hex digits).
+NAME_MAX_BYTES = 255
+RETIRED_EXTRA_BYTES = len(".") + len(".retired-") + 32
+MAX_BUNDLE_NAME_BYTES = NAME_MAX_BYTES - RETIRED_EXTRA_BYTES
+# A staging folder is written in seconds, after training ends; one this old belongs to a dead save.
+STALE_STAGING_SECONDS = 3600
+SAVE_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>partial|retired)-[0-9A-Za-z_]+")
+# One process's renames of bundles and its recovery of leftovers never interleave.
+_RENAMING = threading.Lock()
+LOGGER = logging.getLogger(__name__)
 
 
 class BundleError(ValueError):
@@ -34,28 +53,108 @@ def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
 
 
 def replace_directory(staging: Path, path: Path) -> None:
-    """Rename `staging` to `path`; an existing `path` is moved aside first and removed after."""
-    if not path.exists():
+    """Rename `staging` to `path`; an existing bundle at `path` is moved aside first and removed after.
+
+    Anything at `path` that is not a bundle is refused (`BundleError`), never replaced.
+    """
+    with _RENAMING:
+        if not path.exists():
+            os.rename(staging, path)
+            return
+        if not is_bundle(path):
+            raise BundleError(f"{path} exists and is not a model bundle; it was left as it is.")
+        retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex}")
+        os.rename(path, retired)
         os.rename(staging, path)
-        return
-    retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex}")
-    os.rename(path, retired)
-    os.rename(staging, path)
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def read_meta(path: Path) -> dict[str, Any]:
-    """The bundle's meta.json, after checking that every bundle file is present."""
+def is_bundle(path: Path) -> bool:
+    """Whether `path` is a directory holding a meta.json with this format's tag, or an empty directory."""
     path = Path(path)
     if not path.is_dir():
-        raise BundleError(f"{path} is not a directory.")
+        return False
+    if not any(path.iterdir()):
+        return True
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
+def check_destination(path: Path) -> None:
+    """Refuse, before any training, a save path that holds something other than a bundle, whose name
+    is too long for the file system, or where nothing can be written."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved.exists() and not is_bundle(resolved):
+        kind = "folder" if resolved.is_dir() else "file"
+        raise BundleError(
+            f"{path} is an existing {kind} that is not a model bundle; only a bundle can be replaced."
+            " Choose a new path, such as a name inside it."
+        )
+    if len(resolved.name.encode("utf-8")) > MAX_BUNDLE_NAME_BYTES:
+        raise BundleError(
+            f"The bundle name {resolved.name[:24]!r}... is too long: at most {MAX_BUNDLE_NAME_BYTES} bytes."
+        )
+    existing = next(parent for parent in (resolved, *resolved.parents) if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise BundleError(f"Cannot write into {existing}: choose a path in a folder you can write to.")
+
+
+def recover_interrupted_saves(directory: Path) -> list[str]:
+    """Finish what killed saves left in `directory`; a line for each thing done.
+
+    A `.NAME.retired-*` folder without NAME is an old bundle whose replacement never arrived: it
+    is renamed back. With NAME present the replacement finished and the old copy is removed, as
+    are staging folders older than any save takes.
+    """
+    done = []
+    with _RENAMING:
+        for entry in Path(directory).iterdir():
+            leftover = SAVE_LEFTOVER.fullmatch(entry.name)
+            if leftover is None or not entry.is_dir():
+                continue
+            name, target = leftover["name"], Path(directory) / leftover["name"]
+            try:
+                if leftover["kind"] == "retired" and not target.exists():
+                    os.rename(entry, target)
+                    done.append(f"{name}: an interrupted replace was rolled back to the earlier model")
+                elif leftover["kind"] == "retired" or time.time() - entry.stat().st_mtime > STALE_STAGING_SECONDS:
+                    shutil.rmtree(entry)
+                    done.append(f"{name}: removed what an interrupted save left behind")
+            except OSError as error:  # a read-only folder: leave it, the listing skips hidden names
+                LOGGER.warning("Could not clean up %s: %s", entry, error)
+    for line in done:
+        LOGGER.info("Recovered %s", line)
+    return done
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The bundle's meta.json, after checking that every bundle file is present and that it holds
+    every field readers use. Messages name the file within the bundle, not where the bundle is."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"{path.name or path} is not a directory.")
     missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
     if missing:
-        raise BundleError(f"{path} is not a complete model bundle: missing {', '.join(missing)}.")
+        raise BundleError(f"not a complete model bundle: missing {', '.join(missing)}.")
     try:
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleError(f"{path / META_FILE} is not valid JSON: {error}") from error
+        raise BundleError(f"{META_FILE} is not valid JSON ({_first_line(error)}).") from error
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise BundleError(f"{path / META_FILE} does not describe a {FORMAT} bundle.")
+        raise BundleError(f"{META_FILE} does not describe a {FORMAT} bundle.")
+    try:
+        check_meta(meta)
+    except MetaError as error:
+        raise BundleError(f"{META_FILE} cannot be used: {error}.") from None
     return meta
+
+
+def _first_line(error: Exception) -> str:
+    """An error's first line, without the file path an OSError carries."""
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -12,7 +12,8 @@ import argparse
 import os
 import sys
 
-from vae_core.bundle_files import META_FILE, BundleError, read_meta, write_json_atomically
+from vae_core.bundle_archives import check_bundle
+from vae_core.bundle_files import META_FILE, BundleError, write_json_atomically
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.train import format_metrics
 
@@ -29,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.iw_samples < 1:
         parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
     try:
-        meta = read_meta(args.bundle)
+        meta = check_bundle(args.bundle)
     except BundleError as error:
-        parser.error(str(error))
+        parser.error(f"{args.bundle}: {error}")
     from vae_core.bundle import load_model  # heavy imports only once the bundle looks right
     from vae_core.data_source import open_dataset
     from vae_core.evaluation import evaluate
@@ -41,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         dataset = open_dataset(args.data or meta["dataset"]["name"], seed=seed)
         model = load_model(args.bundle)
-    except (DatasetError, DatasetUnavailable, BundleError) as error:
+    except (DatasetError, DatasetUnavailable) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
+    except BundleError as error:
+        parser.exit(1, f"{parser.prog}: error: {args.bundle}: {error}\n")
     metrics = evaluate(
         LatentCodec(model),
         dataset.x_test,

@@ -13,6 +13,10 @@ from statistics import NormalDist
 import numpy as np
 
 GRID_MODES = ("linear", "quantile")
+# An axis along which the test set spreads less than this is widened to the prior's +-3 around
+# its points, so that sliders and grids still have room to move (a collapsed posterior, one image).
+MIN_RANGE_WIDTH = 0.1
+PRIOR_HALF_WIDTH = 3.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ class Plane:
         """Plane coordinates (n, 2) of latent points (n, latent_dim), orthogonal projection."""
         return (np.asarray(z, dtype=np.float64) - self.base[None, :]) @ self.axes.T
 
+    @property
+    def is_line(self) -> bool:
+        """True for a one-dimensional latent space, where only the first plane axis moves z."""
+        return not self.axes[1].any()
+
     def spread(self, z_log_var: np.ndarray) -> np.ndarray:
         """Standard deviation (2,) along each plane axis of a diagonal Gaussian with these log-variances."""
         return np.sqrt((self.axes**2) @ np.exp(np.asarray(z_log_var, dtype=np.float64)))
@@ -46,6 +55,11 @@ def dimension_plane(latent_dim: int, dims: tuple[int, int] = (0, 1), base: np.nd
     return Plane(base, axes)
 
 
+def line_plane() -> Plane:
+    """A one-dimensional latent space drawn as a plane: z0 across, and every point at v = 0."""
+    return Plane(np.zeros(1), np.array([[1.0], [0.0]]))
+
+
 def pca_plane(z: np.ndarray) -> Plane:
     """The plane of the two principal axes of `z`, through its mean: the view that keeps most spread."""
     z = np.asarray(z, dtype=np.float64)
@@ -57,9 +71,13 @@ def pca_plane(z: np.ndarray) -> Plane:
 
 
 def plane_ranges(coords: np.ndarray, coverage: float = 99.0) -> np.ndarray:
-    """(2, 2) [[low, high], ...] per plane axis holding `coverage` percent of the points."""
+    """(2, 2) [[low, high], ...] per plane axis holding `coverage` percent of the points, at least
+    `MIN_RANGE_WIDTH` wide."""
     tail = (100.0 - coverage) / 2.0
-    return np.percentile(np.asarray(coords), [tail, 100.0 - tail], axis=0).T
+    ranges = np.percentile(np.asarray(coords, dtype=np.float64), [tail, 100.0 - tail], axis=0).T
+    narrow = ranges[:, 1] - ranges[:, 0] < MIN_RANGE_WIDTH
+    ranges[narrow] = ranges[narrow].mean(axis=1, keepdims=True) + np.array([-PRIOR_HALF_WIDTH, PRIOR_HALF_WIDTH])
+    return ranges
 
 
 def grid_coordinates(n: int, ranges: np.ndarray, mode: str = "linear") -> np.ndarray:

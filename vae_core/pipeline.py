@@ -14,6 +14,7 @@ from typing import Any
 import keras
 
 from vae_core.bundle import build_atlas, save_bundle
+from vae_core.bundle_files import check_destination
 from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.evaluation import TestMetrics, evaluate
@@ -36,8 +37,9 @@ def train_and_save(
     """Train on the dataset's training split, evaluate on its test split, save a bundle at `out_dir`.
 
     A stopped or diverged run is still evaluated and saved: what was learned is kept, and its
-    meta.json says how the run ended.
+    meta.json says how the run ended. A destination that could not be saved to is refused first.
     """
+    check_destination(Path(out_dir))
     result = train_vae(
         config, dataset.x_train, listener=listener, stop_event=stop_event, callbacks=callbacks, verbose=verbose
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Sequence
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae_core.bundle_files import BundleError, read_meta
+from vae_core.bundle_archives import check_bundle
+from vae_core.bundle_files import BUNDLE_FILES, BundleError, recover_interrupted_saves
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED_DIR = REPO_ROOT / "pretrained"
@@ -30,6 +32,17 @@ class BundleInfo:
         return self.path.name
 
 
+@dataclass(frozen=True)
+class UnusableBundle:
+    """A directory among the bundles that cannot be offered, and why, in one line."""
+
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.reason}"
+
+
 def user_models_dir() -> Path:
     """Where trained models are saved: `$VAE_MODELS_DIR`, else `models/` in the repository."""
     return Path(os.environ.get(MODELS_DIR_ENV) or REPO_ROOT / "models")
@@ -48,25 +61,43 @@ def safe_model_name(name: str) -> str:
     return cleaned
 
 
-def scan_bundles(directories: Sequence[Path] | None = None) -> tuple[list[BundleInfo], list[str]]:
-    """All complete bundles, newest first, and a message for each directory that is not one.
+def scan_bundles(directories: Sequence[Path] | None = None) -> tuple[list[BundleInfo], list[UnusableBundle]]:
+    """All bundles that pass every check made without Keras, newest first, and the directories that do not.
 
-    Hidden directories (names starting with '.') are skipped without a message: they are saves in
-    progress or interrupted ones.
+    Leftovers of killed saves are recovered first (`recover_interrupted_saves`); other hidden
+    directories (names starting with '.') are saves in progress, skipped without a word.
     """
     if directories is None:
         directories = (PRETRAINED_DIR, user_models_dir())
-    found, problems = [], []
+    found, unusable = [], []
     for directory in directories:
         if not Path(directory).is_dir():
             continue
+        recover_interrupted_saves(directory)
         pretrained = Path(directory).resolve() == PRETRAINED_DIR
         for path in sorted(Path(directory).iterdir()):
             if not path.is_dir() or path.name.startswith("."):
                 continue
             try:
-                found.append(BundleInfo(path, read_meta(path), pretrained))
+                found.append(BundleInfo(path, checked_meta(path), pretrained))
             except BundleError as error:
-                problems.append(str(error))
+                unusable.append(UnusableBundle(path.name, str(error)))
     found.sort(key=lambda info: str(info.meta.get("created", "")), reverse=True)
-    return found, problems
+    return found, unusable
+
+
+def checked_meta(path: Path) -> dict[str, Any]:
+    """`check_bundle`, done again only when one of the bundle's files has changed since the last time."""
+    signature = []
+    for name in BUNDLE_FILES:
+        try:
+            status = (path / name).stat()
+            signature.append((status.st_mtime_ns, status.st_size))
+        except OSError:
+            signature.append(None)
+    return _checked_meta(str(path), tuple(signature))
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_meta(path: str, signature: tuple) -> dict[str, Any]:
+    return check_bundle(Path(path))

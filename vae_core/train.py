@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
+from vae_core.bundle_files import BundleError, check_destination
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
@@ -108,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ConfigError as error:
         parser.error(str(error))
+    out = args.out or os.path.join(user_models_dir(), name)
+    try:
+        check_destination(Path(out))
+    except BundleError as error:
+        parser.error(f"--out: {error}")
     from vae_core.data_source import open_dataset  # heavy imports only once the flags are valid
     from vae_core.pipeline import train_and_save
 
@@ -118,7 +125,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.train_limit is not None:
         dataset = dataset.limited(args.train_limit)
     config = config.with_image_shape(dataset.image_shape)
-    out = args.out or os.path.join(user_models_dir(), name)
     print(
         f"Training {config.model.preset} (latent {config.model.latent_dim}) on {dataset.name}: "
         f"{len(dataset.x_train)} training images from {dataset.source}"

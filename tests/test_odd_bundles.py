@@ -1,0 +1,76 @@
+"""Every page on bundles at the edges of what the app can make: one test image, a collapsed latent
+space, one and 64 latent dimensions, no labels, labels past the class names."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from odd_bundles import ODD_BUNDLES, OddBundle, save_odd_bundle
+from streamlit.testing.v1 import AppTest
+from test_app import APP, png_of_a_seven
+
+from vae_app.models import MODEL_KEY
+from vae_core.bundle_files import MODEL_FILE
+
+
+@pytest.fixture(scope="module")
+def odd_models(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("odd-models")
+    paths = {spec.name: save_odd_bundle(directory, spec) for spec in ODD_BUNDLES}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VAE_MODELS_DIR", str(directory))
+        yield paths
+
+
+def app_with(path, page: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state[MODEL_KEY] = str(path)
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    assert app.sidebar.selectbox[0].value == str(path)
+    return app
+
+
+@pytest.mark.parametrize("spec", ODD_BUNDLES, ids=lambda spec: spec.name)
+def test_explore_draws_the_scatter(odd_models, spec: OddBundle):
+    app = app_with(odd_models[spec.name], "app_pages/explore.py")
+    assert len(app.get("plotly_chart")) == 1
+    assert app.metric[-1].value == str(spec.images)
+
+
+@pytest.mark.parametrize("spec", ODD_BUNDLES, ids=lambda spec: spec.name)
+def test_generate_sliders_move_and_every_tab_draws(odd_models, spec: OddBundle):
+    app = app_with(odd_models[spec.name], "app_pages/generate.py")
+    sliders = [slider for slider in app.slider if slider.key and slider.key.startswith(("u:", "v:"))]
+    assert len(sliders) == (1 if spec.latent_dim == 1 else 2)
+    for slider in sliders:
+        assert slider.min < slider.max
+        slider.set_value(slider.max).run()
+        assert not app.exception, app.exception
+    assert len(app.get("download_button")) == 4  # sliders, manifold, samples, interpolation
+
+
+@pytest.mark.parametrize("spec", ODD_BUNDLES, ids=lambda spec: spec.name)
+def test_encode_places_an_uploaded_digit(odd_models, spec: OddBundle):
+    app = app_with(odd_models[spec.name], "app_pages/encode.py")
+    app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
+    assert not app.exception, app.exception
+    assert not app.error
+    assert any(image.proto.imgs[0].caption == "its reconstruction" for image in app.get("image"))
+
+
+def test_a_model_keras_cannot_load_is_named_on_every_page_without_a_traceback(tmp_path, monkeypatch):
+    spec = OddBundle("weightless")
+    path = save_odd_bundle(tmp_path, spec)
+    with zipfile.ZipFile(path / MODEL_FILE) as archive:
+        config = archive.read("config.json")
+    with zipfile.ZipFile(path / MODEL_FILE, "w") as archive:  # the weights left out
+        archive.writestr("config.json", config)
+    monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path))
+    for page in ("app_pages/explore.py", "app_pages/generate.py", "app_pages/encode.py"):
+        app = app_with(path, page)
+        (error,) = [error.value for error in app.error]
+        assert error.startswith("weightless cannot be used: model.keras could not be loaded (")
+        assert error.endswith("Train or copy the model again. Pick another model in the sidebar.")

@@ -1,0 +1,117 @@
+"""Checks of a bundle's two archives that need no Keras: what the model file asks Keras to build,
+and the atlas arrays' types and shapes, read from their headers without decompressing them.
+
+Keras's `safe_mode` is what keeps code from running; these checks come first so that a tampered or
+damaged bundle is refused in one line a person can read, and before the app ever offers it.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vae_core.bundle_files import ATLAS_FILE, MODEL_FILE, BundleError, read_meta
+from vae_core.config import TrainConfig
+
+# Where every class and function a vae_core model is built from comes from.
+KNOWN_MODULES = ("keras", "vae_core")
+CODE_CLASS_NAMES = ("Lambda", "__lambda__")
+ATLAS_MATRICES = ("z_mean", "z_log_var")
+
+
+def check_bundle(bundle: Path) -> dict[str, Any]:
+    """The bundle's meta.json, once it and both archives pass every check made without Keras."""
+    meta = read_meta(bundle)
+    model = TrainConfig.from_dict(meta["config"]).model
+    check_model_archive(bundle)
+    check_atlas_archive(bundle, model.latent_dim, model.image_shape)
+    return meta
+
+
+def check_model_archive(bundle: Path) -> None:
+    """Refuse a model.keras that is empty, not a Keras archive, or names code outside Keras and vae_core."""
+    path = Path(bundle) / MODEL_FILE
+    if path.stat().st_size == 0:
+        raise BundleError(f"{MODEL_FILE} is empty (0 bytes): its save was cut short. Train or copy the model again.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError):
+        raise BundleError(f"{MODEL_FILE} is not a Keras model file. Train or copy the model again.") from None
+    for node in _config_nodes(config):
+        class_name, module = node.get("class_name"), node.get("module")
+        if class_name in CODE_CLASS_NAMES:
+            raise BundleError(f"{MODEL_FILE} asks to run code when loaded (a Lambda layer); refused.")
+        if isinstance(module, str) and not _known(module):
+            name = node.get("config") if class_name == "function" else class_name
+            what = f"{module}.{name}"
+            raise BundleError(f"{MODEL_FILE} asks to run code from outside Keras ({what}); refused.")
+
+
+def check_atlas_archive(bundle: Path, latent_dim: int, image_shape: tuple[int, ...]) -> None:
+    """Refuse an atlas.npz whose arrays are missing, pickled, empty, or of shapes the model cannot have."""
+    headers = _npz_headers(Path(bundle) / ATLAS_FILE)
+    expected = {
+        "z_mean": (latent_dim,),
+        "z_log_var": (latent_dim,),
+        "reconstruction_error": (),
+        "images": tuple(image_shape),
+    }
+    missing = [name for name in expected if name not in headers]
+    if missing:
+        raise BundleError(f"{ATLAS_FILE} lacks the arrays {', '.join(missing)}.")
+    if any(dtype.hasobject for _, dtype in headers.values()):
+        raise BundleError(f"{ATLAS_FILE} holds pickled Python objects; refused.")
+    lengths = {shape[0] if shape else None for shape, _ in headers.values()}
+    if len(lengths) != 1:
+        raise BundleError(f"{ATLAS_FILE} has arrays of different lengths.")
+    if lengths == {0}:
+        raise BundleError(f"{ATLAS_FILE} holds no test images, so there is nothing to explore.")
+    for name, rows in expected.items():
+        if headers[name][0][1:] != rows:
+            raise BundleError(
+                f"{ATLAS_FILE} does not match the model: {name} has rows of shape {headers[name][0][1:]},"
+                f" expected {rows}."
+            )
+    if "labels" in headers and (headers["labels"][0][1:] != () or headers["labels"][1].kind not in "iu"):
+        raise BundleError(f"{ATLAS_FILE} has labels that are not one whole number per image.")
+
+
+def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of each array in an .npz, from the .npy headers alone."""
+    headers = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read_header(stream)
+                headers[member.removesuffix(".npy")] = (tuple(shape), dtype)
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise BundleError(f"{ATLAS_FILE} is not a readable .npz file. Train or copy the model again.") from error
+    return headers
+
+
+def _config_nodes(value: Any) -> Iterator[dict[str, Any]]:
+    """Every dict nested anywhere in a Keras config."""
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _config_nodes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _config_nodes(item)
+
+
+def _known(module: str) -> bool:
+    return module.split(".")[0] in KNOWN_MODULES

@@ -1,0 +1,15 @@
+"""The wording of messages: counts that agree with their noun ("1 image"), lists of alternatives."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and the noun in the form that agrees with it: "1 image", "3 images", "0 images"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def one_of(names: Sequence[str]) -> str:
+    """Alternatives for a sentence: "PNG, JPEG or GIF"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
