@@ -3,19 +3,30 @@ the panel that redraws a run's progress every second."""
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from vae_app.figures import latent_scatter, loss_curves
+from vae_app.messages import plain
 from vae_core.datasets import Dataset, load_dataset
 from vae_core.jobs import JobBoard, TrainingJob
 
 REFRESH_SECONDS = 1.0
+SESSION_KEY = "training_session"
+# One board per server process: every session sees, and cannot duplicate, the running job. Not in
+# st.cache_resource: clearing Streamlit's caches (the "C" key) would drop a running job from view.
+_BOARD = JobBoard()
 
 
-@st.cache_resource
 def job_board() -> JobBoard:
-    """One board per server process: every session sees, and cannot duplicate, the running job."""
-    return JobBoard()
+    """The server process's job board."""
+    return _BOARD
+
+
+def session_token() -> str:
+    """Names this browser session to the jobs it starts: only the session that started a run can stop it."""
+    return st.session_state.setdefault(SESSION_KEY, uuid.uuid4().hex)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the dataset…")
@@ -36,19 +47,28 @@ def _draw_progress(job: TrainingJob) -> None:
             st.session_state["shown_finish"] = progress.finished
             st.rerun()  # a full rerun: the sidebar lists the new model, and polling stops
         show = {"completed": st.success, "stopped": st.warning}.get(progress.status, st.error)
-        show(progress.message)
+        show(plain(progress.message))
+    elif progress.stage == "evaluating":
+        st.progress(progress.evaluated, text=f"Training done; evaluating on the test set: {progress.evaluated:.0%}")
     else:
         done = (max(progress.epoch - 1, 0) + progress.batch / max(progress.batches_per_epoch, 1)) / progress.epochs
-        text = {"starting": "Starting…", "evaluating": "Training done; evaluating on the test set…"}.get(
-            progress.stage,
-            f"Epoch {progress.epoch} of {progress.epochs}, batch {progress.batch} of {progress.batches_per_epoch}",
-        )
-        st.progress(min(done, 1.0), text=text)
-        st.button("Stop", on_click=job.stop, disabled=progress.stage != "training", key="stop_training")
+        text = f"Epoch {progress.epoch} of {progress.epochs}, batch {progress.batch} of {progress.batches_per_epoch}"
+        st.progress(min(done, 1.0), text="Starting…" if progress.stage == "starting" else text)
+    if progress.stage != "finished":
+        _stop_button(job, progress.stage)
     if progress.history:
         st.plotly_chart(loss_curves(progress.history), key="loss_curves")
     if progress.latent_means is not None and progress.latent_means.shape[1] >= 2:
-        names = list(job.dataset.class_names or [])
+        names = list(job.class_names or [])
         figure = latent_scatter(progress.latent_means[:, :2], progress.snapshot_labels, names, ("z0", "z1"))
         figure.update_layout(height=420, title=f"Validation images in latent space, epoch {len(progress.history)}")
         st.plotly_chart(figure, key="latent_snapshot")
+
+
+def _stop_button(job: TrainingJob, stage: str) -> None:
+    """Stop, for the session that started the run; the others are told whose run it is."""
+    if job.owner != session_token():
+        st.caption("Started from another browser session: only that session can stop it.")
+        return
+    help_text = "Saves the model without test metrics." if stage == "evaluating" else "Keeps what was learned so far."
+    st.button("Stop", on_click=job.stop, disabled=stage == "starting", key="stop_training", help=help_text)

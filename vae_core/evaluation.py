@@ -7,6 +7,8 @@ trained with, so models of every preset and loss compare on one scale.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -14,32 +16,58 @@ import numpy as np
 from vae_core.inference import LatentCodec
 
 LOG_2PI = math.log(2.0 * math.pi)
+# Share of the evaluation's progress bar given to the bound; the k-NN encodings take the rest.
+BOUND_SHARE = 0.9
+
+
+class EvaluationStopped(Exception):
+    """The stop flag was set while evaluating; nothing measured so far is reported."""
 
 
 @dataclass(frozen=True)
 class TestMetrics:
-    """What `evaluate` measured; `None` where a metric does not apply (k-NN without labels)."""
+    """What `evaluate` measured; `None` where a metric does not apply (k-NN without labels) or was
+    not measured (an evaluation stopped by the user, see `unmeasured`)."""
 
-    neg_elbo: float
-    reconstruction_nll: float
-    kl: float
-    neg_iw_bound: float
+    neg_elbo: float | None
+    reconstruction_nll: float | None
+    kl: float | None
+    neg_iw_bound: float | None
     iw_samples: int
     images: int
     knn_accuracy: float | None
     knn_k: int
 
+    @classmethod
+    def unmeasured(cls, iw_samples: int, knn_k: int = 5) -> TestMetrics:
+        """The metrics of a model whose evaluation was stopped: none at all."""
+        return cls(None, None, None, None, iw_samples, 0, None, knn_k)
+
     def to_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
 
 
+def checkpoint(stop: threading.Event | None, progress: Callable[[float], None] | None, fraction: float) -> None:
+    """Between two chunks of work: raise `EvaluationStopped` if asked to stop, else report progress."""
+    if stop is not None and stop.is_set():
+        raise EvaluationStopped
+    if progress is not None:
+        progress(fraction)
+
+
 def importance_weighted_bounds(
-    codec: LatentCodec, images: np.ndarray, samples: int = 100, seed: int = 0, chunk_images: int = 64
+    codec: LatentCodec,
+    images: np.ndarray,
+    samples: int = 100,
+    seed: int = 0,
+    chunk_images: int = 64,
+    on_chunk: Callable[[float], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per image: the ELBO's terms and the k-sample importance-weighted bound (Burda et al. 2016).
 
     With z_1..z_k ~ q(z|x): log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x). The ELBO is
-    estimated from the same samples as mean_i log p(x|z_i) minus the closed-form KL.
+    estimated from the same samples as mean_i log p(x|z_i) minus the closed-form KL. `on_chunk`
+    is called after each chunk with the share of images done.
     """
     rng = np.random.default_rng(seed)
     results: dict[str, list[np.ndarray]] = {"reconstruction_nll": [], "kl": [], "neg_iw_bound": []}
@@ -60,6 +88,8 @@ def importance_weighted_bounds(
         results["reconstruction_nll"].append(-log_px_z.mean(axis=1))
         results["kl"].append(kl)
         results["neg_iw_bound"].append(-iw_bound)
+        if on_chunk is not None:
+            on_chunk((start + len(x)) / len(images))
     return {key: np.concatenate(parts) for key, parts in results.items()}
 
 
@@ -91,14 +121,28 @@ def evaluate(
     iw_samples: int = 100,
     knn_k: int = 5,
     seed: int = 0,
+    stop: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> TestMetrics:
-    """All test metrics; k-NN needs labelled training images, and is `None` without them."""
+    """All test metrics; k-NN needs labelled training images, and is `None` without them.
+
+    `progress` hears the share of the work done after each chunk; setting `stop` ends the
+    evaluation at the next chunk with `EvaluationStopped`.
+    """
     if iw_samples < 1:
         raise ValueError(f"Expected iw_samples >= 1. Received: iw_samples={iw_samples}")
-    bounds = importance_weighted_bounds(codec, x_test, samples=iw_samples, seed=seed)
+    bounds = importance_weighted_bounds(
+        codec,
+        x_test,
+        samples=iw_samples,
+        seed=seed,
+        on_chunk=lambda done: checkpoint(stop, progress, done * BOUND_SHARE),
+    )
     accuracy = None
     if y_test is not None and x_train is not None and y_train is not None:
+        checkpoint(stop, progress, BOUND_SHARE)
         accuracy = knn_accuracy(codec.encode(x_train)[0], y_train, codec.encode(x_test)[0], y_test, k=knn_k)
+    checkpoint(stop, progress, 1.0)
     reconstruction, kl = float(bounds["reconstruction_nll"].mean()), float(bounds["kl"].mean())
     return TestMetrics(
         neg_elbo=reconstruction + kl,

@@ -1,31 +1,48 @@
-"""Training runs in the background, shared by every browser session of one app process.
+"""Training runs in the background, in a process of their own, watched by every browser session.
 
-A `TrainingJob` runs `pipeline.train_and_save` in a daemon thread and keeps what its events said
-(progress, per-epoch history, the latest latent snapshot) behind a lock, so any session can draw it
-at any time. `JobBoard` holds the jobs of the process and refuses a second concurrent run: on a
-small machine two trainings would only slow each other down.
+A `TrainingJob` runs `pipeline.train_and_save` in a child process at a lower scheduling priority,
+so pages stay responsive while it trains (it has its own interpreter lock), and everything the
+run allocated (TensorFlow's buffers, the dataset's copy) goes back to the system when it ends.
+A thread of the app's process reads the child's events and keeps what they said (progress,
+per-epoch history, the latest latent snapshot) behind a lock, so any session can draw it at any
+time. `JobBoard` holds the latest job and refuses a second concurrent run: on a small machine two
+trainings would only slow each other down.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
 
 from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
-from vae_core.monitor import BatchEnd, EpochEnd, EvaluationStarted, Event, TrainingStarted
+from vae_core.monitor import BatchEnd, EpochEnd, EvaluationProgress, EvaluationStarted, Event, TrainingStarted
 from vae_core.training import SNAPSHOT_SIZE, split_validation
 
 LOGGER = logging.getLogger(__name__)
+# Added to the child's niceness: the app's pages get the processor first.
+TRAINING_NICENESS = 10
+POLL_SECONDS = 0.5
 
 
 class JobBusy(RuntimeError):
     """A training run is already going; only one runs at a time."""
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    """The child's last word: how the run ended, or why it failed."""
+
+    status: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,7 @@ class JobProgress:
     epoch: int = 0
     batch: int = 0
     batches_per_epoch: int = 0
+    evaluated: float = 0.0
     history: tuple[dict[str, float], ...] = ()
     latent_means: np.ndarray | None = field(default=None, compare=False)
     snapshot_labels: np.ndarray | None = field(default=None, compare=False)
@@ -53,12 +71,14 @@ class JobProgress:
 
 
 class TrainingJob:
-    """One background training run; `progress()` can be called from any thread."""
+    """One background training run; `progress()` can be called from any thread.
 
-    def __init__(self, config: TrainConfig, dataset: Dataset, out_dir: Path) -> None:
-        self.config, self.dataset, self.out_dir = config, dataset, Path(out_dir)
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
+    `owner` names the browser session that started it: only that one is offered Stop.
+    """
+
+    def __init__(self, config: TrainConfig, dataset: Dataset, out_dir: Path, owner: str = "") -> None:
+        self.config, self.out_dir, self.owner = config, Path(out_dir), owner
+        self.class_names = dataset.class_names
         labels = None
         if dataset.y_train is not None:
             _, val_index = split_validation(len(dataset.x_train), config.validation_split, config.seed)
@@ -66,21 +86,36 @@ class TrainingJob:
         self._progress = JobProgress(
             self.out_dir.name, self.out_dir, config.epochs, snapshot_labels=labels, started=time.time()
         )
-        self._thread = threading.Thread(target=self._run, name=f"train-{self.out_dir.name}", daemon=True)
+        self._lock = threading.Lock()
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
+        self._stop = context.Event()
+        self._connection, child_end = context.Pipe()
+        self._process = context.Process(
+            target=train_in_child, args=(child_end, self._stop), name=f"train-{self.out_dir.name}", daemon=True
+        )
+        self._dataset: Dataset | None = dataset  # sent to the child, then let go
+        self._follower = threading.Thread(target=self._follow, args=(child_end,), daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        self._process.start()
+        self._follower.start()
 
     def stop(self) -> None:
-        """Ask the run to end after its current batches; what it learned is still evaluated and saved."""
+        """Ask the run to end within a few seconds: during training what it learned is evaluated and
+        saved; during evaluation the model is saved without test metrics."""
         self._stop.set()
 
     def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        self._follower.join(timeout)
+
+    @property
+    def pid(self) -> int | None:
+        """The child process's id, once started."""
+        return self._process.pid
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._follower.is_alive()
 
     def progress(self) -> JobProgress:
         with self._lock:
@@ -96,42 +131,72 @@ class TrainingJob:
         elif isinstance(event, BatchEnd):
             self._update(epoch=event.epoch, batch=event.batch)
         elif isinstance(event, EpochEnd):
-            history = (*self.progress().history, event.record)
-            self._update(history=history, latent_means=event.latent_means)
+            self._update(history=(*self.progress().history, event.record), latent_means=event.latent_means)
         elif isinstance(event, EvaluationStarted):
             self._update(stage="evaluating", status=event.status, message=event.message)
+        elif isinstance(event, EvaluationProgress):
+            self._update(evaluated=event.fraction)
 
-    def _run(self) -> None:
-        from vae_core.pipeline import train_and_save  # imports Keras: keep it off the caller's thread
-
+    def _follow(self, child_end: Connection) -> None:
+        """Send the child its work, then relay its events until it ends, however it ends."""
+        child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
+        ended = RunEnded("failed", "The training process could not be started.")
         try:
-            result, _ = train_and_save(
-                self.config, self.dataset, self.out_dir, listener=self._on_event, stop_event=self._stop
-            )
-            status, message = result.status, f"{result.message} Saved as {self.out_dir.name}."
-        except Exception as error:  # reported to the page, and in full to the server's log
-            LOGGER.exception("Training run %s failed", self.out_dir.name)
-            status, message = "failed", f"{type(error).__name__}: {error}"
-        self._update(stage="finished", status=status, message=message, finished=time.time())
+            self._connection.send((self.config, self._dataset, self.out_dir))
+            self._dataset = None
+            while True:
+                if not self._connection.poll(POLL_SECONDS):
+                    if self._process.is_alive():
+                        continue
+                    if not self._connection.poll():  # gone without a word: killed or crashed
+                        break
+                message = self._connection.recv()
+                if isinstance(message, RunEnded):
+                    ended = message
+                    break
+                self._on_event(message)
+        except (EOFError, OSError):
+            pass
+        self._process.join()
+        if ended.status == "failed" and self._process.exitcode not in (0, None):
+            ended = RunEnded("failed", f"The training process ended unexpectedly (exit code {self._process.exitcode}).")
+        self._connection.close()
+        self._update(stage="finished", status=ended.status, message=ended.message, finished=time.time())
+
+
+def train_in_child(connection: Connection, stop: threading.Event) -> None:
+    """The child process: train, evaluate and save what the parent sends, reporting every event."""
+    if hasattr(os, "nice"):
+        os.nice(TRAINING_NICENESS)
+    config, dataset, out_dir = connection.recv()
+    from vae_core.pipeline import train_and_save  # imports Keras: only in the child
+
+    try:
+        result, _ = train_and_save(config, dataset, out_dir, listener=connection.send, stop_event=stop)
+        ended = RunEnded(result.status, f"{result.message} Saved as {out_dir.name}.")
+    except Exception as error:  # reported to the page, and in full to the server's log
+        LOGGER.exception("Training run %s failed", out_dir.name)
+        ended = RunEnded("failed", f"{type(error).__name__}: {error}")
+    connection.send(ended)
+    connection.close()
 
 
 class JobBoard:
-    """The process's training jobs, newest last."""
+    """The process's latest training job; finished ones before it are let go."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._jobs: list[TrainingJob] = []
+        self._latest: TrainingJob | None = None
 
-    def start(self, config: TrainConfig, dataset: Dataset, out_dir: Path) -> TrainingJob:
+    def start(self, config: TrainConfig, dataset: Dataset, out_dir: Path, owner: str = "") -> TrainingJob:
         """Start a run saving to `out_dir`, unless one is still going (`JobBusy`)."""
         with self._lock:
-            if self._jobs and self._jobs[-1].running:
-                raise JobBusy(f"{self._jobs[-1].out_dir.name} is still training; stop it or wait for it to finish.")
-            job = TrainingJob(config, dataset, out_dir)
-            self._jobs.append(job)
-            job.start()
-            return job
+            if self._latest is not None and self._latest.running:
+                raise JobBusy(f"{self._latest.out_dir.name} is still training; stop it or wait for it to finish.")
+            self._latest = TrainingJob(config, dataset, out_dir, owner)
+            self._latest.start()
+            return self._latest
 
     def latest(self) -> TrainingJob | None:
         with self._lock:
-            return self._jobs[-1] if self._jobs else None
+            return self._latest

@@ -56,7 +56,14 @@ class EvaluationStarted:
     message: str
 
 
-Event = TrainingStarted | BatchEnd | EpochEnd | EvaluationStarted
+@dataclass(frozen=True)
+class EvaluationProgress:
+    """Sent as the test-set evaluation goes: `fraction` of its work done, from 0 to 1."""
+
+    fraction: float
+
+
+Event = TrainingStarted | BatchEnd | EpochEnd | EvaluationStarted | EvaluationProgress
 
 
 class RunMonitor(keras.callbacks.Callback):

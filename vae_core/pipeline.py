@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import importlib.metadata
 import os
@@ -17,9 +18,9 @@ from vae_core.bundle import build_atlas, save_bundle
 from vae_core.bundle_files import check_destination
 from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
-from vae_core.evaluation import TestMetrics, evaluate
+from vae_core.evaluation import EvaluationStopped, TestMetrics, evaluate
 from vae_core.inference import LatentCodec
-from vae_core.monitor import EvaluationStarted, Event
+from vae_core.monitor import EvaluationProgress, EvaluationStarted, Event
 from vae_core.training import TrainingResult, train_vae
 
 
@@ -37,7 +38,8 @@ def train_and_save(
     """Train on the dataset's training split, evaluate on its test split, save a bundle at `out_dir`.
 
     A stopped or diverged run is still evaluated and saved: what was learned is kept, and its
-    meta.json says how the run ended. A destination that could not be saved to is refused first.
+    meta.json says how the run ended. Stopping during the evaluation saves the model unmeasured.
+    A destination that could not be saved to is refused first.
     """
     check_destination(Path(out_dir))
     result = train_vae(
@@ -46,9 +48,22 @@ def train_and_save(
     if listener is not None:
         listener(EvaluationStarted(result.status, result.message))
     codec = LatentCodec(result.model)
-    metrics = evaluate(
-        codec, dataset.x_test, dataset.y_test, dataset.x_train, dataset.y_train, iw_samples=iw_samples, seed=config.seed
-    )
+    try:
+        metrics = evaluate(
+            codec,
+            dataset.x_test,
+            dataset.y_test,
+            dataset.x_train,
+            dataset.y_train,
+            iw_samples=iw_samples,
+            seed=config.seed,
+            stop=stop_event,
+            progress=None if listener is None else lambda fraction: listener(EvaluationProgress(fraction)),
+        )
+    except EvaluationStopped:
+        metrics = TestMetrics.unmeasured(iw_samples)
+        message = f"{result.message} Evaluation was stopped: the model is saved without test metrics."
+        result = dataclasses.replace(result, status="stopped", message=message)
     atlas = build_atlas(codec, dataset.x_test, dataset.y_test)
     save_bundle(out_dir, result.model, run_meta(result, dataset, metrics), atlas)
     return result, metrics
@@ -57,7 +72,7 @@ def train_and_save(
 def run_meta(result: TrainingResult, dataset: Dataset, metrics: TestMetrics) -> dict[str, Any]:
     """What meta.json records about a run: enough to reproduce it and to compare it with others."""
     return {
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "config": result.config.to_dict(),
         "dataset": {
             "name": dataset.name,
