@@ -8,7 +8,7 @@ import streamlit as st
 
 from vae_app.models import current_model, model_picker
 
-st.set_page_config(page_title="VAE Explorer", layout="wide")
+st.set_page_config(page_title="VAE Explorer", page_icon="🔢", layout="wide")
 model_picker()
 navigation = st.navigation(
     [

@@ -8,6 +8,7 @@ from vae_app.models import current_model, nats
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
 from vae_core.latent_tools import tile
+from vae_core.wording import count
 
 MAX_GRID = 100
 
@@ -31,6 +32,7 @@ event = st.plotly_chart(
     on_select="rerun",
     selection_mode=("points", "box", "lasso"),
     key="explore_scatter",
+    alt="The test set's latent means, one marker shape and colour per class",
 )
 indices = selected_indices(event)
 if len(indices) == 1:
@@ -44,5 +46,7 @@ if len(indices) == 1:
     details.markdown(f"**reconstruction error** (mean squared) {atlas.reconstruction_error[index]:.4f}")
 elif indices:
     shown = indices[:MAX_GRID]
-    caption = f"{len(indices)} images selected" + (f"; the first {MAX_GRID} shown" if len(indices) > MAX_GRID else "")
+    caption = f"{count(len(indices), 'image')} selected" + (
+        f"; the first {MAX_GRID} shown" if len(indices) > MAX_GRID else ""
+    )
     show(tile(atlas.images[shown], columns=10, gap=2), caption, side=900)

@@ -10,7 +10,7 @@ from odd_bundles import ODD_BUNDLES, OddBundle, save_odd_bundle
 from streamlit.testing.v1 import AppTest
 from test_app import APP, png_of_a_seven
 
-from vae_app.models import MODEL_KEY
+from vae_app.models import MODEL_PARAM
 from vae_core.bundle_files import MODEL_FILE
 
 
@@ -25,11 +25,11 @@ def odd_models(tmp_path_factory):
 
 def app_with(path, page: str) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state[MODEL_KEY] = str(path)
+    app.query_params[MODEL_PARAM] = path.name  # as a shared link names it
     app.run()
     app.switch_page(page).run()
     assert not app.exception, app.exception
-    assert app.sidebar.selectbox[0].value == str(path)
+    assert app.sidebar.selectbox[0].value == path.name
     return app
 
 

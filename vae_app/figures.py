@@ -6,17 +6,38 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-PALETTE = qualitative.D3 + qualitative.Dark24
+# Petroff's ten colours (matplotlib's "petroff10"; arXiv:2107.02270), chosen to stay apart under
+# the common colour-vision deficiencies (tests/test_figures.py checks it) and with no red/green pair.
+CLASS_COLOURS = (
+    "#3F90DA", "#FFA90E", "#BD1F01", "#94A4A2", "#832DB6", "#A96B59", "#E76300", "#B9AC70", "#717581", "#92DADD",
+)  # fmt: skip
+# Shapes WebGL draws, so classes differ without colour too; 7 is coprime with the 10 colours, so
+# classes 0-69 each get their own (colour, symbol) pair.
+CLASS_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "cross")
+# The user's digit: no class's colour, 3:1 contrast (WCAG's floor for graphics) on white and on
+# Streamlit's dark background alike, outlined in black for the light theme.
+ENCODED_COLOUR = "#FF00FF"
 LOSS_TERMS = (("loss", "total"), ("reconstruction_loss", "reconstruction"), ("kl_loss", "KL"))
+# Training and validation curves: Petroff's blue and orange, and a dashed line with square markers
+# for validation, so the two differ without colour too. (key prefix, legend name, colour, dash, symbol)
+LOSS_SPLITS = (
+    ("", "train", CLASS_COLOURS[0], "solid", "circle"),
+    ("val_", "validation", CLASS_COLOURS[1], "dash", "square"),
+)
+
+
+def class_marker(label: int) -> tuple[str, str]:
+    """The (colour, symbol) pair that marks class `label`, so classes differ by shape as well as hue."""
+    return CLASS_COLOURS[label % len(CLASS_COLOURS)], CLASS_SYMBOLS[label % len(CLASS_SYMBOLS)]
 
 
 def latent_scatter(
     coords: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str], axis_titles: tuple[str, str]
 ) -> go.Figure:
-    """WebGL scatter of plane coordinates, one trace per class so the legend names the classes.
+    """WebGL scatter of plane coordinates, one trace per class so the legend names the classes and
+    shows each one's colour and symbol.
 
     Each point carries its test-set index as customdata; selections report it back.
     """
@@ -25,6 +46,7 @@ def latent_scatter(
     for label in np.unique(labels):
         index = np.flatnonzero(labels == label)
         name = class_names[label] if len(class_names) > label else str(label)
+        colour, symbol = class_marker(int(label))
         figure.add_trace(
             go.Scattergl(
                 x=coords[index, 0],
@@ -32,7 +54,7 @@ def latent_scatter(
                 mode="markers",
                 name=name,
                 customdata=index,
-                marker={"size": 4, "color": PALETTE[int(label) % len(PALETTE)], "opacity": 0.7},
+                marker={"size": 5, "color": colour, "symbol": symbol, "opacity": 0.7},
                 hovertemplate=f"index %{{customdata}}<br>label {name}<extra></extra>",
             )
         )
@@ -49,24 +71,28 @@ def latent_scatter(
 
 
 def add_encoded_point(figure: go.Figure, uv: np.ndarray, spread: np.ndarray) -> go.Figure:
-    """Mark an encoded image on a latent scatter, with its 2-sigma posterior ellipse."""
+    """Mark an encoded image on a latent scatter, with its 2-sigma posterior ellipse.
+
+    Both are WebGL traces added last: browsers stack Plotly's WebGL canvas above its SVG layer, so an
+    SVG mark would sit under the test points it lands among.
+    """
     angles = np.linspace(0, 2 * np.pi, 60)
     figure.add_trace(
-        go.Scatter(
+        go.Scattergl(
             x=uv[0] + 2 * spread[0] * np.cos(angles),
             y=uv[1] + 2 * spread[1] * np.sin(angles),
             mode="lines",
-            line={"color": "black", "dash": "dot"},
+            line={"color": ENCODED_COLOUR, "dash": "dot", "width": 2},
             name="your digit: 2σ",
             hoverinfo="skip",
         )
     )
     figure.add_trace(
-        go.Scatter(
+        go.Scattergl(
             x=[uv[0]],
             y=[uv[1]],
             mode="markers",
-            marker={"symbol": "star", "size": 18, "color": "black", "line": {"color": "white", "width": 1}},
+            marker={"symbol": "star", "size": 20, "color": ENCODED_COLOUR, "line": {"color": "black", "width": 1.5}},
             name="your digit",
             hovertemplate="your digit<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
         )
@@ -79,7 +105,7 @@ def loss_curves(history: Sequence[dict[str, float]]) -> go.Figure:
     figure = make_subplots(rows=1, cols=3, subplot_titles=[title for _, title in LOSS_TERMS])
     epochs = [record["epoch"] for record in history]
     for column, (key, _) in enumerate(LOSS_TERMS, start=1):
-        for prefix, colour, split in (("", "#1f77b4", "train"), ("val_", "#ff7f0e", "validation")):
+        for prefix, split, colour, dash, symbol in LOSS_SPLITS:
             values = [record.get(prefix + key) for record in history]
             if any(v is not None for v in values):
                 figure.add_trace(
@@ -90,7 +116,8 @@ def loss_curves(history: Sequence[dict[str, float]]) -> go.Figure:
                         name=split,
                         legendgroup=split,
                         showlegend=column == 1,
-                        line={"color": colour},
+                        line={"color": colour, "dash": dash},
+                        marker={"symbol": symbol},
                     ),
                     row=1,
                     col=column,

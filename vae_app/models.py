@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from vae_core.bundle import Bundle
     from vae_core.inference import LatentCodec
 
-MODEL_KEY = "model_path"
+MODEL_KEY = "model_name"
+MODEL_PARAM = "model"
 CHOSEN_KEY = "chosen_model"
 DEFAULT_MODEL = "mnist-conv-2d"
 
@@ -79,15 +80,35 @@ def model_picker() -> BundleInfo | None:
         st.sidebar.info("No models yet: train one on the Train page.")
         st.session_state[CHOSEN_KEY] = None
         return None
-    by_path = {str(info.path): info for info in bundles}
-    if st.session_state.get(MODEL_KEY) not in by_path:
-        default = next((p for p, info in by_path.items() if info.name == DEFAULT_MODEL), next(iter(by_path)))
-        st.session_state[MODEL_KEY] = default
-    path = st.sidebar.selectbox("Model", list(by_path), key=MODEL_KEY, format_func=lambda p: _label(by_path[p]))
-    info = by_path[path]
+    by_id = model_ids(bundles)
+    if st.session_state.get(MODEL_KEY) not in by_id:
+        st.session_state[MODEL_KEY] = _first_choice(by_id)
+    chosen = st.sidebar.selectbox("Model", list(by_id), key=MODEL_KEY, format_func=lambda i: _label(by_id[i]))
+    st.query_params[MODEL_PARAM] = chosen  # the address names the view: a copied link opens it
+    info = by_id[chosen]
     _model_card(info)
     st.session_state[CHOSEN_KEY] = info
     return info
+
+
+def model_ids(bundles: list[BundleInfo]) -> dict[str, BundleInfo]:
+    """The bundles by the name a link uses: the directory name; a model of yours named like a
+    pretrained one is told apart as 'NAME (yours)'."""
+    pretrained = {info.name for info in bundles if info.pretrained}
+    return {
+        (f"{info.name} (yours)" if not info.pretrained and info.name in pretrained else info.name): info
+        for info in bundles
+    }
+
+
+def _first_choice(by_id: dict[str, BundleInfo]) -> str:
+    """The model a new session starts on: the one its link names, else the flagship, else the newest."""
+    wanted = st.query_params.get(MODEL_PARAM)
+    if wanted is not None and wanted not in by_id:
+        st.sidebar.warning(plain(f"The link names a model, {wanted!r}, that is not here; showing another."))
+    if wanted in by_id:
+        return wanted
+    return DEFAULT_MODEL if DEFAULT_MODEL in by_id else next(iter(by_id))
 
 
 def current_model() -> LoadedModel | None:

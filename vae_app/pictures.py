@@ -34,5 +34,6 @@ def png_bytes(image: np.ndarray, side: int = DISPLAY_SIDE) -> bytes:
 
 
 def show(image: np.ndarray, caption: str, side: int = DISPLAY_SIDE, container: object = st) -> None:
-    """Show an image enlarged, as PNG (JPEG would smear the square pixels), in `container`."""
-    container.image(enlarged(image, side), caption=caption, output_format="PNG")
+    """Show an image enlarged, as PNG (JPEG would smear the square pixels), in `container`; the
+    caption is also its text for screen readers."""
+    container.image(enlarged(image, side), caption=caption, output_format="PNG", alt=caption)

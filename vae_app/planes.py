@@ -8,29 +8,39 @@ import streamlit as st
 from vae_app.models import LoadedModel
 from vae_core.latent_tools import Plane, dimension_plane, line_plane, pca_plane
 
+PLANE_PARAM = "plane"  # in the address: "pca", or two dimensions such as "z3,z5"
 PCA = "PCA (the two directions of most spread)"
 DIMENSIONS = "two latent dimensions"
 HELD_AT = ("the test set's mean z", "zero (the prior's mean)", "a test image's z")
 
 
 def choose_plane(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str]]:
-    """Widgets to pick the plane: PCA, or two dimensions with the others held at a chosen point."""
+    """Widgets to pick the plane: PCA, or two dimensions with the others held at a chosen point.
+
+    The choice goes into the address, and a new session opened from that address starts on it.
+    """
     z_mean = model.bundle.atlas.z_mean
     latent_dim = z_mean.shape[1]
+    if latent_dim <= 2:
+        st.query_params.pop(PLANE_PARAM, None)
     if latent_dim == 1:
         st.info("This model has a one-dimensional latent space: z0 runs across, and the vertical axis is empty.")
         return line_plane(), ("z0", "(none)")
     if latent_dim == 2:
         return dimension_plane(2, (0, 1)), ("z0", "z1")
-    view = st.radio("Plane", [PCA, DIMENSIONS], horizontal=True, key=f"{key}_view")
+    linked = linked_dimensions(st.query_params.get(PLANE_PARAM), latent_dim)
+    view = st.radio("Plane", [PCA, DIMENSIONS], index=int(linked is not None), horizontal=True, key=f"{key}_view")
     if view == PCA:
+        st.query_params[PLANE_PARAM] = "pca"
         return pca_plane(z_mean), ("principal axis 1", "principal axis 2")
     left, right = st.columns(2)
-    first = left.selectbox("Horizontal axis", range(latent_dim), index=0, key=f"{key}_dim0", format_func=_name)
-    second = right.selectbox("Vertical axis", range(latent_dim), index=1, key=f"{key}_dim1", format_func=_name)
+    dims = linked or (0, 1)
+    first = left.selectbox("Horizontal axis", range(latent_dim), index=dims[0], key=f"{key}_dim0", format_func=_name)
+    second = right.selectbox("Vertical axis", range(latent_dim), index=dims[1], key=f"{key}_dim1", format_func=_name)
     if first == second:
         st.error("Pick two different dimensions.")
         st.stop()
+    st.query_params[PLANE_PARAM] = f"{_name(first)},{_name(second)}"
     return dimension_plane(latent_dim, (first, second), base=_held_point(z_mean, key)), (_name(first), _name(second))
 
 
@@ -47,3 +57,12 @@ def _held_point(z_mean: np.ndarray, key: str) -> np.ndarray:
 
 def _name(dimension: int) -> str:
     return f"z{dimension}"
+
+
+def linked_dimensions(text: str | None, latent_dim: int) -> tuple[int, int] | None:
+    """The two dimensions an address names ("z3,z5"), or None for PCA, nothing, or anything unusable."""
+    names = (text or "").split(",")
+    if len(names) != 2 or not all(name.startswith("z") and name[1:].isdigit() for name in names):
+        return None
+    first, second = (int(name[1:]) for name in names)
+    return (first, second) if first != second and max(first, second) < latent_dim else None

@@ -57,12 +57,16 @@ def _draw_progress(job: TrainingJob) -> None:
     if progress.stage != "finished":
         _stop_button(job, progress.stage)
     if progress.history:
-        st.plotly_chart(loss_curves(progress.history), key="loss_curves")
+        st.plotly_chart(
+            loss_curves(progress.history),
+            key="loss_curves",
+            alt="Total, reconstruction and KL loss per epoch, training and validation",
+        )
     if progress.latent_means is not None and progress.latent_means.shape[1] >= 2:
         names = list(job.class_names or [])
         figure = latent_scatter(progress.latent_means[:, :2], progress.snapshot_labels, names, ("z0", "z1"))
         figure.update_layout(height=420, title=f"Validation images in latent space, epoch {len(progress.history)}")
-        st.plotly_chart(figure, key="latent_snapshot")
+        st.plotly_chart(figure, key="latent_snapshot", alt="Validation images' latent means by class, this epoch")
 
 
 def _stop_button(job: TrainingJob, stage: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import plot_to_screen, screenshot
+from browser_support import contrast_ratio, plot_to_screen, rgb, screenshot, viewport_pixels
 from PIL import Image, ImageDraw
 
 PAGES = {
@@ -189,3 +189,77 @@ def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
     page.get_by_text("images selected").wait_for()
     page.locator(IDLE).wait_for()
     screenshot(page, "explore-after-box-select")
+
+
+@pytest.fixture(params=["light", "dark"])
+def themed_page(request, browser):
+    """A tab whose system colour scheme is light or dark; Streamlit's theme follows it."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=request.param)
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    yield request.param, tab
+    context.close()
+
+
+# The encoded digit's star on the page's chart: where it is, its colour, the classes' colours, and
+# how many test points lie within 8 screen pixels of it (those it must be drawn over).
+STAR_AND_CLASSES = """() => {
+    const plot = document.querySelector('.js-plotly-plot'), layout = plot._fullLayout;
+    const star = plot._fullData.find(t => t.name === 'your digit');
+    const classes = plot._fullData.filter(t => !t.name.startsWith('your digit'));
+    const px = x => layout.xaxis.d2p(x), py = y => layout.yaxis.d2p(y);
+    let covered = 0;
+    for (const t of classes) for (let i = 0; i < t.x.length; i++)
+        if (Math.hypot(px(t.x[i]) - px(star.x[0]), py(t.y[i]) - py(star.y[0])) < 8) covered++;
+    return {x: star.x[0], y: star.y[0], colour: star.marker.color, covered,
+            classColours: classes.map(t => t.marker.color)};
+}"""
+APP_BACKGROUND = "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
+
+
+def test_the_encoded_digit_is_drawn_on_top_in_either_theme(themed_page, app_url, tmp_path):
+    theme, page = themed_page
+    paper = Image.new("L", (600, 800), 235)
+    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=6)  # lands among sevens
+    photo = tmp_path / "seven.jpg"
+    paper.save(photo, format="JPEG")
+    open_page(page, app_url, "encode")
+    background = rgb(page.evaluate(APP_BACKGROUND))
+    assert (contrast_ratio(background, (0, 0, 0)) > 10) == (theme == "light"), f"not the {theme} theme: {background}"
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for()
+    page.locator(IDLE).wait_for()
+    plot.scroll_into_view_if_needed()
+    marks = page.evaluate(STAR_AND_CLASSES)
+    assert marks["covered"] >= 5, "the star should land among test points for this test to mean anything"
+    star = rgb(marks["colour"])
+    assert all(max(abs(a - b) for a, b in zip(star, rgb(c), strict=True)) > 60 for c in marks["classColours"])
+    assert contrast_ratio(star, background) >= 3, f"the star's {marks['colour']} is faint on {background}"
+    x, y = (round(v) for v in plot_to_screen(page, marks["x"], marks["y"]))
+    for _ in range(20):  # WebGL paints a frame or more after the script run ends
+        pixels = viewport_pixels(page)[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3)
+        off_colour = int(np.abs(pixels.astype(int) - star).max())
+        if off_colour <= 30:
+            break
+        page.wait_for_timeout(250)
+    screenshot(page, f"encode-star-{theme}")
+    assert off_colour <= 30, f"not the star's {star} on top, but {pixels.tolist()}"
+
+
+def test_end_users_get_the_apps_icon_and_no_deploy_button_or_developer_menu(page, app_url):
+    open_page(page, app_url, "train")
+    assert "VAE Explorer" in page.title()
+    icon = page.locator('link[rel~="icon"]').first.get_attribute("href")
+    assert icon.startswith("data:image/svg+xml"), f"Streamlit's own icon, or one fetched from the network: {icon}"
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    page.locator('[data-testid="stMainMenu"]').click()
+    menu = page.locator('[data-testid="stMainMenuList"]')
+    menu.wait_for()
+    assert "Print" in menu.inner_text()
+    assert "Clear cache" not in menu.inner_text() and "Rerun" not in menu.inner_text()
+    page.keyboard.press("Escape")
+    page.get_by_role("heading", name=PAGES["train"]).click()
+    page.keyboard.press("c")  # Streamlit's clear-cache shortcut, which would drop every loaded model
+    page.wait_for_timeout(500)
+    assert page.get_by_role("dialog").count() == 0

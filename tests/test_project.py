@@ -1,0 +1,60 @@
+"""What the project promises about itself: pyproject.toml describes the dependencies README's
+commands install, no pin admits the next minor's pre-releases, and end users get the app without
+Streamlit's developer tools."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def requirement_lines(name: str) -> list[str]:
+    """The requirements in a requirements file, without comments, blank lines or `-r` includes."""
+    lines = (line.split("#")[0].strip() for line in (ROOT / name).read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("-r ")]
+
+
+def same(lines: list[str]) -> list[str]:
+    return sorted(str(Requirement(line)) for line in lines)
+
+
+def test_pyproject_lists_what_requirements_txt_installs():
+    assert same(PYPROJECT["project"]["dependencies"]) == same(requirement_lines("requirements.txt"))
+
+
+def test_pyprojects_dev_extra_lists_what_requirements_dev_txt_adds():
+    assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+    dev = PYPROJECT["project"]["optional-dependencies"]["dev"]
+    assert same(dev) == same(requirement_lines("requirements-dev.txt"))
+
+
+@pytest.mark.parametrize("name", ["keras", "tensorflow", "tensorflow-cpu", "streamlit"])
+def test_the_core_pins_admit_neither_the_next_minor_nor_its_pre_releases(name):
+    (pin,) = [Requirement(line) for line in requirement_lines("requirements.txt") if Requirement(line).name == name]
+    floor = min(Version(spec.version) for spec in pin.specifier)
+    for version in (f"{floor.major}.{floor.minor + 1}.0rc0", f"{floor.major}.{floor.minor + 1}.0"):
+        assert not pin.specifier.contains(version, prereleases=True), f"{pin} admits {version}"
+
+
+def test_python_versions_are_those_tensorflow_and_streamlit_support_as_readme_says():
+    # TensorFlow 2.21 ships wheels for 3.10 to 3.13; Streamlit 1.67 and Keras 3.15 need 3.11.
+    supported = SpecifierSet(PYPROJECT["project"]["requires-python"])
+    pythons = ("3.10", "3.11", "3.12", "3.13", "3.14")
+    assert [python for python in pythons if python in supported] == ["3.11", "3.12", "3.13"]
+    assert PYPROJECT["tool"]["ruff"]["target-version"] == "py311"
+    assert "Python 3.11 to 3.13" in (ROOT / "README.md").read_text().split("## ")[0]
+
+
+def test_end_users_get_no_developer_tools_and_no_email_prompt():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"  # no Deploy button, rerun or clear-cache items
+    assert config["server"]["showEmailPrompt"] is False
+    assert config["browser"]["gatherUsageStats"] is False
