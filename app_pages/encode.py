@@ -5,11 +5,12 @@ import streamlit as st
 from PIL import Image
 
 from vae_app.figures import add_encoded_point, latent_scatter
+from vae_app.messages import plain
 from vae_app.models import current_model
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
 from vae_core.digit_preprocess import EmptyDrawing, preprocess_digit
-from vae_core.image_input import ALLOWED_FORMATS, ImageRejected, open_user_image
+from vae_core.image_input import UPLOAD_EXTENSIONS, ImageRejected, open_user_image
 from vae_core.latent_tools import nearest_indices, tile
 
 UPLOAD, DRAW = "an uploaded picture", "a drawing"
@@ -26,15 +27,15 @@ if model.codec.image_shape != (28, 28, 1):
 source = st.radio("Digit from", [UPLOAD, DRAW], horizontal=True, key="encode_source")
 picture = None
 if source == UPLOAD:
-    upload = st.file_uploader("A picture of one digit", type=[f.lower() for f in ALLOWED_FORMATS] + ["jpg"])
+    upload = st.file_uploader("A picture of one digit", type=list(UPLOAD_EXTENSIONS))
     if upload is not None:
         try:
             picture, notes = open_user_image(upload.getvalue())
         except ImageRejected as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
             st.stop()
         for note in notes:
-            st.info(note)
+            st.info(plain(note))
 else:
     from streamlit_drawable_canvas import st_canvas  # registers a component: only when it is shown
 
@@ -57,7 +58,7 @@ if picture is None:
 try:
     steps = preprocess_digit(picture)
 except EmptyDrawing as error:
-    st.warning(str(error))
+    st.warning(plain(str(error)))
     st.stop()
 st.subheader("Preprocessed as MNIST was")
 for column, step in zip(st.columns(len(steps)), steps, strict=True):
@@ -70,7 +71,11 @@ atlas = model.bundle.atlas
 st.subheader("Where it lands")
 plane, axis_titles = choose_plane(model, key="encode")
 figure = latent_scatter(plane.project(atlas.z_mean), atlas.labels, model.class_names, axis_titles)
-st.plotly_chart(add_encoded_point(figure, plane.project(z_mean)[0], plane.spread(z_log_var[0])), key="encode_scatter")
+st.plotly_chart(
+    add_encoded_point(figure, plane.project(z_mean)[0], plane.spread(z_log_var[0])),
+    key="encode_scatter",
+    alt="The test set's latent means by class, with your digit as a magenta star and its 2-sigma ellipse",
+)
 left, right, details = st.columns(3)
 show(digit[0], "your digit, preprocessed", container=left)
 show(reconstruction, "its reconstruction", container=right)

@@ -150,16 +150,21 @@ def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):
     assert not models_dir.exists() or not any(models_dir.iterdir())
 
 
+def rerun_until_finished(app: AppTest, seconds: float = 240) -> None:
+    """Rerun the Train page, as its timer does, until the run's success message shows."""
+    deadline = time.monotonic() + seconds
+    while not app.success and time.monotonic() < deadline:
+        time.sleep(0.5)
+        app.run()
+    assert not app.exception
+
+
 def test_train_runs_in_the_background_streams_epochs_and_saves_a_model(models_dir, tiny_mnist):
     app = app_on("app_pages/train.py")
     set_form(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "tiny run"})
     app.button[0].click().run()
     assert not app.error, app.error
-    deadline = time.monotonic() + 240
-    while not app.success and time.monotonic() < deadline:
-        time.sleep(0.5)
-        app.run()
-    assert not app.exception
+    rerun_until_finished(app)
     assert "Trained 3 epochs" in app.success[0].value
     assert (models_dir / "tiny-run" / "model.keras").is_file()
     assert any(option.endswith("tiny-run") for option in app.sidebar.selectbox[0].options)
@@ -171,3 +176,96 @@ def test_encode_offers_a_drawing_canvas(models_dir):
     app.radio[0].set_value("a drawing").run()
     assert not app.exception
     assert "Draw one digit" in app.caption[0].value
+
+
+def csv_upload(pixel_columns: int, rows: int) -> tuple[str, bytes, str]:
+    """An unlabelled CSV upload of `rows` synthetic images with `pixel_columns` columns each."""
+    images, _ = synthetic_images(rows)
+    cells = images.reshape(rows, -1)[:, :pixel_columns]
+    lines = [",".join(f"pixel{i}" for i in range(pixel_columns)), *(",".join(map(str, row)) for row in cells)]
+    return "mine.csv", "\n".join(lines).encode(), "text/csv"
+
+
+def test_train_error_about_k_star_k_shows_the_star(models_dir):
+    from markdown_it import MarkdownIt
+
+    app = app_on("app_pages/train.py")
+    set_form(app, Dataset="own")
+    app.get("file_uploader")[0].set_value(csv_upload(783, 3))
+    app.button[0].click().run()
+    assert not app.exception
+    shown = MarkdownIt().render(app.error[0].value)  # Streamlit renders an error's text as Markdown
+    assert "expected k*k (grayscale" in shown and "3*k*k (RGB" in shown and "<em>" not in shown
+
+
+def test_train_on_three_images_warns_that_the_atlas_will_be_tiny_and_saves(models_dir):
+    app = app_on("app_pages/train.py")
+    set_form(app, **{"Dataset": "own", "Preset": "mlp", "Hidden sizes": "32", "Epochs": 1, "Model name": "three"})
+    app.get("file_uploader")[0].set_value(csv_upload(784, 3))
+    app.button[0].click().run()
+    assert not app.error, app.error
+    assert "the atlas will be tiny" in app.warning[0].value
+    rerun_until_finished(app)
+    assert "Trained 1 epoch." in app.success[0].value
+    assert (models_dir / "three" / "model.keras").is_file()
+
+
+def test_only_the_session_that_started_a_run_can_stop_it_and_clearing_caches_keeps_it(models_dir, tiny_mnist):
+    import streamlit as st
+
+    from vae_app.training import job_board
+
+    owner = app_on("app_pages/train.py")
+    set_form(owner, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 200, "Batch size": 8, "Model name": "shared"})
+    owner.button[0].click().run()
+    assert not owner.error, owner.error
+    deadline = time.monotonic() + 120
+    while job_board().latest().progress().stage == "starting" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    st.cache_resource.clear()  # what the developer menu's "Clear caches" does
+    other = app_on("app_pages/train.py")
+    assert other.subheader[0].value == "Run: shared"
+    assert not [button for button in other.button if button.key == "stop_training"]
+    assert any("only that session can stop it" in caption.value for caption in other.caption)
+    owner.run()
+    (stop,) = [button for button in owner.button if button.key == "stop_training"]
+    stop.click().run()
+    job = job_board().latest()
+    job.join(timeout=300)
+    assert job.progress().status == "stopped"
+
+
+def tiff_of_a_seven() -> bytes:
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(png_of_a_seven())).save(buffer, format="TIFF")
+    return buffer.getvalue()
+
+
+def test_encode_takes_tiff_and_ico_files(models_dir):
+    app = app_on("app_pages/encode.py")
+    assert {".tif", ".tiff", ".ico", ".jpg", ".jpeg"} <= set(app.get("file_uploader")[0].proto.type)
+    app.get("file_uploader")[0].set_value(("seven.tif", tiff_of_a_seven(), "image/tiff")).run()
+    assert not app.exception and not app.error
+    assert "its reconstruction" in [image.proto.imgs[0].caption for image in app.get("image")]
+
+
+def test_a_link_opens_the_model_and_plane_it_names_and_the_address_follows_the_view(models_dir):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params.update({"model": "mnist-conv-16d", "plane": "z3,z5"})
+    app.run()
+    app.switch_page("app_pages/explore.py").run()
+    assert not app.exception
+    assert app.sidebar.selectbox[0].value == "mnist-conv-16d"  # bundle names, never server paths
+    assert app.radio[0].value == "two latent dimensions"
+    assert [box.value for box in app.main.selectbox] == [3, 5]
+    app.radio[0].set_value(app.radio[0].options[0]).run()
+    assert app.query_params["plane"] == "pca" and app.query_params["model"] == "mnist-conv-16d"
+
+
+def test_a_link_to_a_model_that_is_not_here_says_so(models_dir):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params["model"] = "no-such-model"
+    app.run()
+    assert not app.exception
+    assert app.sidebar.selectbox[0].value == "mnist-conv-2d"
+    assert any("no-such-model" in warning.value for warning in app.sidebar.warning)

@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent(
     import keras
     import numpy as np
 
-    from tests.synthetic import synthetic_dataset
+    from tests.synthetic import bundle_meta, synthetic_dataset
     from vae_core.bundle import build_atlas, load_bundle, save_bundle
     from vae_core.config import ModelConfig, TrainConfig
     from vae_core.inference import LatentCodec
@@ -97,7 +97,7 @@ SCRIPT = textwrap.dedent(
     # Bundle round trip: the loaded model decodes exactly as the trained one.
     codec = LatentCodec(result.model)
     atlas = build_atlas(codec, dataset.x_test, dataset.y_test)
-    save_bundle(out_dir / "bundle", result.model, {"created": "now"}, atlas)
+    save_bundle(out_dir / "bundle", result.model, bundle_meta(config, len(dataset.x_test), None), atlas)
     bundle = load_bundle(out_dir / "bundle")
     z = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
     np.testing.assert_array_equal(LatentCodec(bundle.model).decode(z), codec.decode(z))

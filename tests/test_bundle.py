@@ -267,29 +267,33 @@ def wait_for_line(process: subprocess.Popen, expected: bytes, stderr: Path, time
     pytest.fail(f"the saving subprocess never printed {expected!r}; stderr:\n{stderr.read_text()[-3000:]}")
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and select on pipes")
-def test_save_killed_midway_leaves_nothing_the_registry_lists(models_dir, tmp_path):
-    models_dir.mkdir(parents=True)
-    env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+def kill_when_printed(script: str, directory: Path, expected: bytes, tmp_path: Path) -> int:
+    """Run `script` with `directory` as its argument, SIGKILL it once it prints `expected`; its return code."""
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "tests")])}
     stderr = tmp_path / "stderr.txt"
     with open(stderr, "wb") as stderr_file:
         process = subprocess.Popen(
-            [sys.executable, "-c", INTERRUPTED_SAVE, str(models_dir)],
+            [sys.executable, "-c", script, str(directory)],
             cwd=REPO_ROOT,
-            env=env,
+            env=env | {"TF_CPP_MIN_LOG_LEVEL": "3"},
             stdout=subprocess.PIPE,
             stderr=stderr_file,
         )
     try:
-        wait_for_line(process, b"writing", stderr)
+        wait_for_line(process, expected, stderr)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
         process.stdout.close()
+    return process.returncode
 
-    assert process.returncode == -signal.SIGKILL
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and select on pipes")
+def test_save_killed_midway_leaves_nothing_the_registry_lists(models_dir, tmp_path):
+    models_dir.mkdir(parents=True)
+    assert kill_when_printed(INTERRUPTED_SAVE, models_dir, b"writing", tmp_path) == -signal.SIGKILL
     leftovers = list(models_dir.iterdir())
     assert len(leftovers) == 1 and leftovers[0].name.startswith(".interrupted.partial-")  # killed mid-save
     assert (leftovers[0] / ATLAS_FILE).is_file() and not (leftovers[0] / META_FILE).exists()

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from test_bundle import REPO_ROOT, wait_for_line
+from test_bundle import kill_when_printed
 
 from vae_core import train as train_cli
 from vae_core.bundle_files import (
@@ -130,25 +129,7 @@ INTERRUPTED_REPLACE = textwrap.dedent(
 @pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and select on pipes")
 def test_a_replace_killed_between_its_renames_keeps_the_earlier_model(tmp_path):
     models = tmp_path / "models"
-    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "tests")])}
-    stderr = tmp_path / "stderr.txt"
-    with open(stderr, "wb") as stderr_file:
-        process = subprocess.Popen(
-            [sys.executable, "-c", INTERRUPTED_REPLACE, str(models)],
-            cwd=REPO_ROOT,
-            env=env | {"TF_CPP_MIN_LOG_LEVEL": "3"},
-            stdout=subprocess.PIPE,
-            stderr=stderr_file,
-        )
-    try:
-        wait_for_line(process, b"between renames", stderr)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stdout.close()
-
+    assert kill_when_printed(INTERRUPTED_REPLACE, models, b"between renames", tmp_path) == -signal.SIGKILL
     assert not (models / "mine").exists()  # killed with the old bundle moved aside
     found, unusable = scan_bundles([models])
     assert [(info.name, info.meta["version"]) for info in found] == [("mine", 1)] and unusable == []

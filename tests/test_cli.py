@@ -68,7 +68,7 @@ def test_train_exits_cleanly_and_prints_metrics(trained):
     assert completed.returncode == 0, completed.stderr
     assert "Traceback" not in completed.stderr
     assert "Training mlp (latent 2) on squares: 108 training images" in completed.stdout
-    assert "Trained 1 epochs." in completed.stdout
+    assert "Trained 1 epoch." in completed.stdout
     for name in ("neg_elbo", "reconstruction_nll", "kl", "neg_iw_bound", "knn_accuracy"):
         assert f"  {name} " in completed.stdout
     assert f"Saved bundle: {bundle}" in completed.stdout
@@ -173,7 +173,7 @@ def test_bad_arguments_fail_with_a_message_and_no_traceback(bad_runs, name):
     [
         (["--latent-dim", "0"], "latent_dim=0"),
         (["--iw-samples", "0"], "--iw-samples must be at least 1"),
-        (["--train-limit", "5"], "--train-limit must be at least 10"),
+        (["--train-limit", "0"], "--train-limit must be at least 1"),
         (["--name", "///"], "has no letters or digits"),
         (["--epochs", "2", "--kl-warmup", "3"], "kl_warmup_epochs=3"),
     ],

@@ -133,6 +133,11 @@ def test_knn_with_k_one_finds_the_point_itself():
     assert knn_accuracy(z, labels, z, labels, k=1) == 1.0
 
 
+def test_knn_with_fewer_training_points_than_k_votes_with_all_of_them():
+    train_z, train_labels = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0]]), np.array([1, 1, 2])
+    assert knn_accuracy(train_z, train_labels, np.array([[0.0, 0.1]]), np.array([1]), k=5) == 1.0
+
+
 def test_knn_on_shuffled_labels_is_near_chance():
     rng = np.random.default_rng(2)
     train_z, train_labels = rng.normal(size=(1000, 2)), rng.integers(0, 10, 1000)

@@ -169,9 +169,33 @@ def test_load_user_dataset_unlabelled_npz():
     assert dataset.y_train is None and dataset.y_test is None and dataset.class_names is None
 
 
-def test_fewer_than_ten_images_are_rejected():
-    with pytest.raises(DatasetError, match=r"^tiny.csv: holds 9 images; at least 10 are needed"):
-        load_user_dataset(kaggle_csv(9), "tiny.csv")
+@pytest.mark.parametrize("filename", ["tiny.csv", "tiny.npz"])
+def test_three_images_load_with_a_warning_that_the_atlas_will_be_tiny(filename):
+    images, labels = synthetic_images(3)
+    data = kaggle_csv(3) if filename.endswith(".csv") else npz_bytes(x=images, y=labels)
+
+    dataset = load_user_dataset(data, filename)
+
+    assert (len(dataset.x_train), len(dataset.x_test)) == (2, 1)
+    assert dataset.notes == (
+        f"{filename} holds 3 images, so only 1 will be held out as the test set that Explore, Generate and"
+        " Encode show: the atlas will be tiny. With 100 images or more it holds at least 10.",
+    )
+
+
+def test_a_hundred_images_load_without_notes():
+    assert load_user_dataset(kaggle_csv(100), "digits.csv").notes == ()
+
+
+def test_two_images_keep_one_for_training_whatever_the_test_fraction():
+    dataset = load_user_dataset(kaggle_csv(2), "pair.csv", test_fraction=0.9)
+    assert (len(dataset.x_train), len(dataset.x_test)) == (1, 1)
+
+
+def test_a_single_image_is_refused():
+    expected = "one.csv: holds 1 image; at least 2 are needed, one to train on and one to test with."
+    with pytest.raises(DatasetError, match=f"^{re.escape(expected)}"):
+        load_user_dataset(kaggle_csv(1), "one.csv")
 
 
 def test_errors_are_prefixed_with_the_filename():
@@ -204,6 +228,38 @@ def test_csv_row_with_wrong_column_count_names_the_line():
 
     with pytest.raises(DatasetError, match="Line 4 has 786 columns; the first line has 785"):
         parse_csv("\n".join(lines).encode())
+
+
+def test_csv_short_row_among_whole_ones_names_the_line():
+    lines = kaggle_csv(4).decode().splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0]
+
+    with pytest.raises(DatasetError, match="Line 3 has 784 columns; the first line has 785"):
+        parse_csv("\n".join(lines).encode())
+
+
+def test_csv_row_of_one_cell_says_column_not_columns():
+    lines = kaggle_csv(4).decode().splitlines()
+    lines[2] = "7"
+
+    with pytest.raises(DatasetError, match="Line 3 has 1 column; the first line has 785"):
+        parse_csv("\n".join(lines).encode())
+
+
+@pytest.mark.parametrize("value", ["NA", "", "null"])
+def test_csv_missing_value_names_line_and_column(value):
+    with pytest.raises(DatasetError, match=re.escape(f"Line 3, column 'pixel9': {value!r} is not a number")):
+        parse_csv(with_cell(kaggle_csv(), 3, 10, value))
+
+
+def test_clean_csv_is_read_without_the_slow_parser(monkeypatch):
+    images, labels = synthetic_images(50)
+    monkeypatch.setattr(np, "loadtxt", lambda *args, **kwargs: pytest.fail("the slow parser ran on a clean file"))
+
+    x, y = parse_csv(csv_bytes(images, labels))
+
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(y, labels)
 
 
 def test_csv_rows_all_shorter_than_the_header():

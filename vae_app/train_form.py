@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_app.training import builtin_dataset
+from vae_app.messages import plain
+from vae_app.training import builtin_dataset, session_token
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
@@ -74,12 +75,15 @@ def settings_form(board: JobBoard) -> None:
         if source == OWN_FILE:
             if upload is None:
                 raise ValueError("Choose a CSV or NPZ file to train on your own data.")
-            dataset = load_user_dataset(upload.getvalue(), upload.name, seed=int(seed))
+            with st.spinner(f"Reading {plain(upload.name)}…"):
+                dataset = load_user_dataset(upload.getvalue(), upload.name, seed=int(seed))
+            for note in dataset.notes:
+                st.warning(plain(note))
         else:
             dataset = builtin_dataset(source)
-        board.start(config.with_image_shape(dataset.image_shape), dataset, out_dir)
+        board.start(config.with_image_shape(dataset.image_shape), dataset, out_dir, owner=session_token())
     except (ConfigError, DatasetError, DatasetUnavailable, JobBusy, ValueError) as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
 
 
 def _dataset_title(name: str) -> str:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_core.wording import count
+
 DATA_DIR_ENV = "VAE_DATA_DIR"
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = {
@@ -77,7 +79,10 @@ SPECS = {
 
 @dataclass(frozen=True)
 class Dataset:
-    """Images as uint8 (n, height, width, channels), labels as int64 (n,) or None when unlabelled."""
+    """Images as uint8 (n, height, width, channels), labels as int64 (n,) or None when unlabelled.
+
+    `notes` are what a person should know before training on it (a tiny test split, say).
+    """
 
     name: str
     x_train: np.ndarray
@@ -86,6 +91,7 @@ class Dataset:
     y_test: np.ndarray | None
     class_names: tuple[str, ...] | None
     source: str
+    notes: tuple[str, ...] = ()
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -179,7 +185,7 @@ def read_idx(path: Path) -> np.ndarray:
         raise DatasetError(f"{path} is cut short: its header needs {header} bytes, the file has {len(raw)}.")
     shape = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">i4"))
     if len(raw) - header != int(np.prod(shape)):
-        raise DatasetError(f"{path} holds {len(raw) - header} bytes of data; its header says {shape}.")
+        raise DatasetError(f"{path} holds {count(len(raw) - header, 'byte')} of data; its header says {shape}.")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -204,8 +210,8 @@ def _checked_dataset(spec: DatasetSpec, arrays: dict[str, np.ndarray], source: s
             )
         if len(y) != len(x) or (len(y) and (y.min() < 0 or y.max() >= len(spec.class_names))):
             raise DatasetError(
-                f"{source}: y_{split} should hold {len(x)} labels in 0..{len(spec.class_names) - 1};"
-                f" found {len(y)} labels."
+                f"{source}: y_{split} should hold {count(len(x), 'label')} in 0..{len(spec.class_names) - 1};"
+                f" found {count(len(y), 'label')}."
             )
         images[split], labels[split] = x, y.astype(np.int64)
     return Dataset(

@@ -16,6 +16,7 @@ from vae_core.bundle_archives import check_bundle
 from vae_core.bundle_files import META_FILE, BundleError, write_json_atomically
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.train import format_metrics
+from vae_core.wording import count
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         iw_samples=args.iw_samples,
         seed=seed,
     )
-    print(f"{args.bundle} on {dataset.name} test split ({len(dataset.x_test)} images):")
+    print(f"{args.bundle} on {dataset.name} test split ({count(len(dataset.x_test), 'image')}):")
     print(format_metrics(metrics.to_dict()))
     if args.save:
         write_json_atomically(os.path.join(args.bundle, META_FILE), {**meta, "test_metrics": metrics.to_dict()})

@@ -98,6 +98,7 @@ def knn_accuracy(
 ) -> float:
     """Share of test points whose k nearest training points (Euclidean) vote their label."""
     train_z, test_z = train_z.astype(np.float32), test_z.astype(np.float32)
+    k = min(k, len(train_z))  # a dataset of a few images has fewer neighbours to vote
     train_norms = np.sum(train_z**2, axis=1)
     n_classes = int(max(train_labels.max(), test_labels.max())) + 1
     correct = 0

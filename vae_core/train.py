@@ -26,6 +26,7 @@ from vae_core.config import (
 )
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.registry import safe_model_name, user_models_dir
+from vae_core.wording import count
 
 
 def sizes(text: str) -> tuple[int, ...] | None:
@@ -87,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
-    if args.train_limit is not None and args.train_limit < 10:
-        parser.error(f"--train-limit must be at least 10, got {args.train_limit}")
+    if args.train_limit is not None and args.train_limit < 1:
+        parser.error(f"--train-limit must be at least 1, got {args.train_limit}")
     if args.iw_samples < 1:
         parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
     try:
@@ -116,21 +117,30 @@ def main(argv: list[str] | None = None) -> int:
     except BundleError as error:
         parser.error(f"--out: {error}")
     from vae_core.data_source import open_dataset  # heavy imports only once the flags are valid
+    from vae_core.monitor import EvaluationProgress
     from vae_core.pipeline import train_and_save
 
     try:
         dataset = open_dataset(args.dataset, seed=args.seed)
     except (DatasetError, DatasetUnavailable) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
+    for note in dataset.notes:
+        print(f"{parser.prog}: warning: {note}", file=sys.stderr)
     if args.train_limit is not None:
         dataset = dataset.limited(args.train_limit)
     config = config.with_image_shape(dataset.image_shape)
     print(
         f"Training {config.model.preset} (latent {config.model.latent_dim}) on {dataset.name}: "
-        f"{len(dataset.x_train)} training images from {dataset.source}"
+        f"{count(len(dataset.x_train), 'training image')} from {dataset.source}"
     )
+    tty, show = sys.stdout.isatty(), EvaluationPrinter(sys.stdout.isatty())
+
+    def listener(event: object) -> None:
+        if isinstance(event, EvaluationProgress):
+            show(event.fraction)
+
     result, metrics = train_and_save(
-        config, dataset, out, verbose=1 if sys.stdout.isatty() else 2, iw_samples=args.iw_samples
+        config, dataset, out, verbose=1 if tty else 2, iw_samples=args.iw_samples, listener=listener
     )
     print(result.message)
     print(format_metrics(metrics.to_dict()))
@@ -138,10 +148,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if result.status != "diverged" else 3
 
 
+class EvaluationPrinter:
+    """Prints the test-set evaluation's progress: one updating line on a terminal, else every 10%."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.shown = tty, -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(fraction * 100)
+        if self.tty and percent != self.shown:
+            print(f"\rEvaluating on the test set: {percent}%", end="\n" if percent == 100 else "", flush=True)
+        elif not self.tty and percent // 10 != self.shown // 10:
+            print(f"Evaluating on the test set: {percent // 10 * 10}%", flush=True)
+        self.shown = percent
+
+
 def format_metrics(metrics: dict) -> str:
-    """Metrics as aligned 'name  value' lines for a terminal."""
+    """Metrics as aligned 'name  value' lines for a terminal; 'not measured' where evaluation was stopped."""
     return "\n".join(
-        f"  {name:<20} {value:.4f}" if isinstance(value, float) else f"  {name:<20} {value}"
+        f"  {name:<20} {value:.4f}"
+        if isinstance(value, float)
+        else f"  {name:<20} {'not measured' if value is None else value}"
         for name, value in metrics.items()
     )
 

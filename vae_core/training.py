@@ -16,6 +16,7 @@ from vae_core.inference import as_intensities
 from vae_core.model import VAE, build_vae
 from vae_core.monitor import Event, KLWarmup, RunMonitor
 from vae_core.precision import FLOAT32
+from vae_core.wording import count
 
 SNAPSHOT_SIZE = 1000
 
@@ -132,9 +133,9 @@ def _outcome(monitor: RunMonitor, epochs: int) -> tuple[str, str]:
         epoch, batch = monitor.non_finite_at
         return "diverged", (
             f"The loss became non-finite (NaN or infinity) in epoch {epoch}, batch {batch}; training"
-            f" stopped and kept the weights from before that epoch ({kept} finite epochs)."
+            f" stopped and kept the weights from before that epoch ({count(kept, 'finite epoch')})."
             " Try a lower learning rate or a KL warm-up."
         )
     if monitor.stopped_by_request:
         return "stopped", f"Stopped on request during epoch {monitor.history[-1]['epoch']} of {epochs}."
-    return "completed", f"Trained {kept} epochs."
+    return "completed", f"Trained {count(kept, 'epoch')}."

@@ -5,6 +5,8 @@ CSV: an optional header, then one image a row: an optional `label` column and k*
 NPZ: an array `x` of shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels), uint8 or floats in [0, 1],
 and an optional `y` of n non-negative integer labels.
 Every rejection is a `DatasetError` saying what is wrong and where (line and column, or index).
+A file of 2 images trains (one to train on, one to test with); while the test split holds fewer than
+10 images, the dataset carries a note that the atlas the pages draw from it will be tiny.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas
 
 from vae_core.datasets import Dataset, DatasetError
+from vae_core.wording import count
 
-MIN_IMAGES = 10
+MIN_IMAGES = 2  # one to train on and one to test with
+SMALL_TEST_SET = 10  # fewer test images than this make an atlas too small to show much
 LABEL_COLUMN = "label"
 
 
@@ -36,9 +41,12 @@ def load_user_dataset(data: bytes, filename: str, test_fraction: float = 0.1, se
     except DatasetError as error:
         raise DatasetError(f"{filename}: {error}") from error
     if len(images) < MIN_IMAGES:
-        raise DatasetError(f"{filename}: holds {len(images)} images; at least {MIN_IMAGES} are needed to train.")
+        raise DatasetError(
+            f"{filename}: holds {count(len(images), 'image')}; at least {MIN_IMAGES} are needed, one to train on"
+            " and one to test with. Add images to the file."
+        )
     order = np.random.default_rng(seed).permutation(len(images))
-    n_test = max(1, round(len(images) * test_fraction))
+    n_test = min(max(1, round(len(images) * test_fraction)), len(images) - 1)
     test, train = order[:n_test], order[n_test:]
     class_names = None if labels is None else tuple(str(c) for c in range(int(labels.max()) + 1))
     return Dataset(
@@ -49,6 +57,19 @@ def load_user_dataset(data: bytes, filename: str, test_fraction: float = 0.1, se
         y_test=None if labels is None else labels[test],
         class_names=class_names,
         source=f"uploaded file {filename}",
+        notes=_small_test_set_notes(filename, len(images), n_test, test_fraction),
+    )
+
+
+def _small_test_set_notes(filename: str, n_images: int, n_test: int, test_fraction: float) -> tuple[str, ...]:
+    """A warning when the test split, which Explore, Generate and Encode draw, will be tiny."""
+    if n_test >= SMALL_TEST_SET:
+        return ()
+    enough = math.ceil(SMALL_TEST_SET / test_fraction)
+    return (
+        f"{filename} holds {count(n_images, 'image')}, so only {n_test} will be held out as the test set that"
+        f" Explore, Generate and Encode show: the atlas will be tiny. With {enough} images or more it holds at"
+        f" least {SMALL_TEST_SET}.",
     )
 
 
@@ -87,15 +108,17 @@ def parse_csv(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     if len(values) == 0:
         raise DatasetError("The CSV has a header but no rows of data.")
     if values.shape[1] != len(names):
-        raise DatasetError(f"Line {first_data_line} has {values.shape[1]} columns; the first line has {len(names)}.")
-    pixels = np.delete(values, label_index, axis=1) if label_index is not None else values
-    _check_range(pixels, lambda r, c: f"Line {r + first_data_line}, column {_pixel_name(names, label_index, c)}")
+        raise DatasetError(
+            f"Line {first_data_line} has {count(values.shape[1], 'column')}; the first line has {len(names)}."
+        )
+    pixels = _as_bytes(values, lambda r, c: f"Line {r + first_data_line}, column {names[c]!r}", label_index)
     labels = None
     if label_index is not None:
         labels = _checked_labels(
             values[:, label_index], lambda r: f"Line {r + first_data_line}, column {LABEL_COLUMN!r}"
         )
-    return pixels.astype(np.uint8).reshape(-1, *shape), labels
+        pixels = np.delete(pixels, label_index, axis=1)
+    return pixels.reshape(-1, *shape), labels
 
 
 def parse_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
@@ -129,15 +152,15 @@ def parse_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     x = x.astype(np.float64)
     if np.isfinite(x).all() and x.max() <= 1.0 and x.min() >= 0.0:
         x = np.round(x * 255.0)  # intensities in [0, 1]
-    _check_range(x.reshape(len(x), -1), lambda r, c: f"'x' image {r}, pixel {c}")
+    images = _as_bytes(x.reshape(len(x), -1), lambda r, c: f"'x' image {r}, pixel {c}").reshape(x.shape)
     labels = None
     if y is not None:
         if y.ndim != 1 or len(y) != len(x):
-            raise DatasetError(f"'y' should be {len(x)} labels, one per image; found shape {y.shape}.")
+            raise DatasetError(f"'y' should be {count(len(x), 'label')}, one per image; found shape {y.shape}.")
         if not np.issubdtype(y.dtype, np.number):
             raise DatasetError(f"'y' should hold integer labels; found dtype {y.dtype}.")
         labels = _checked_labels(y.astype(np.float64), lambda r: f"'y' index {r}")
-    return x.astype(np.uint8), labels
+    return images, labels
 
 
 def _is_number(cell: str) -> bool:
@@ -157,7 +180,10 @@ def _is_image_size(pixels: int) -> bool:
 
 
 def _read_numbers(text: str, names: list[str], skip_header: bool) -> np.ndarray:
-    """All cells as float64 (n, columns); numpy's fast parser, then a scan to place any error."""
+    """All cells as numbers (n, columns): pandas's parser for a clean file, numpy's and a scan to place any error."""
+    clean = _clean_numbers(text, skip_header)
+    if clean is not None:
+        return clean
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data": checked by the caller
@@ -170,18 +196,43 @@ def _read_numbers(text: str, names: list[str], skip_header: bool) -> np.ndarray:
         if skip_header and line_number == 1 or not row:
             continue
         if len(row) != len(names):
-            raise DatasetError(f"Line {line_number} has {len(row)} columns; the first line has {len(names)}.")
+            raise DatasetError(f"Line {line_number} has {count(len(row), 'column')}; the first line has {len(names)}.")
         for name, cell in zip(names, row, strict=True):
             if not _is_number(cell):
                 raise DatasetError(f"Line {line_number}, column {name!r}: {cell.strip()!r} is not a number.")
     raise DatasetError("The CSV could not be parsed as numbers separated by commas.")
 
 
-def _check_range(pixels: np.ndarray, where: Callable[..., str]) -> None:
-    bad = ~np.isfinite(pixels) | (pixels < 0) | (pixels > 255) | (pixels != np.round(pixels))
+def _clean_numbers(text: str, skip_header: bool) -> np.ndarray | None:
+    """Every cell as int64 or float64 when each row is whole and each cell a number, else None.
+
+    pandas's C parser reads a Kaggle MNIST CSV several times faster than `np.loadtxt`, but it fills
+    short rows and cells like "NA" with NaN and keeps text as objects: any of those sends the file
+    to the slower path, which tells them apart and names the line and column.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pandas.errors.DtypeWarning)  # mixed columns: the slow path says where
+            frame = pandas.read_csv(io.StringIO(text), header=None, skiprows=int(skip_header), index_col=False)
+    except ValueError:  # pandas's ParserError and EmptyDataError are ValueErrors too
+        return None
+    values = frame.to_numpy()
+    if values.dtype.kind not in "iuf" or values.dtype.kind == "f" and np.isnan(values).any():
+        return None
+    return values
+
+
+def _as_bytes(values: np.ndarray, where: Callable[..., str], skip_column: int | None = None) -> np.ndarray:
+    """`values` (n, columns) as uint8, or a `DatasetError` at the first that is not a whole number in 0-255."""
+    with np.errstate(invalid="ignore"):  # NaN, infinities and values out of range cast to junk, caught below
+        as_bytes = values.astype(np.uint8)
+    bad = as_bytes != values  # only whole numbers in 0-255 come back unchanged
+    if skip_column is not None:
+        bad[:, skip_column] = False
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
-        raise DatasetError(f"{where(row, column)}: pixel value {pixels[row, column]:g} is not a whole number in 0-255.")
+        raise DatasetError(f"{where(row, column)}: pixel value {values[row, column]:g} is not a whole number in 0-255.")
+    return as_bytes
 
 
 def _checked_labels(values: np.ndarray, where: Callable[..., str]) -> np.ndarray:
@@ -190,8 +241,3 @@ def _checked_labels(values: np.ndarray, where: Callable[..., str]) -> np.ndarray
         row = int(np.argmax(bad))
         raise DatasetError(f"{where(row)}: label {values[row]:g} is not a whole number in 0-9999.")
     return values.astype(np.int64)
-
-
-def _pixel_name(names: list[str], label_index: int | None, pixel_column: int) -> str:
-    index = pixel_column + (label_index is not None and pixel_column >= label_index)
-    return repr(names[index])

@@ -14,11 +14,17 @@ from bench.streamlit_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_models_dir(tmp_path_factory) -> Path:
+    """The served app's models directory: tests may save bundles into it while the server runs."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, app_models_dir):
     if not Path(CHROMIUM).is_file():
         pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
-    env = {"VAE_MODELS_DIR": str(tmp_path_factory.mktemp("models"))}
+    env = {"VAE_MODELS_DIR": str(app_models_dir)}
     with streamlit_server("streamlit_app.py", tmp_path_factory.mktemp("server") / "streamlit.log", env) as server:
         yield server.url
 

@@ -1,0 +1,53 @@
+"""Generate and Encode in a real browser on bundles at the edges of what the app can make, each
+opened through a link that names it: the slider redraws and an upload is encoded."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import screenshot
+from odd_bundles import ODD_BUNDLES, save_odd_bundle
+from PIL import Image, ImageDraw
+from test_pages import IDLE, PAGES
+
+SHOWN = ("one-image", "line-1d", "collapsed-64d", "labels-beyond-names")
+
+
+@pytest.fixture(scope="module")
+def odd_models(app_models_dir):
+    for spec in ODD_BUNDLES:
+        if spec.name in SHOWN:
+            save_odd_bundle(app_models_dir, spec)
+
+
+def open_linked(tab, url: str, path: str, model: str) -> None:
+    tab.goto(f"{url}/{path}?model={model}")
+    tab.get_by_role("heading", name=PAGES[path]).wait_for()
+    tab.locator(IDLE).wait_for()
+    assert tab.locator('[data-testid="stException"]').count() == 0
+    assert tab.get_by_role("combobox", name="Model").input_value() == model
+
+
+@pytest.mark.parametrize("model", SHOWN)
+def test_the_slider_redraws_and_an_upload_is_encoded(page, app_url, odd_models, model, tmp_path):
+    open_linked(page, app_url, "generate", model)
+    picture = page.locator('[data-testid="stImage"] img').first
+    before = picture.get_attribute("src")
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    slider.focus()
+    for _ in range(80):  # a long way: an untrained decoder barely changes over a few steps
+        slider.press("ArrowRight")
+    page.get_by_text(f"decoded at ({float(slider.input_value()):.2f},").wait_for()
+    page.locator(IDLE).wait_for()
+    assert picture.get_attribute("src") != before
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, f"generate-{model}")
+
+    paper = Image.new("L", (600, 800), 235)
+    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=6)
+    paper.save(tmp_path / "seven.png")
+    open_linked(page, app_url, "encode", model)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(tmp_path / "seven.png"))
+    page.get_by_text("its reconstruction").wait_for()
+    page.locator(IDLE).wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, f"encode-{model}")
