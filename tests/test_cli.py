@@ -69,6 +69,7 @@ def test_train_exits_cleanly_and_prints_metrics(trained):
     assert "Traceback" not in completed.stderr
     assert "Training mlp (latent 2) on squares: 108 training images" in completed.stdout
     assert "Trained 1 epoch." in completed.stdout
+    assert "Evaluating on the test set: 100%" in completed.stdout  # progress, every 10% off a terminal
     for name in ("neg_elbo", "reconstruction_nll", "kl", "neg_iw_bound", "knn_accuracy"):
         assert f"  {name} " in completed.stdout
     assert f"Saved bundle: {bundle}" in completed.stdout

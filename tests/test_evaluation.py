@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -105,6 +106,29 @@ def test_evaluate_without_labels_has_no_knn(trained, dataset):
     assert evaluate(codec, dataset.x_test, iw_samples=1).knn_accuracy is None
     assert evaluate(codec, dataset.x_test, dataset.y_test, iw_samples=1).knn_accuracy is None
     assert evaluate(codec, dataset.x_test, None, dataset.x_train, None, iw_samples=1).knn_accuracy is None
+
+
+def test_evaluate_reports_its_progress_up_to_the_end(trained, dataset):
+    _, codec = trained
+    fractions = []
+    evaluate(
+        codec, dataset.x_test, dataset.y_test, dataset.x_train, dataset.y_train, iw_samples=2, progress=fractions.append
+    )
+    assert len(fractions) >= 3 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert 0.0 < fractions[0] < 1.0
+
+
+def test_a_stop_ends_the_evaluation_at_the_next_chunk(trained, dataset):
+    _, codec = trained
+    stop, seen = threading.Event(), []
+
+    def stop_after_the_first_chunk(fraction: float) -> None:
+        seen.append(fraction)
+        stop.set()
+
+    with pytest.raises(evaluation.EvaluationStopped):
+        evaluate(codec, dataset.x_test, iw_samples=2, stop=stop, progress=stop_after_the_first_chunk)
+    assert len(seen) == 1
 
 
 @pytest.mark.parametrize("samples", [0, -3])
