@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -95,3 +96,38 @@ def add_server_python_option(parser: argparse.ArgumentParser) -> None:
         help="Python of the environment to serve from, e.g. a venv made from requirements.txt "
         "(default: this interpreter)",
     )
+
+
+def descendant_pids(pid: int) -> list[tuple[int, int]]:
+    """Every process below `pid` (children, theirs, ...) from Linux /proc, as (pid, start time)
+    pairs: the start time tells a process apart from a later one given the same id."""
+    children: dict[int, list[tuple[int, int]]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while listed
+        children.setdefault(int(fields[1]), []).append((int(entry.name), int(fields[19])))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child[0])
+    return found
+
+
+def end_processes(processes: list[tuple[int, int]]) -> list[int]:
+    """Kill those of `processes` ((pid, start time) pairs from `descendant_pids`) still running,
+    for instance a server's worker that outlived it; returns the ids it ended."""
+    ended = []
+    for pid, start in processes:
+        try:
+            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]) != start:
+                continue  # the id now names another process
+            os.kill(pid, signal.SIGKILL)
+            ended.append(pid)
+        except (OSError, IndexError, ValueError):
+            continue  # already gone
+    return ended
