@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import time
 
+import numpy as np
 import pytest
-from synthetic import synthetic_dataset
+from synthetic import synthetic_images
 
 from vae_core.bundle import load_bundle
 from vae_core.config import ModelConfig, TrainConfig
+from vae_core.data_source import DataSource
 from vae_core.jobs import TRAINING_NICENESS, JobBoard, JobBusy
 
 CONFIG = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=32, epochs=2, validation_split=0.25)
+
+
+def upload(images: int) -> DataSource:
+    """An uploaded .npz of labelled synthetic images, as the Train form hands it over (10% become the test split)."""
+    x, y = synthetic_images(images, seed=1)
+    buffer = io.BytesIO()
+    np.savez(buffer, x=x, y=y)
+    return DataSource("squares.npz", buffer.getvalue())
 
 
 def wait_until(condition, seconds: float = 120.0) -> None:
@@ -25,8 +36,7 @@ def wait_until(condition, seconds: float = 120.0) -> None:
 
 
 def test_job_streams_progress_and_saves_a_bundle(tmp_path):
-    dataset = synthetic_dataset(n_train=128, n_test=32)
-    job = JobBoard().start(CONFIG, dataset, tmp_path / "tiny")
+    job = JobBoard().start(CONFIG, upload(142), tmp_path / "tiny")  # 128 training images, 96 after validation
     job.join(timeout=300)
     progress = job.progress()
     assert (progress.stage, progress.status) == ("finished", "completed"), progress.message
@@ -39,7 +49,7 @@ def test_job_streams_progress_and_saves_a_bundle(tmp_path):
 
 def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
     board = JobBoard()
-    dataset = synthetic_dataset(n_train=640, n_test=32)
+    dataset = upload(711)
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50, steps_per_execution=1)
     job = board.start(config, dataset, tmp_path / "long")
     wait_until(lambda: job.progress().batch >= 2)
@@ -51,22 +61,30 @@ def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
     assert progress.status == "stopped" and len(progress.history) == 1
     assert (tmp_path / "long" / "model.keras").is_file()
     assert board.latest() is job
-    second = board.start(CONFIG, synthetic_dataset(n_train=64, n_test=16), tmp_path / "second")
+    second = board.start(CONFIG, upload(80), tmp_path / "second")
     second.join(timeout=300)
     assert second.progress().status == "completed"
 
 
-def test_a_failing_run_reports_failed_with_the_reason(tmp_path):
-    dataset = synthetic_dataset(n_train=64, n_test=16, shape=(32, 32, 3))  # the config expects 28x28x1
-    job = JobBoard().start(CONFIG, dataset, tmp_path / "bad")
+def test_data_that_cannot_be_opened_fails_the_run_with_the_reason(tmp_path):
+    job = JobBoard().start(CONFIG, DataSource("digits.csv", b"label,p0\n1,abc\n"), tmp_path / "bad")
     job.join(timeout=120)
     progress = job.progress()
-    assert progress.status == "failed" and "ValueError" in progress.message and "shape" in progress.message
-    assert not (tmp_path / "bad").exists()
+    assert progress.status == "failed" and progress.message.startswith("digits.csv: "), progress.message
+    assert "do not make a square image" in progress.message and not (tmp_path / "bad").exists()
+
+
+def test_a_small_upload_carries_its_warning_to_the_page(tmp_path):
+    job = JobBoard().start(CONFIG, upload(5), tmp_path / "small")
+    job.join(timeout=300)
+    progress = job.progress()
+    assert progress.status == "completed", progress.message
+    assert any("atlas will be tiny" in note for note in progress.notes)
+    assert progress.class_names == tuple(str(label) for label in range(10))
 
 
 def test_the_run_trains_in_a_process_of_its_own_at_a_lower_priority(tmp_path):
-    job = JobBoard().start(CONFIG, synthetic_dataset(n_train=64, n_test=16), tmp_path / "own", owner="session-a")
+    job = JobBoard().start(CONFIG, upload(80), tmp_path / "own", owner="session-a")
     wait_until(lambda: job.progress().stage != "starting")
     assert job.pid is not None and job.pid != os.getpid() and job.owner == "session-a"
     if hasattr(os, "getpriority"):
@@ -76,8 +94,8 @@ def test_the_run_trains_in_a_process_of_its_own_at_a_lower_priority(tmp_path):
 
 
 def test_stop_during_evaluation_saves_the_model_without_metrics(tmp_path):
-    config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=64, epochs=1)
-    job = JobBoard().start(config, synthetic_dataset(n_train=128, n_test=3000), tmp_path / "unmeasured")
+    config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=256, epochs=1)
+    job = JobBoard().start(config, upload(20000), tmp_path / "unmeasured")  # 2000 test images to evaluate
     wait_until(lambda: job.progress().evaluated > 0 or not job.running, seconds=300)
     job.stop()
     job.join(timeout=300)
@@ -91,7 +109,7 @@ def test_stop_during_evaluation_saves_the_model_without_metrics(tmp_path):
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_killed_training_process_is_reported_as_failed(tmp_path):
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50, steps_per_execution=1)
-    job = JobBoard().start(config, synthetic_dataset(n_train=640, n_test=32), tmp_path / "killed")
+    job = JobBoard().start(config, upload(711), tmp_path / "killed")
     wait_until(lambda: job.progress().batch >= 2)
     os.kill(job.pid, signal.SIGKILL)
     job.join(timeout=60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from vae_app.messages import plain
-from vae_app.training import builtin_dataset, session_token
+from vae_app.training import session_token
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
@@ -17,10 +17,10 @@ from vae_core.config import (
     TrainConfig,
     parse_hidden_sizes,
 )
-from vae_core.datasets import SPECS, DatasetError, DatasetUnavailable
+from vae_core.data_source import DataSource
+from vae_core.datasets import SPECS
 from vae_core.jobs import JobBoard, JobBusy
 from vae_core.registry import safe_model_name, user_models_dir
-from vae_core.user_data import load_user_dataset
 
 OWN_FILE = "own"
 
@@ -72,17 +72,11 @@ def settings_form(board: JobBoard) -> None:
         out_dir = user_models_dir() / safe_model_name(name)
         if out_dir.exists():
             raise ValueError(f"A model named {out_dir.name!r} exists already; choose another name.")
-        if source == OWN_FILE:
-            if upload is None:
-                raise ValueError("Choose a CSV or NPZ file to train on your own data.")
-            with st.spinner(f"Reading {plain(upload.name)}…"):
-                dataset = load_user_dataset(upload.getvalue(), upload.name, seed=int(seed))
-            for note in dataset.notes:
-                st.warning(plain(note))
-        else:
-            dataset = builtin_dataset(source)
-        board.start(config.with_image_shape(dataset.image_shape), dataset, out_dir, owner=session_token())
-    except (ConfigError, DatasetError, DatasetUnavailable, JobBusy, ValueError) as error:
+        if source == OWN_FILE and upload is None:
+            raise ValueError("Choose a CSV or NPZ file to train on your own data.")
+        data = DataSource(source) if source != OWN_FILE else DataSource(upload.name, upload.getvalue())
+        board.start(config, data, out_dir, owner=session_token())  # the run opens the data, and says if it cannot
+    except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
 
 

@@ -1,5 +1,5 @@
-"""The Train page's shared state and live view: the process-wide job board, cached datasets, and
-the panel that redraws a run's progress every second."""
+"""The Train page's shared state and live view: the process-wide job board, who started a run,
+and the panel that redraws a run's progress every second."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import streamlit as st
 
 from vae_app.figures import latent_scatter, loss_curves
 from vae_app.messages import plain
-from vae_core.datasets import Dataset, load_dataset
 from vae_core.jobs import JobBoard, TrainingJob
 
 REFRESH_SECONDS = 1.0
@@ -27,12 +26,6 @@ def job_board() -> JobBoard:
 def session_token() -> str:
     """Names this browser session to the jobs it starts: only the session that started a run can stop it."""
     return st.session_state.setdefault(SESSION_KEY, uuid.uuid4().hex)
-
-
-@st.cache_resource(max_entries=2, show_spinner="Loading the dataset…")
-def builtin_dataset(name: str) -> Dataset:
-    """A built-in dataset, loaded once and shared read-only (tens of MB: not copied per session)."""
-    return load_dataset(name)
 
 
 def progress_panel(job: TrainingJob) -> None:
@@ -53,7 +46,9 @@ def _draw_progress(job: TrainingJob) -> None:
     else:
         done = (max(progress.epoch - 1, 0) + progress.batch / max(progress.batches_per_epoch, 1)) / progress.epochs
         text = f"Epoch {progress.epoch} of {progress.epochs}, batch {progress.batch} of {progress.batches_per_epoch}"
-        st.progress(min(done, 1.0), text="Starting…" if progress.stage == "starting" else text)
+        st.progress(min(done, 1.0), text="Opening the data…" if progress.stage == "starting" else text)
+    for note in progress.notes:
+        st.warning(plain(note))
     if progress.stage != "finished":
         _stop_button(job, progress.stage)
     if progress.history:
@@ -63,7 +58,7 @@ def _draw_progress(job: TrainingJob) -> None:
             alt="Total, reconstruction and KL loss per epoch, training and validation",
         )
     if progress.latent_means is not None and progress.latent_means.shape[1] >= 2:
-        names = list(job.class_names or [])
+        names = list(progress.class_names or [])
         figure = latent_scatter(progress.latent_means[:, :2], progress.snapshot_labels, names, ("z0", "z1"))
         figure.update_layout(height=420, title=f"Validation images in latent space, epoch {len(progress.history)}")
         st.plotly_chart(figure, key="latent_snapshot", alt="Validation images' latent means by class, this epoch")

@@ -1,8 +1,9 @@
 """Training runs in the background, in a process of their own, watched by every browser session.
 
-A `TrainingJob` runs `pipeline.train_and_save` in a child process at a lower scheduling priority,
-so pages stay responsive while it trains (it has its own interpreter lock), and everything the
-run allocated (TensorFlow's buffers, the dataset's copy) goes back to the system when it ends.
+A `TrainingJob` opens the data and runs `pipeline.train_and_save` in a child process at a lower
+scheduling priority, so pages stay responsive while it trains (it has its own interpreter lock),
+and everything the run allocated (the parsed upload, TensorFlow's buffers) goes back to the
+system when it ends: the app's process only ever holds the file's bytes.
 A thread of the app's process reads the child's events and keeps what they said (progress,
 per-epoch history, the latest latent snapshot) behind a lock, so any session can draw it at any
 time. `JobBoard` holds the latest job and refuses a second concurrent run: on a small machine two
@@ -22,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vae_core.config import TrainConfig
-from vae_core.datasets import Dataset
+from vae_core.config import ConfigError, TrainConfig
+from vae_core.data_source import DataSource
+from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.monitor import BatchEnd, EpochEnd, EvaluationProgress, EvaluationStarted, Event, TrainingStarted
-from vae_core.training import SNAPSHOT_SIZE, split_validation
 
 LOGGER = logging.getLogger(__name__)
 # Added to the child's niceness: the app's pages get the processor first.
@@ -35,6 +36,15 @@ POLL_SECONDS = 0.5
 
 class JobBusy(RuntimeError):
     """A training run is already going; only one runs at a time."""
+
+
+@dataclass(frozen=True)
+class DataOpened:
+    """The child's first word: the data is open, with what the page needs to draw its snapshots."""
+
+    class_names: tuple[str, ...] | None
+    snapshot_labels: np.ndarray | None
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -49,8 +59,9 @@ class RunEnded:
 class JobProgress:
     """What a job has reported so far; a copy, safe to read without the lock.
 
-    `stage` is `starting`, `training`, `evaluating` or `finished`; once finished, `status` is
-    `completed`, `stopped`, `diverged` or `failed`, and `message` says what happened.
+    `stage` is `starting` (opening the data), `training`, `evaluating` or `finished`; once
+    finished, `status` is `completed`, `stopped`, `diverged` or `failed`, and `message` says what
+    happened. `notes` are the data's warnings, such as a test split too small to explore.
     """
 
     name: str
@@ -63,6 +74,8 @@ class JobProgress:
     batch: int = 0
     batches_per_epoch: int = 0
     evaluated: float = 0.0
+    notes: tuple[str, ...] = ()
+    class_names: tuple[str, ...] | None = None
     history: tuple[dict[str, float], ...] = ()
     latent_means: np.ndarray | None = field(default=None, compare=False)
     snapshot_labels: np.ndarray | None = field(default=None, compare=False)
@@ -76,16 +89,9 @@ class TrainingJob:
     `owner` names the browser session that started it: only that one is offered Stop.
     """
 
-    def __init__(self, config: TrainConfig, dataset: Dataset, out_dir: Path, owner: str = "") -> None:
+    def __init__(self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "") -> None:
         self.config, self.out_dir, self.owner = config, Path(out_dir), owner
-        self.class_names = dataset.class_names
-        labels = None
-        if dataset.y_train is not None:
-            _, val_index = split_validation(len(dataset.x_train), config.validation_split, config.seed)
-            labels = dataset.y_train[val_index[:SNAPSHOT_SIZE]]
-        self._progress = JobProgress(
-            self.out_dir.name, self.out_dir, config.epochs, snapshot_labels=labels, started=time.time()
-        )
+        self._progress = JobProgress(self.out_dir.name, self.out_dir, config.epochs, started=time.time())
         self._lock = threading.Lock()
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
         self._stop = context.Event()
@@ -93,7 +99,7 @@ class TrainingJob:
         self._process = context.Process(
             target=train_in_child, args=(child_end, self._stop), name=f"train-{self.out_dir.name}", daemon=True
         )
-        self._dataset: Dataset | None = dataset  # sent to the child, then let go
+        self._source: DataSource | None = source  # sent to the child, then let go
         self._follower = threading.Thread(target=self._follow, args=(child_end,), daemon=True)
 
     def start(self) -> None:
@@ -125,8 +131,10 @@ class TrainingJob:
         with self._lock:
             self._progress = replace(self._progress, **changes)
 
-    def _on_event(self, event: Event) -> None:
-        if isinstance(event, TrainingStarted):
+    def _on_event(self, event: Event | DataOpened) -> None:
+        if isinstance(event, DataOpened):
+            self._update(class_names=event.class_names, snapshot_labels=event.snapshot_labels, notes=event.notes)
+        elif isinstance(event, TrainingStarted):
             self._update(stage="training", batches_per_epoch=event.batches_per_epoch)
         elif isinstance(event, BatchEnd):
             self._update(epoch=event.epoch, batch=event.batch)
@@ -142,8 +150,8 @@ class TrainingJob:
         child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
         ended = RunEnded("failed", "The training process could not be started.")
         try:
-            self._connection.send((self.config, self._dataset, self.out_dir))
-            self._dataset = None
+            self._connection.send((self.config, self._source, self.out_dir))
+            self._source = None
             while True:
                 if not self._connection.poll(POLL_SECONDS):
                     if self._process.is_alive():
@@ -165,15 +173,25 @@ class TrainingJob:
 
 
 def train_in_child(connection: Connection, stop: threading.Event) -> None:
-    """The child process: train, evaluate and save what the parent sends, reporting every event."""
+    """The child process: open the data, train, evaluate and save, reporting every event."""
     if hasattr(os, "nice"):
         os.nice(TRAINING_NICENESS)
-    config, dataset, out_dir = connection.recv()
-    from vae_core.pipeline import train_and_save  # imports Keras: only in the child
-
+    config, source, out_dir = connection.recv()
     try:
+        dataset = source.open(seed=config.seed)  # first, so a bad file is reported before Keras loads
+        config = config.with_image_shape(dataset.image_shape)
+        from vae_core.pipeline import train_and_save  # imports Keras: only in the child
+        from vae_core.training import SNAPSHOT_SIZE, split_validation
+
+        labels = None
+        if dataset.y_train is not None:
+            _, validation = split_validation(len(dataset.x_train), config.validation_split, config.seed)
+            labels = dataset.y_train[validation[:SNAPSHOT_SIZE]]
+        connection.send(DataOpened(dataset.class_names, labels, dataset.notes))
         result, _ = train_and_save(config, dataset, out_dir, listener=connection.send, stop_event=stop)
         ended = RunEnded(result.status, f"{result.message} Saved as {out_dir.name}.")
+    except (DatasetError, DatasetUnavailable, ConfigError) as error:  # the data cannot be trained on
+        ended = RunEnded("failed", str(error))
     except Exception as error:  # reported to the page, and in full to the server's log
         LOGGER.exception("Training run %s failed", out_dir.name)
         ended = RunEnded("failed", f"{type(error).__name__}: {error}")
@@ -188,12 +206,12 @@ class JobBoard:
         self._lock = threading.Lock()
         self._latest: TrainingJob | None = None
 
-    def start(self, config: TrainConfig, dataset: Dataset, out_dir: Path, owner: str = "") -> TrainingJob:
-        """Start a run saving to `out_dir`, unless one is still going (`JobBusy`)."""
+    def start(self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "") -> TrainingJob:
+        """Start a run on `source` saving to `out_dir`, unless one is still going (`JobBusy`)."""
         with self._lock:
             if self._latest is not None and self._latest.running:
                 raise JobBusy(f"{self._latest.out_dir.name} is still training; stop it or wait for it to finish.")
-            self._latest = TrainingJob(config, dataset, out_dir, owner)
+            self._latest = TrainingJob(config, source, out_dir, owner)
             self._latest.start()
             return self._latest
 
