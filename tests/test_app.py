@@ -225,7 +225,7 @@ def test_only_the_session_that_started_a_run_can_stop_it_and_clearing_caches_kee
     other = app_on("app_pages/train.py")
     assert other.subheader[0].value == "Run: shared"
     assert not [button for button in other.button if button.key == "stop_training"]
-    assert any("only that session can stop it" in caption.value for caption in other.caption)
+    assert any("only that browser can stop it" in caption.value for caption in other.caption)
     owner.run()
     (stop,) = [button for button in owner.button if button.key == "stop_training"]
     stop.click().run()
@@ -268,3 +268,21 @@ def test_a_link_to_a_model_that_is_not_here_says_so(models_dir):
     assert not app.exception
     assert app.sidebar.selectbox[0].value == "mnist-conv-2d"
     assert any("no-such-model" in warning.value for warning in app.sidebar.warning)
+
+
+def test_a_browser_keeps_its_name_across_reloads_whatever_the_cookie_s_mask():
+    from vae_app.training import _browser_token
+
+    first = _browser_token("2|68b9e034|8bd6c510224e060db3a823c0e1a0d1f6|1796007173")  # seen in chromium
+    reloaded = _browser_token("2|1390bdfb|f0ff98df59675bc2c8817e0f9a898c39|1796007173")  # the same, reloaded
+    other = _browser_token("2|1390bdfb|00ff98df59675bc2c8817e0f9a898c39|1796007173")
+    assert first == reloaded and first != other and len(first) == 64
+    assert _browser_token(None) is None and _browser_token("2|zz|yy|1") is None and _browser_token("x") is None
+
+
+@pytest.mark.parametrize("text", ["z³,z1", "z1,z1", "z1,z99", "pca", "", "z1;z2", "z-1,z2"])
+def test_a_plane_named_oddly_in_a_link_falls_back_to_pca(text):
+    from vae_app.planes import linked_dimensions
+
+    assert linked_dimensions(text, 16) is None
+    assert linked_dimensions("z3,z15", 16) == (3, 15)

@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent(
     from vae_core.bundle import build_atlas, load_bundle, save_bundle
     from vae_core.config import ModelConfig, TrainConfig
     from vae_core.inference import LatentCodec
-    from vae_core.monitor import BatchEnd
+    from vae_core.events import BatchEnd
     from vae_core.training import train_vae
 
     backend, out_dir = sys.argv[1], Path(sys.argv[2])

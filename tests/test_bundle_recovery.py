@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from test_bundle import kill_when_printed
 
+from vae_core import bundle_files
 from vae_core import train as train_cli
 from vae_core.bundle_files import (
     MAX_BUNDLE_NAME_BYTES,
     META_FILE,
+    STALE_RETIRED_SECONDS,
     STALE_STAGING_SECONDS,
     BundleError,
     check_destination,
@@ -82,15 +84,22 @@ def make_leftover(directory: Path, name: str, age_s: float = 0.0) -> Path:
 
 
 def test_recovery_rolls_back_finishes_and_cleans(tmp_path):
-    make_leftover(tmp_path, ".lost.retired-0123abcd")  # the replacement never arrived
+    now, old = int(time.time()), int(time.time()) - STALE_RETIRED_SECONDS - 10
+    make_leftover(tmp_path, f".lost.retired-{old}-0123abcd")  # the replacement never arrived
     make_leftover(tmp_path, "done")
-    make_leftover(tmp_path, ".done.retired-4567ef01")  # the replacement arrived; the old copy stayed
+    make_leftover(tmp_path, f".done.retired-{now}-4567ef01")  # the replacement arrived; the old copy stayed
     make_leftover(tmp_path, ".dead.partial-x1y2z3", age_s=STALE_STAGING_SECONDS + 60)
     make_leftover(tmp_path, ".busy.partial-a1b2c3")  # a save going on right now
+    make_leftover(tmp_path, f".moving.retired-{now}-89abcdef")  # a replace between its two renames
 
     done = recover_interrupted_saves(tmp_path)
 
-    assert sorted(path.name for path in tmp_path.iterdir()) == [".busy.partial-a1b2c3", "done", "lost"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        ".busy.partial-a1b2c3",
+        f".moving.retired-{now}-89abcdef",
+        "done",
+        "lost",
+    ]
     assert len(done) == 3 and any("lost: an interrupted replace was rolled back" in line for line in done)
 
 
@@ -127,10 +136,12 @@ INTERRUPTED_REPLACE = textwrap.dedent(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and select on pipes")
-def test_a_replace_killed_between_its_renames_keeps_the_earlier_model(tmp_path):
+def test_a_replace_killed_between_its_renames_keeps_the_earlier_model(tmp_path, monkeypatch):
     models = tmp_path / "models"
     assert kill_when_printed(INTERRUPTED_REPLACE, models, b"between renames", tmp_path) == -signal.SIGKILL
     assert not (models / "mine").exists()  # killed with the old bundle moved aside
+    assert scan_bundles([models]) == ([], [])  # just retired: as far as a scan can tell, still moving
+    monkeypatch.setattr(bundle_files, "STALE_RETIRED_SECONDS", -1)  # as if the minute had passed
     found, unusable = scan_bundles([models])
     assert [(info.name, info.meta["version"]) for info in found] == [("mine", 1)] and unusable == []
     assert [path.name for path in models.iterdir() if path.name.startswith(".mine.retired-")] == []

@@ -143,9 +143,10 @@ def test_an_empty_atlas_is_refused(copy):
         (lambda meta: meta | {"training": {}}, "training.epochs_run is missing"),
         (lambda meta: meta | {"created": 2025}, "created should be a date as text, not 2025"),
         (lambda meta: meta | {"config": meta["config"] | {"epochs": "ten"}}, "its config is not valid"),
+        (lambda meta: meta | {"config": {"model": []}}, "its config is not valid (AttributeError)"),
         (lambda meta: meta | {"dataset": {"name": "x", "class_names": "0123"}}, "dataset.class_names"),
     ],
-    ids=["format-only", "text-metric", "no-epochs", "number-date", "bad-config", "names-as-text"],
+    ids=["format-only", "text-metric", "no-epochs", "number-date", "bad-config", "list-config", "names-as-text"],
 )
 def test_meta_with_missing_or_oddly_typed_fields_is_refused(copy, change, expected):
     meta = json.loads((copy / META_FILE).read_text())
@@ -158,3 +159,31 @@ def test_a_stopped_evaluation_leaves_metrics_empty_and_the_bundle_usable(copy):
     metrics = meta["test_metrics"] | {"neg_elbo": None, "neg_iw_bound": None}
     (copy / META_FILE).write_text(json.dumps(meta | {"test_metrics": metrics}))
     assert load_bundle(copy).meta["test_metrics"]["neg_elbo"] is None
+
+
+def test_an_atlas_damaged_past_its_headers_is_refused_when_loaded(copy):
+    with np.load(copy / ATLAS_FILE) as archive:
+        arrays = dict(archive)
+    np.savez_compressed(copy / ATLAS_FILE, **arrays)
+    data = bytearray((copy / ATLAS_FILE).read_bytes())
+    with zipfile.ZipFile(copy / ATLAS_FILE) as archive:
+        member = archive.getinfo("images.npy")
+    middle = member.header_offset + 30 + len(member.filename) + member.compress_size // 2
+    data[middle : middle + 64] = bytes(64)  # the images' compressed bytes, well after their header
+    (copy / ATLAS_FILE).write_bytes(bytes(data))
+
+    assert [info.name for info in scan_bundles([copy.parent])[0]] == ["damaged"]  # headers still read
+    with pytest.raises(BundleError) as refusal:
+        load_bundle(copy)
+    assert str(refusal.value) == "atlas.npz is not a readable .npz file. Train or copy the model again."
+
+
+def test_a_model_file_damaged_inside_its_config_is_refused(copy):
+    with zipfile.ZipFile(copy / MODEL_FILE) as archive:
+        config = archive.read("config.json")
+    with zipfile.ZipFile(copy / MODEL_FILE, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", config)
+    data = bytearray((copy / MODEL_FILE).read_bytes())
+    data[60:90] = bytes(30)  # inside the deflated config.json
+    (copy / MODEL_FILE).write_bytes(bytes(data))
+    assert_refused_plainly(copy, "model.keras is not a Keras model file")

@@ -59,7 +59,8 @@ def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
     job.join(timeout=300)
     progress = job.progress()
     assert progress.status == "stopped" and len(progress.history) == 1
-    assert (tmp_path / "long" / "model.keras").is_file()
+    assert progress.evaluated == 1.0  # a stop during training leaves the evaluation to run
+    assert load_bundle(tmp_path / "long").meta["test_metrics"]["neg_elbo"] is not None
     assert board.latest() is job
     second = board.start(CONFIG, upload(80), tmp_path / "second")
     second.join(timeout=300)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import streamlit as st
 
@@ -61,8 +63,8 @@ def _name(dimension: int) -> str:
 
 def linked_dimensions(text: str | None, latent_dim: int) -> tuple[int, int] | None:
     """The two dimensions an address names ("z3,z5"), or None for PCA, nothing, or anything unusable."""
-    names = (text or "").split(",")
-    if len(names) != 2 or not all(name.startswith("z") and name[1:].isdigit() for name in names):
+    found = re.fullmatch(r"z([0-9]+),z([0-9]+)", text or "")
+    if found is None:
         return None
-    first, second = (int(name[1:]) for name in names)
+    first, second = int(found[1]), int(found[2])
     return (first, second) if first != second and max(first, second) < latent_dim else None

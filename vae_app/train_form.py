@@ -6,6 +6,7 @@ import streamlit as st
 
 from vae_app.messages import plain
 from vae_app.training import session_token
+from vae_core.bundle_files import BundleError, check_destination
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
@@ -72,6 +73,10 @@ def settings_form(board: JobBoard) -> None:
         out_dir = user_models_dir() / safe_model_name(name)
         if out_dir.exists():
             raise ValueError(f"A model named {out_dir.name!r} exists already; choose another name.")
+        try:
+            check_destination(out_dir)
+        except BundleError:
+            raise ValueError("This app cannot save models: its models folder is not writable.") from None
         if source == OWN_FILE and upload is None:
             raise ValueError("Choose a CSV or NPZ file to train on your own data.")
         data = DataSource(source) if source != OWN_FILE else DataSource(upload.name, upload.getvalue())

@@ -3,6 +3,8 @@ and the panel that redraws a run's progress every second."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import uuid
 
 import streamlit as st
@@ -13,6 +15,7 @@ from vae_core.jobs import JobBoard, TrainingJob
 
 REFRESH_SECONDS = 1.0
 SESSION_KEY = "training_session"
+XSRF_COOKIE = "_streamlit_xsrf"
 # One board per server process: every session sees, and cannot duplicate, the running job. Not in
 # st.cache_resource: clearing Streamlit's caches (the "C" key) would drop a running job from view.
 _BOARD = JobBoard()
@@ -24,8 +27,25 @@ def job_board() -> JobBoard:
 
 
 def session_token() -> str:
-    """Names this browser session to the jobs it starts: only the session that started a run can stop it."""
-    return st.session_state.setdefault(SESSION_KEY, uuid.uuid4().hex)
+    """Names this browser to the runs it starts: only it can stop them, and a reload keeps it the same.
+
+    The name is derived from Streamlit's XSRF cookie, which the browser keeps across reloads and
+    no link carries; without that cookie (XSRF protection off, tests) it is this session's own.
+    """
+    return _browser_token(st.context.cookies.get(XSRF_COOKIE)) or st.session_state.setdefault(
+        SESSION_KEY, uuid.uuid4().hex
+    )
+
+
+def _browser_token(cookie: str | None) -> str | None:
+    """A hash of the token inside Tornado's XSRF cookie ("2|mask|masked token|time"): the mask
+    changes with every page load, the token it hides does not."""
+    try:
+        _, mask, masked, _ = (cookie or "").split("|")
+        token = bytes(a ^ b for a, b in zip(bytes.fromhex(masked), itertools.cycle(bytes.fromhex(mask))))
+    except ValueError:
+        return None
+    return hashlib.sha256(token).hexdigest() if token else None
 
 
 def progress_panel(job: TrainingJob) -> None:
@@ -67,7 +87,7 @@ def _draw_progress(job: TrainingJob) -> None:
 def _stop_button(job: TrainingJob, stage: str) -> None:
     """Stop, for the session that started the run; the others are told whose run it is."""
     if job.owner != session_token():
-        st.caption("Started from another browser session: only that session can stop it.")
+        st.caption("Started from another browser: only that browser can stop it.")
         return
     help_text = "Saves the model without test metrics." if stage == "evaluating" else "Keeps what was learned so far."
     st.button("Stop", on_click=job.stop, disabled=stage == "starting", key="stop_training", help=help_text)

@@ -144,8 +144,8 @@ class LayerArgs:
     """Keyword arguments for each layer of one model: an explicit name and the compute dtype.
 
     Names (`encoder_conv_2`) are numbered per model: Keras numbers unnamed layers with counters kept
-    per thread, so a model built in a background training thread next to one loaded in a page's
-    thread could end up with two layers of one name. The dtype is passed to every layer rather than
+    per thread, so two models built or loaded in different threads of one process (the app's pages
+    run on several) could end up with two layers of one name. The dtype is passed to every layer rather than
     set as Keras's global policy, which is per thread and reset by `keras.backend.clear_session`.
     """
 

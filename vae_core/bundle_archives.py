@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from vae_core.bundle_files import ATLAS_FILE, MODEL_FILE, BundleError, read_meta
+from vae_core.bundle_files import ATLAS_ARRAYS, ATLAS_FILE, MODEL_FILE, BundleError, read_meta
 from vae_core.config import TrainConfig
 
 # Where every class and function a vae_core model is built from comes from.
 KNOWN_MODULES = ("keras", "vae_core")
 CODE_CLASS_NAMES = ("Lambda", "__lambda__")
-ATLAS_MATRICES = ("z_mean", "z_log_var")
 
 
 def check_bundle(bundle: Path) -> dict[str, Any]:
@@ -41,7 +40,9 @@ def check_model_archive(bundle: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError):
+    except OSError as error:
+        raise BundleError(f"{MODEL_FILE} cannot be read ({error.strerror or type(error).__name__}).") from None
+    except Exception:  # a damaged or hostile archive fails in many ways (bad CRC, zlib, deep nesting)
         raise BundleError(f"{MODEL_FILE} is not a Keras model file. Train or copy the model again.") from None
     for node in _config_nodes(config):
         class_name, module = node.get("class_name"), node.get("module")
@@ -56,12 +57,8 @@ def check_model_archive(bundle: Path) -> None:
 def check_atlas_archive(bundle: Path, latent_dim: int, image_shape: tuple[int, ...]) -> None:
     """Refuse an atlas.npz whose arrays are missing, pickled, empty, or of shapes the model cannot have."""
     headers = _npz_headers(Path(bundle) / ATLAS_FILE)
-    expected = {
-        "z_mean": (latent_dim,),
-        "z_log_var": (latent_dim,),
-        "reconstruction_error": (),
-        "images": tuple(image_shape),
-    }
+    row_shapes = ((latent_dim,), (latent_dim,), (), tuple(image_shape))
+    expected = dict(zip(ATLAS_ARRAYS, row_shapes, strict=True))
     missing = [name for name in expected if name not in headers]
     if missing:
         raise BundleError(f"{ATLAS_FILE} lacks the arrays {', '.join(missing)}.")
@@ -97,7 +94,7 @@ def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                     )
                     shape, _, dtype = read_header(stream)
                 headers[member.removesuffix(".npy")] = (tuple(shape), dtype)
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+    except Exception as error:  # damaged data fails in many ways (bad zip, bad header, zlib, permissions)
         raise BundleError(f"{ATLAS_FILE} is not a readable .npz file. Train or copy the model again.") from error
     return headers
 

@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import shutil
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -23,17 +22,20 @@ from vae_core.bundle_meta import MetaError, check_meta
 
 MODEL_FILE, META_FILE, ATLAS_FILE = "model.keras", "meta.json", "atlas.npz"
 BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
+# The atlas's arrays, one row per test image; an optional `labels` array may follow them.
+ATLAS_ARRAYS = ("z_mean", "z_log_var", "reconstruction_error", "images")
 FORMAT = "vae-bundle/1"
 # Longest name a file system takes for one path component, and the longest of the names a save
-# derives from a bundle's name (`.NAME.retired-` and 32 hex digits).
+# derives from a bundle's name (`.NAME.retired-`, the time in seconds, '-' and 32 hex digits).
 NAME_MAX_BYTES = 255
-RETIRED_EXTRA_BYTES = len(".") + len(".retired-") + 32
+RETIRED_EXTRA_BYTES = len(".") + len(".retired-") + 12 + len("-") + 32
 MAX_BUNDLE_NAME_BYTES = NAME_MAX_BYTES - RETIRED_EXTRA_BYTES
 # A staging folder is written in seconds, after training ends; one this old belongs to a dead save.
 STALE_STAGING_SECONDS = 3600
-SAVE_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>partial|retired)-[0-9A-Za-z_]+")
-# One process's renames of bundles and its recovery of leftovers never interleave.
-_RENAMING = threading.Lock()
+# A replace renames twice within microseconds; a bundle retired this long ago without its successor
+# in place was left by a killed save, in whichever process, and is safe to roll back.
+STALE_RETIRED_SECONDS = 60
+SAVE_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:partial-[0-9A-Za-z_]+|retired-(?P<retired_at>[0-9]+)-[0-9a-f]+)")
 LOGGER = logging.getLogger(__name__)
 
 
@@ -57,15 +59,14 @@ def replace_directory(staging: Path, path: Path) -> None:
 
     Anything at `path` that is not a bundle is refused (`BundleError`), never replaced.
     """
-    with _RENAMING:
-        if not path.exists():
-            os.rename(staging, path)
-            return
-        if not is_bundle(path):
-            raise BundleError(f"{path} exists and is not a model bundle; it was left as it is.")
-        retired = path.with_name(f".{path.name}.retired-{uuid.uuid4().hex}")
-        os.rename(path, retired)
+    if not path.exists():
         os.rename(staging, path)
+        return
+    if not is_bundle(path):
+        raise BundleError(f"{path} exists and is not a model bundle; it was left as it is.")
+    retired = path.with_name(f".{path.name}.retired-{int(time.time())}-{uuid.uuid4().hex}")
+    os.rename(path, retired)
+    os.rename(staging, path)
     shutil.rmtree(retired, ignore_errors=True)
 
 
@@ -106,26 +107,27 @@ def check_destination(path: Path) -> None:
 def recover_interrupted_saves(directory: Path) -> list[str]:
     """Finish what killed saves left in `directory`; a line for each thing done.
 
-    A `.NAME.retired-*` folder without NAME is an old bundle whose replacement never arrived: it
-    is renamed back. With NAME present the replacement finished and the old copy is removed, as
-    are staging folders older than any save takes.
+    A `.NAME.retired-TIME-*` folder without NAME, retired over a minute ago, is an old bundle whose
+    replacement never arrived: it is renamed back. With NAME present the replacement finished and
+    the old copy is removed, as are staging folders older than any save takes. Saves in progress,
+    in this process or another, are never touched: they are younger than both limits.
     """
-    done = []
-    with _RENAMING:
-        for entry in Path(directory).iterdir():
-            leftover = SAVE_LEFTOVER.fullmatch(entry.name)
-            if leftover is None or not entry.is_dir():
-                continue
-            name, target = leftover["name"], Path(directory) / leftover["name"]
-            try:
-                if leftover["kind"] == "retired" and not target.exists():
+    done, now = [], time.time()
+    for entry in Path(directory).iterdir():
+        leftover = SAVE_LEFTOVER.fullmatch(entry.name)
+        if leftover is None or not entry.is_dir():
+            continue
+        name, target, retired_at = leftover["name"], Path(directory) / leftover["name"], leftover["retired_at"]
+        try:
+            if retired_at is not None and not target.exists():
+                if now - int(retired_at) > STALE_RETIRED_SECONDS:
                     os.rename(entry, target)
                     done.append(f"{name}: an interrupted replace was rolled back to the earlier model")
-                elif leftover["kind"] == "retired" or time.time() - entry.stat().st_mtime > STALE_STAGING_SECONDS:
-                    shutil.rmtree(entry)
-                    done.append(f"{name}: removed what an interrupted save left behind")
-            except OSError as error:  # a read-only folder: leave it, the listing skips hidden names
-                LOGGER.warning("Could not clean up %s: %s", entry, error)
+            elif retired_at is not None or now - entry.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(entry)
+                done.append(f"{name}: removed what an interrupted save left behind")
+        except OSError as error:  # a read-only folder: leave it, the listing skips hidden names
+            LOGGER.warning("Could not clean up %s: %s", entry, error)
     for line in done:
         LOGGER.info("Recovered %s", line)
     return done

@@ -63,8 +63,10 @@ def check_meta(meta: Any) -> None:
             raise MetaError(f"{name} should be {expected}, not {_shown(values[key])}")
     try:
         TrainConfig.from_dict(meta["config"])
-    except (ConfigError, TypeError) as error:
+    except ConfigError as error:
         raise MetaError(f"its config is not valid ({error})") from None
+    except Exception as error:  # a hand-made config can be of any shape: [] where a dict should be
+        raise MetaError(f"its config is not valid ({type(error).__name__})") from None
 
 
 def _shown(value: Any) -> str:

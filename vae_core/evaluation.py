@@ -47,7 +47,7 @@ class TestMetrics:
         return asdict(self)
 
 
-def checkpoint(stop: threading.Event | None, progress: Callable[[float], None] | None, fraction: float) -> None:
+def between_chunks(stop: threading.Event | None, progress: Callable[[float], None] | None, fraction: float) -> None:
     """Between two chunks of work: raise `EvaluationStopped` if asked to stop, else report progress."""
     if stop is not None and stop.is_set():
         raise EvaluationStopped
@@ -137,13 +137,13 @@ def evaluate(
         x_test,
         samples=iw_samples,
         seed=seed,
-        on_chunk=lambda done: checkpoint(stop, progress, done * BOUND_SHARE),
+        on_chunk=lambda done: between_chunks(stop, progress, done * BOUND_SHARE),
     )
     accuracy = None
     if y_test is not None and x_train is not None and y_train is not None:
-        checkpoint(stop, progress, BOUND_SHARE)
+        between_chunks(stop, progress, BOUND_SHARE)
         accuracy = knn_accuracy(codec.encode(x_train)[0], y_train, codec.encode(x_test)[0], y_test, k=knn_k)
-    checkpoint(stop, progress, 1.0)
+    between_chunks(stop, progress, 1.0)
     reconstruction, kl = float(bounds["reconstruction_nll"].mean()), float(bounds["kl"].mean())
     return TestMetrics(
         neg_elbo=reconstruction + kl,

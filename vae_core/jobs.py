@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.synchronize
 import os
 import threading
 import time
@@ -26,12 +27,14 @@ import numpy as np
 from vae_core.config import ConfigError, TrainConfig
 from vae_core.data_source import DataSource
 from vae_core.datasets import DatasetError, DatasetUnavailable
-from vae_core.monitor import BatchEnd, EpochEnd, EvaluationProgress, EvaluationStarted, Event, TrainingStarted
+from vae_core.events import BatchEnd, EpochEnd, EvaluationProgress, EvaluationStarted, Event, TrainingStarted
 
 LOGGER = logging.getLogger(__name__)
 # Added to the child's niceness: the app's pages get the processor first.
 TRAINING_NICENESS = 10
 POLL_SECONDS = 0.5
+# How long a child that has said its last word may take to exit before it is killed.
+EXIT_GRACE_SECONDS = 30.0
 
 
 class JobBusy(RuntimeError):
@@ -146,33 +149,44 @@ class TrainingJob:
             self._update(evaluated=event.fraction)
 
     def _follow(self, child_end: Connection) -> None:
-        """Send the child its work, then relay its events until it ends, however it ends."""
+        """Send the child its work, then relay its events until it ends, however it ends: the job
+        is always marked finished, and the child never outlives a follower that gave up on it."""
         child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
-        ended = RunEnded("failed", "The training process could not be started.")
+        ended = None
         try:
             self._connection.send((self.config, self._source, self.out_dir))
             self._source = None
-            while True:
-                if not self._connection.poll(POLL_SECONDS):
-                    if self._process.is_alive():
-                        continue
-                    if not self._connection.poll():  # gone without a word: killed or crashed
-                        break
-                message = self._connection.recv()
-                if isinstance(message, RunEnded):
-                    ended = message
-                    break
-                self._on_event(message)
-        except (EOFError, OSError):
+            ended = self._relay_events()
+        except (EOFError, OSError):  # the child is gone: its exit code says more below
             pass
-        self._process.join()
-        if ended.status == "failed" and self._process.exitcode not in (0, None):
-            ended = RunEnded("failed", f"The training process ended unexpectedly (exit code {self._process.exitcode}).")
-        self._connection.close()
+        except Exception:  # a message that cannot be read: stop the child rather than lose track of it
+            LOGGER.exception("Lost track of training run %s", self.out_dir.name)
+        finally:
+            self._process.join(timeout=EXIT_GRACE_SECONDS)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+            self._connection.close()
+        if ended is None:
+            code = self._process.exitcode
+            ended = RunEnded("failed", f"The training process ended unexpectedly (exit code {code}).")
         self._update(stage="finished", status=ended.status, message=ended.message, finished=time.time())
 
+    def _relay_events(self) -> RunEnded | None:
+        """The child's events, passed on until its last word; None if it died without one."""
+        while True:
+            if not self._connection.poll(POLL_SECONDS):
+                if self._process.is_alive():
+                    continue
+                if not self._connection.poll():  # gone without a word: killed or crashed
+                    return None
+            message = self._connection.recv()
+            if isinstance(message, RunEnded):
+                return message
+            self._on_event(message)
 
-def train_in_child(connection: Connection, stop: threading.Event) -> None:
+
+def train_in_child(connection: Connection, stop: multiprocessing.synchronize.Event) -> None:
     """The child process: open the data, train, evaluate and save, reporting every event."""
     if hasattr(os, "nice"):
         os.nice(TRAINING_NICENESS)
@@ -180,7 +194,7 @@ def train_in_child(connection: Connection, stop: threading.Event) -> None:
     try:
         dataset = source.open(seed=config.seed)  # first, so a bad file is reported before Keras loads
         config = config.with_image_shape(dataset.image_shape)
-        from vae_core.pipeline import train_and_save  # imports Keras: only in the child
+        from vae_core.pipeline import train_and_save  # imports Keras, which the app's process need not
         from vae_core.training import SNAPSHOT_SIZE, split_validation
 
         labels = None
@@ -192,6 +206,9 @@ def train_in_child(connection: Connection, stop: threading.Event) -> None:
         ended = RunEnded(result.status, f"{result.message} Saved as {out_dir.name}.")
     except (DatasetError, DatasetUnavailable, ConfigError) as error:  # the data cannot be trained on
         ended = RunEnded("failed", str(error))
+    except OSError as error:  # a full disk, a folder gone: said without the server's paths
+        LOGGER.exception("Training run %s failed", out_dir.name)
+        ended = RunEnded("failed", f"Saving the model failed: {error.strerror or type(error).__name__}.")
     except Exception as error:  # reported to the page, and in full to the server's log
         LOGGER.exception("Training run %s failed", out_dir.name)
         ended = RunEnded("failed", f"{type(error).__name__}: {error}")
@@ -211,9 +228,10 @@ class JobBoard:
         with self._lock:
             if self._latest is not None and self._latest.running:
                 raise JobBusy(f"{self._latest.out_dir.name} is still training; stop it or wait for it to finish.")
-            self._latest = TrainingJob(config, source, out_dir, owner)
-            self._latest.start()
-            return self._latest
+            job = TrainingJob(config, source, out_dir, owner)
+            job.start()  # raises when no process can be started: then the previous job stays the latest
+            self._latest = job
+            return job
 
     def latest(self) -> TrainingJob | None:
         with self._lock:

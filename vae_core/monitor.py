@@ -1,8 +1,7 @@
 """Watching a training run: events for a UI, a stop flag, and a guard against non-finite losses.
 
 `RunMonitor` is one Keras callback because the three jobs share their bookkeeping (which epoch and
-batch we are in, what was last good). Events are plain frozen dataclasses so a UI thread can take
-them from a queue without touching Keras.
+batch we are in, what was last good). The events it sends are `vae_core.events`'.
 """
 
 from __future__ import annotations
@@ -10,60 +9,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
 
-
-@dataclass(frozen=True)
-class TrainingStarted:
-    """Sent once, before the first batch."""
-
-    epochs: int
-    batches_per_epoch: int
-
-
-@dataclass(frozen=True)
-class BatchEnd:
-    """Sent after every batch: `batch` of `batches_per_epoch` done in `epoch` (both 1-based)."""
-
-    epoch: int
-    batch: int
-    batches_per_epoch: int
-    loss: float
-
-
-@dataclass(frozen=True)
-class EpochEnd:
-    """Sent after every epoch with its record (losses, validation losses, batches run).
-
-    `latent_means` holds the validation snapshot's encodings when a snapshot was asked for.
-    """
-
-    epoch: int
-    epochs: int
-    record: dict[str, float]
-    latent_means: np.ndarray | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class EvaluationStarted:
-    """Sent by `pipeline.train_and_save` when training has ended and the test-set evaluation begins."""
-
-    status: str
-    message: str
-
-
-@dataclass(frozen=True)
-class EvaluationProgress:
-    """Sent as the test-set evaluation goes: `fraction` of its work done, from 0 to 1."""
-
-    fraction: float
-
-
-Event = TrainingStarted | BatchEnd | EpochEnd | EvaluationStarted | EvaluationProgress
+from vae_core.events import BatchEnd, EpochEnd, Event, TrainingStarted
 
 
 class RunMonitor(keras.callbacks.Callback):

@@ -19,8 +19,8 @@ from vae_core.bundle_files import check_destination
 from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.evaluation import EvaluationStopped, TestMetrics, evaluate
+from vae_core.events import EvaluationProgress, EvaluationStarted, Event
 from vae_core.inference import LatentCodec
-from vae_core.monitor import EvaluationProgress, EvaluationStarted, Event
 from vae_core.training import TrainingResult, train_vae
 
 
@@ -38,13 +38,16 @@ def train_and_save(
     """Train on the dataset's training split, evaluate on its test split, save a bundle at `out_dir`.
 
     A stopped or diverged run is still evaluated and saved: what was learned is kept, and its
-    meta.json says how the run ended. Stopping during the evaluation saves the model unmeasured.
-    A destination that could not be saved to is refused first.
+    meta.json says how the run ended. A stop that ended training is then cleared, so that a
+    second one during the evaluation saves the model unmeasured. A destination that could not be
+    saved to is refused first.
     """
     check_destination(Path(out_dir))
     result = train_vae(
         config, dataset.x_train, listener=listener, stop_event=stop_event, callbacks=callbacks, verbose=verbose
     )
+    if stop_event is not None:
+        stop_event.clear()
     if listener is not None:
         listener(EvaluationStarted(result.status, result.message))
     codec = LatentCodec(result.model)
@@ -63,7 +66,8 @@ def train_and_save(
     except EvaluationStopped:
         metrics = TestMetrics.unmeasured(iw_samples)
         message = f"{result.message} Evaluation was stopped: the model is saved without test metrics."
-        result = dataclasses.replace(result, status="stopped", message=message)
+        status = "stopped" if result.status == "completed" else result.status  # "diverged" stays
+        result = dataclasses.replace(result, status=status, message=message)
     atlas = build_atlas(codec, dataset.x_test, dataset.y_test)
     save_bundle(out_dir, result.model, run_meta(result, dataset, metrics), atlas)
     return result, metrics

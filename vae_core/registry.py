@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED_DIR = REPO_ROOT / "pretrained"
 MODELS_DIR_ENV = "VAE_MODELS_DIR"
 MAX_NAME_LENGTH = 64
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ def scan_bundles(directories: Sequence[Path] | None = None) -> tuple[list[Bundle
                 found.append(BundleInfo(path, checked_meta(path), pretrained))
             except BundleError as error:
                 unusable.append(UnusableBundle(path.name, str(error)))
+            except Exception as error:  # a check's own blind spot must not take every page down
+                LOGGER.exception("Could not check %s", path)
+                unusable.append(UnusableBundle(path.name, f"could not be read ({type(error).__name__})."))
     found.sort(key=lambda info: str(info.meta.get("created", "")), reverse=True)
     return found, unusable
 

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     except BundleError as error:
         parser.error(f"--out: {error}")
     from vae_core.data_source import open_dataset  # heavy imports only once the flags are valid
-    from vae_core.monitor import EvaluationProgress
+    from vae_core.events import EvaluationProgress
     from vae_core.pipeline import train_and_save
 
     try:

@@ -12,9 +12,10 @@ import keras
 import numpy as np
 
 from vae_core.config import TrainConfig
+from vae_core.events import Event
 from vae_core.inference import as_intensities
 from vae_core.model import VAE, build_vae
-from vae_core.monitor import Event, KLWarmup, RunMonitor
+from vae_core.monitor import KLWarmup, RunMonitor
 from vae_core.precision import FLOAT32
 from vae_core.wording import count
 

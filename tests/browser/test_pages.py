@@ -263,3 +263,24 @@ def test_end_users_get_the_apps_icon_and_no_deploy_button_or_developer_menu(page
     page.keyboard.press("c")  # Streamlit's clear-cache shortcut, which would drop every loaded model
     page.wait_for_timeout(500)
     assert page.get_by_role("dialog").count() == 0
+
+
+def test_the_browser_that_started_a_run_can_stop_it_after_a_reload(page, app_url, tmp_path):
+    images = np.random.default_rng(1).integers(0, 256, (120, 784))
+    rows = [",".join(map(str, pixels)) for pixels in images]
+    table = tmp_path / "long.csv"
+    table.write_text(",".join(f"pixel{i}" for i in range(784)) + "\n" + "\n".join(rows) + "\n")
+    open_page(page, app_url, "train")
+    page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    page.get_by_role("option", name="Your own file").click()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(table))
+    page.get_by_label("Epochs", exact=True).fill("1000")
+    page.get_by_label("Batch size", exact=True).fill("8")
+    page.get_by_label("Model name", exact=True).fill("long-run")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("of 1000, batch", exact=False).wait_for(timeout=120_000)  # training, any epoch
+    page.reload()  # a new Streamlit session in the same browser
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Saved as long-run").wait_for(timeout=240_000)
+    assert page.get_by_text("only that browser can stop it").count() == 0
+    screenshot(page, "train-stopped-after-reload")
