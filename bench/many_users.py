@@ -34,9 +34,8 @@ from bench.streamlit_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
     add_server_python_option,
+    app_with_own_models,
     descendant_pids,
-    end_processes,
-    streamlit_server,
 )
 from vae_core.pipeline import machine_description
 
@@ -222,22 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="many-users-") as folder:
         work = Path(folder)
         csv_bytes = write_digits_csv(work / "digits.csv", args.rows)
-        log = work / "app.log"
-        env = {"VAE_MODELS_DIR": str(work / "models")}
-        leftovers: list[tuple[int, int]] = []
-        try:
-            with streamlit_server("streamlit_app.py", log, env, python=args.server_python) as server:
-                try:
-                    result = asyncio.run(
-                        asyncio.wait_for(measure(server.url, server.pid, work / "digits.csv", args), args.timeout)
-                    )
-                finally:
-                    leftovers = descendant_pids(server.pid)  # the training child, ended below if still there
-        except BaseException:
-            print(f"server log, last lines:\n{log.read_text()[-3000:]}", file=sys.stderr)
-            raise
-        finally:
-            end_processes(leftovers)
+        with app_with_own_models(work, args.server_python) as server:
+            result = asyncio.run(
+                asyncio.wait_for(measure(server.url, server.pid, work / "digits.csv", args), args.timeout)
+            )
     report(result, args, csv_bytes)
     return 0
 

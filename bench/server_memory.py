@@ -30,9 +30,8 @@ from bench.streamlit_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
     add_server_python_option,
+    app_with_own_models,
     descendant_pids,
-    end_processes,
-    streamlit_server,
 )
 from vae_core.pipeline import machine_description
 
@@ -220,20 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="server-memory-") as folder:
         work = Path(folder)
         csv_bytes = write_digits_csv(work / "digits.csv", args.rows, args.seed)
-        log = work / "app.log"
-        env = {"VAE_MODELS_DIR": str(work / "models")}
-        leftovers: list[tuple[int, int]] = []
-        try:
-            with streamlit_server("streamlit_app.py", log, env, python=args.server_python) as server:
-                try:
-                    result = asyncio.run(measure(server.url, server.pid, work / "digits.csv", args))
-                finally:
-                    leftovers = descendant_pids(server.pid)
-        except BaseException:
-            print(f"server log, last lines:\n{log.read_text()[-3000:]}", file=sys.stderr)
-            raise
-        finally:
-            end_processes(leftovers)
+        with app_with_own_models(work, args.server_python) as server:
+            result = asyncio.run(measure(server.url, server.pid, work / "digits.csv", args))
     report(result, args, csv_bytes)
     return 0
 

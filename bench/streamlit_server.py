@@ -131,3 +131,23 @@ def end_processes(processes: list[tuple[int, int]]) -> list[int]:
         except (OSError, IndexError, ValueError):
             continue  # already gone
     return ended
+
+
+@contextlib.contextmanager
+def app_with_own_models(work: Path, python: str | None = None) -> Iterator[RunningServer]:
+    """The app served with an empty models folder under `work`. On the way out the processes it
+    started (a training run) are ended too, and if anything failed the server log's tail is printed."""
+    log, leftovers = work / "app.log", []
+    try:
+        with streamlit_server(
+            "streamlit_app.py", log, {"VAE_MODELS_DIR": str(work / "models")}, python=python
+        ) as server:
+            try:
+                yield server
+            finally:
+                leftovers = descendant_pids(server.pid)
+    except BaseException:
+        print(f"server log, last lines:\n{log.read_text()[-3000:]}", file=sys.stderr)
+        raise
+    finally:
+        end_processes(leftovers)

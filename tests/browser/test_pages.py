@@ -138,19 +138,29 @@ def test_uploading_a_photo_encodes_it(page, app_url, tmp_path):
     screenshot(page, "encode-after-upload")
 
 
+def start_a_run_on_an_upload(tab, url: str, table: Path, name: str, **settings: str) -> None:
+    """On the Train page: choose "Your own file", upload `table`, set the named fields, Start."""
+    open_page(tab, url, "train")
+    tab.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
+    tab.get_by_role("option", name="Your own file").click()
+    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(table))
+    for label, value in (*settings.items(), ("Model name", name)):
+        tab.get_by_label(label, exact=True).fill(value)
+    tab.get_by_role("button", name="Start training").click()
+
+
+def digits_csv(path: Path, seed: int, labelled: bool) -> Path:
+    """120 random 28x28 images in Kaggle's CSV layout, with or without a label column."""
+    images = np.random.default_rng(seed).integers(0, 256, (120, 784))
+    header = [*(["label"] if labelled else []), *(f"pixel{i}" for i in range(784))]
+    rows = [[*([index % 10] if labelled else []), *pixels] for index, pixels in enumerate(images)]
+    path.write_text("\n".join(",".join(map(str, row)) for row in [header, *rows]) + "\n")
+    return path
+
+
 def test_training_survives_a_reload_and_lands_in_the_model_picker(page, app_url, tmp_path):
-    images = np.random.default_rng(0).integers(0, 256, (120, 784))
-    labels = np.arange(120) % 10
-    rows = [",".join(map(str, [label, *pixels])) for label, pixels in zip(labels, images, strict=True)]
-    table = tmp_path / "digits.csv"
-    table.write_text("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n" + "\n".join(rows) + "\n")
-    open_page(page, app_url, "train")
-    page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
-    page.get_by_role("option", name="Your own file").click()
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(table))
-    page.get_by_label("Epochs", exact=True).fill("3")
-    page.get_by_label("Model name", exact=True).fill("browser-run")
-    page.get_by_role("button", name="Start training").click()
+    table = digits_csv(tmp_path / "digits.csv", seed=0, labelled=True)
+    start_a_run_on_an_upload(page, app_url, table, "browser-run", Epochs="3")
     page.get_by_text("Run: browser-run").wait_for()
     page.reload()  # the run belongs to the server: a reload neither stops nor repeats it
     page.get_by_text("Run: browser-run").wait_for()
@@ -266,18 +276,8 @@ def test_end_users_get_the_apps_icon_and_no_deploy_button_or_developer_menu(page
 
 
 def test_the_browser_that_started_a_run_can_stop_it_after_a_reload(page, app_url, tmp_path):
-    images = np.random.default_rng(1).integers(0, 256, (120, 784))
-    rows = [",".join(map(str, pixels)) for pixels in images]
-    table = tmp_path / "long.csv"
-    table.write_text(",".join(f"pixel{i}" for i in range(784)) + "\n" + "\n".join(rows) + "\n")
-    open_page(page, app_url, "train")
-    page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
-    page.get_by_role("option", name="Your own file").click()
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(table))
-    page.get_by_label("Epochs", exact=True).fill("1000")
-    page.get_by_label("Batch size", exact=True).fill("8")
-    page.get_by_label("Model name", exact=True).fill("long-run")
-    page.get_by_role("button", name="Start training").click()
+    table = digits_csv(tmp_path / "long.csv", seed=1, labelled=False)
+    start_a_run_on_an_upload(page, app_url, table, "long-run", Epochs="1000", **{"Batch size": "8"})
     page.get_by_text("of 1000, batch", exact=False).wait_for(timeout=120_000)  # training, any epoch
     page.reload()  # a new Streamlit session in the same browser
     page.get_by_role("button", name="Stop").click()
