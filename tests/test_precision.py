@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -50,8 +52,13 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
     assert precision._cpu_flags(tmp_path / "missing") == frozenset()
 
 
-def test_this_machine_gets_a_known_policy():
-    assert precision.resolve_precision("auto") in ("float32", "mixed_bfloat16")
+@pytest.mark.skipif(not Path("/proc/cpuinfo").is_file(), reason="reads this machine's /proc/cpuinfo")
+def test_this_machine_gets_the_policy_its_processor_flags_call_for():
+    flags = set(Path("/proc/cpuinfo").read_text(encoding="utf-8").split())  # read here, not by the code under test
+    if precision._gpu_compute_capability() is not None:
+        pytest.skip("a GPU computes here: its compute capability decides, as tested above")
+    expected = "mixed_bfloat16" if {"avx512_bf16", "amx_bf16"} & flags else "float32"
+    assert precision.resolve_precision("auto") == expected
 
 
 def test_with_dtype_policy_copies_weights_into_the_policy():
