@@ -59,14 +59,14 @@ def load_model(path: str, created: str) -> LoadedModel:
     from vae_core.inference import LatentCodec
 
     bundle = load_bundle(path)
-    # Pictures for the eye: bfloat16 where the processor has it (a manifold grid ~30% faster).
+    # Pictures for the eye: bfloat16 where the processor has it, which decodes grids faster.
     loaded = LoadedModel(bundle, LatentCodec(bundle.model, decode_precision="auto"))
     # Streamlit ends every script run, fragment runs included, with a full garbage collection
     # (its postScriptGC, and keras.backend.clear_session). With TensorFlow and a model in memory
-    # that walk takes about half a second, holding the GIL while the browser waits for the new
-    # picture. Freezing what is alive now takes it out of every later collection. No collection
-    # first: it would cost the first page ~0.2 s to free about a hundred objects, which instead
-    # stay in memory, frozen with the rest, once per model loaded.
+    # that walk is slow, and holds the GIL while the browser waits for the new picture. Freezing
+    # what is alive now takes it out of every later collection. No collection first: it would
+    # delay the first page to free a few objects, which instead stay in memory, frozen with the
+    # rest, once per model loaded.
     gc.freeze()
     return loaded
 

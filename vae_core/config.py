@@ -137,15 +137,13 @@ class TrainConfig:
             (0 turns warm-up off), which keeps early training from collapsing the posterior.
         seed: seeds weights, shuffling, the validation split and sampling noise.
         precision: compute type while training: `float32`, or `mixed_bfloat16` (bfloat16
-            convolutions; float32 weights, dense layers and loss). On TensorFlow with a CPU with
-            AVX512_BF16, bfloat16 trains the conv preset about 1.25x faster than float32, to the
-            same test ELBO from the same initial weights (bench/RESULTS.md). Without bfloat16
-            units it is emulated and slower, JAX's CPU backend gains nothing from it, and only
-            the conv preset's quality has been checked, so float32 is the default. The saved
+            convolutions; float32 weights, dense layers and loss), faster where the processor has
+            bfloat16 units and slower where it emulates them (bench/RESULTS.md). Only the conv
+            preset's quality has been checked in bfloat16, so float32 is the default. The saved
             model computes in float32 either way.
         steps_per_execution: gradient steps per call into the backend's compiled train function.
-            More saves Python overhead per step (about 5% on the conv preset on a CPU); progress
-            events and the stop flag act once per call, so fewer makes Stop answer sooner.
+            More saves Python overhead per step; progress events and the stop flag act once per
+            call, so fewer makes Stop answer sooner.
             Keras's PyTorch backend runs one step per call whatever this says.
     """
 

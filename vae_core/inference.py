@@ -28,9 +28,9 @@ class LatentCodec:
         vae: the trained model.
         decode_precision: what `decode` computes in: `float32` (the default; what measurements such
             as the atlas's reconstruction errors need), `mixed_bfloat16` or `auto` (see
-            `precision`). Pictures for the eye may take bfloat16: a 30x30 grid decodes about 30%
-            faster on a CPU with AVX512_BF16, with intensities on average within 0.0005 of float32.
-            Encoding and `log_likelihood` always compute in float32.
+            `precision`). Pictures for the eye may take bfloat16, faster where the processor has
+            it and close to float32 to the eye (bench/RESULTS.md). Encoding and `log_likelihood`
+            always compute in float32.
     """
 
     def __init__(self, vae: VAE, decode_precision: str = FLOAT32) -> None:

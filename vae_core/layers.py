@@ -48,15 +48,12 @@ BACKENDS_SUMMING_GRADIENTS_IN_FLOAT32 = frozenset({"tensorflow"})
 class ChannelBias(keras.layers.Layer):
     """Adds a learned bias per channel (the last axis); the convolutions here carry their bias in it.
 
-    Keras's TensorFlow backend adds a layer's own bias with `tf.nn.bias_add`, whose CPU gradient
-    (`BiasAddGrad`) sums bfloat16 in bfloat16: the running sum stops growing once the terms fall
-    below its rounding step, so under mixed bfloat16 a transposed convolution's bias gradient of
-    36 came out as 1 and training fell behind float32 (by 5 nats of training loss after 6 epochs
-    on MNIST). A plain `+` (not `ops.add`, which TensorFlow's backend turns back into `bias_add`)
-    has a gradient TensorFlow sums accurately, and in float32 its train step was 8% faster than
-    the fused bias's on this project's CPU. JAX sums a bfloat16 `+`'s gradient in bfloat16, so
-    other backends add in float32, whose gradient is a float32 sum. TensorFlow does not: there the
-    casts took most of bfloat16's gain (1.37x the tutorial's throughput fell to 1.18x).
+    Why not Keras's own bias: on TensorFlow it is `tf.nn.bias_add`, whose CPU gradient sums
+    bfloat16 in bfloat16, so the sum stalls under mixed bfloat16 and training falls behind float32.
+    A plain `+` (not `ops.add`, which TensorFlow turns back into `bias_add`) has a gradient
+    TensorFlow sums accurately. JAX sums a bfloat16 `+`'s gradient in bfloat16 too, so other
+    backends add in float32; TensorFlow does not, as the casts would cost it most of bfloat16's
+    speed. The figures are in bench/RESULTS.md.
     """
 
     def build(self, input_shape: tuple) -> None:

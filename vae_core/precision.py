@@ -1,8 +1,8 @@
 """Compute precisions: float32, and mixed bfloat16 where the hardware has bfloat16 units.
 
-Mixed bfloat16 (float32 weights, bfloat16 products) decodes a 30x30 picture grid about 30% faster
-on a CPU with AVX512_BF16 and is native on recent GPUs, while on hardware without bfloat16 units
-it is emulated and slower than float32. So `auto`, offered where only pictures depend on it (the
+Mixed bfloat16 (float32 weights, bfloat16 products) decodes pictures faster on a CPU with
+AVX512_BF16 and is native on recent GPUs, while on hardware without bfloat16 units it is emulated
+and slower than float32 (bench/RESULTS.md). So `auto`, offered where only pictures depend on it (the
 app's decoding), looks at the hardware. Training takes an explicit choice (`TrainConfig.precision`).
 """
 
