@@ -135,7 +135,25 @@ def test_uploading_a_photo_encodes_it(page, app_url, tmp_path):
     page.get_by_text("its reconstruction").wait_for()
     page.get_by_text("Nearest test images in latent space").wait_for()
     page.locator(IDLE).wait_for()
+    assert_a_digit_was_drawn_and_rebuilt(page)
+    neighbours = page.locator('[data-testid="stImage"]').last.inner_text()  # "index: label, ..." for 8 images
+    assert len(neighbours.split(",")) == 8 and all(":" in entry for entry in neighbours.split(","))
     screenshot(page, "encode-after-upload")
+
+
+def captioned_pixels(tab, caption: str) -> np.ndarray:
+    """The pixels of the picture shown with `caption`, as the browser got them."""
+    figure = tab.locator('[data-testid="stImage"]').filter(has_text=caption)
+    return shown_pixels(tab, figure.locator("img"))
+
+
+def assert_a_digit_was_drawn_and_rebuilt(tab) -> None:
+    """The preprocessed digit has ink on a dark ground, MNIST-like, and its reconstruction is a picture, not a blank."""
+    digit = captioned_pixels(tab, "your digit, preprocessed")
+    rebuilt = captioned_pixels(tab, "its reconstruction")
+    assert digit.shape == rebuilt.shape == (224, 224)
+    assert 0.02 < (digit > 128).mean() < 0.5 and digit[:8].max() == 0  # some ink, and a dark border
+    assert rebuilt.std() > 20
 
 
 def start_a_run_on_an_upload(tab, url: str, table: Path, name: str, **settings: str) -> None:
@@ -185,6 +203,7 @@ def test_drawing_a_digit_encodes_it(page, app_url):
     page.mouse.up()
     page.get_by_text("its reconstruction").wait_for()
     page.locator(IDLE).wait_for()
+    assert_a_digit_was_drawn_and_rebuilt(page)
     screenshot(page, "encode-after-drawing")
 
 
@@ -198,7 +217,21 @@ def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
     page.mouse.up()
     page.get_by_text("images selected").wait_for()
     page.locator(IDLE).wait_for()
+    inside = page.evaluate(POINTS_IN_THE_SELECTED_BOX)
+    caption = page.get_by_text("images selected").inner_text()
+    assert caption.startswith(f"{inside} images selected"), (caption, inside)
+    grid = captioned_pixels(page, "images selected")
+    assert grid.ndim == 2 and grid.shape[1] > 224 and grid.std() > 20  # a grid of digits, not a blank
     screenshot(page, "explore-after-box-select")
+
+
+# How many of the chart's points lie in the box Plotly drew for the selection, in data coordinates.
+POINTS_IN_THE_SELECTED_BOX = """() => {
+    const plot = document.querySelector('.js-plotly-plot'), box = plot._fullLayout.selections[0];
+    const [x0, x1] = [box.x0, box.x1].sort((a, b) => a - b), [y0, y1] = [box.y0, box.y1].sort((a, b) => a - b);
+    return plot._fullData.filter(trace => trace.customdata !== undefined).reduce((total, trace) =>
+        total + trace.x.filter((x, i) => x >= x0 && x <= x1 && trace.y[i] >= y0 && trace.y[i] <= y1).length, 0);
+}"""
 
 
 @pytest.fixture(params=["light", "dark"])
