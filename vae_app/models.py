@@ -104,10 +104,10 @@ def model_ids(bundles: list[BundleInfo]) -> dict[str, BundleInfo]:
 def _first_choice(by_id: dict[str, BundleInfo]) -> str:
     """The model a new session starts on: the one its link names, else the flagship, else the newest."""
     wanted = st.query_params.get(MODEL_PARAM)
-    if wanted is not None and wanted not in by_id:
-        st.sidebar.warning(plain(f"The link names a model, {wanted!r}, that is not here; showing another."))
     if wanted in by_id:
         return wanted
+    if wanted is not None:
+        st.sidebar.warning(plain(f"The link names a model, {wanted!r}, that is not here; showing another."))
     return DEFAULT_MODEL if DEFAULT_MODEL in by_id else next(iter(by_id))
 
 

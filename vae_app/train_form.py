@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from vae_app.messages import plain
-from vae_app.training import session_token
+from vae_app.training import owner_token
 from vae_core.bundle_files import BundleError, check_destination
 from vae_core.config import (
     LOSSES,
@@ -80,7 +80,7 @@ def settings_form(board: JobBoard) -> None:
         if source == OWN_FILE and upload is None:
             raise ValueError("Choose a CSV or NPZ file to train on your own data.")
         data = DataSource(source) if source != OWN_FILE else DataSource(upload.name, upload.getvalue())
-        board.start(config, data, out_dir, owner=session_token())  # the run opens the data, and says if it cannot
+        board.start(config, data, out_dir, owner=owner_token())  # the run opens the data, and says if it cannot
     except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
 

@@ -26,7 +26,7 @@ def job_board() -> JobBoard:
     return _BOARD
 
 
-def session_token() -> str:
+def owner_token() -> str:
     """Names this browser to the runs it starts: only it can stop them, and a reload keeps it the same.
 
     The name is derived from Streamlit's XSRF cookie, which the browser keeps across reloads and
@@ -86,7 +86,7 @@ def _draw_progress(job: TrainingJob) -> None:
 
 def _stop_button(job: TrainingJob, stage: str) -> None:
     """Stop, for the session that started the run; the others are told whose run it is."""
-    if job.owner != session_token():
+    if job.owner != owner_token():
         st.caption("Started from another browser: only that browser can stop it.")
         return
     help_text = "Saves the model without test metrics." if stage == "evaluating" else "Keeps what was learned so far."

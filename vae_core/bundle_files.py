@@ -78,10 +78,10 @@ def is_bundle(path: Path) -> bool:
     if not any(path.iterdir()):
         return True
     try:
-        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        _tagged_meta(path)
+    except BundleError:
         return False
-    return isinstance(meta, dict) and meta.get("format") == FORMAT
+    return True
 
 
 def check_destination(path: Path) -> None:
@@ -142,16 +142,22 @@ def read_meta(path: Path) -> dict[str, Any]:
     missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
     if missing:
         raise BundleError(f"not a complete model bundle: missing {', '.join(missing)}.")
+    meta = _tagged_meta(path)
+    try:
+        check_meta(meta)
+    except MetaError as error:
+        raise BundleError(f"{META_FILE} cannot be used: {error}.") from None
+    return meta
+
+
+def _tagged_meta(path: Path) -> dict[str, Any]:
+    """The directory's meta.json, read as JSON and carrying this format's tag; nothing else checked."""
     try:
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BundleError(f"{META_FILE} is not valid JSON ({_first_line(error)}).") from error
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise BundleError(f"{META_FILE} does not describe a {FORMAT} bundle.")
-    try:
-        check_meta(meta)
-    except MetaError as error:
-        raise BundleError(f"{META_FILE} cannot be used: {error}.") from None
     return meta
 
 

@@ -89,7 +89,7 @@ class JobProgress:
 class TrainingJob:
     """One background training run; `progress()` can be called from any thread.
 
-    `owner` names the browser session that started it: only that one is offered Stop.
+    `owner` names the browser that started it: only that one is offered Stop.
     """
 
     def __init__(self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "") -> None:
