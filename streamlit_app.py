@@ -6,7 +6,7 @@ entry point, when a new server's first visit goes straight to that page's addres
 
 import streamlit as st
 
-from vae_app.models import current_model, model_picker
+from vae_app.model_picker import current_model, model_picker
 
 st.set_page_config(page_title="VAE Explorer", page_icon="🔢", layout="wide")
 model_picker()

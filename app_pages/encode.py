@@ -6,11 +6,11 @@ from PIL import Image
 
 from vae_app.figures import add_encoded_point, latent_scatter
 from vae_app.messages import plain
-from vae_app.models import current_model
+from vae_app.model_picker import current_model
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
-from vae_core.digit_preprocess import EmptyDrawing, preprocess_digit
-from vae_core.image_input import UPLOAD_EXTENSIONS, ImageRejected, open_user_image
+from vae_app.services.digit_preprocess import EmptyDrawing, preprocess_digit
+from vae_app.services.image_input import UPLOAD_EXTENSIONS, ImageRejected, open_user_image
 from vae_core.latent_tools import nearest_indices, tile
 
 UPLOAD, DRAW = "an uploaded picture", "a drawing"

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from vae_app.figures import latent_scatter, selected_indices
-from vae_app.models import current_model, nats
+from vae_app.model_picker import current_model, nats
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
 from vae_core.latent_tools import tile

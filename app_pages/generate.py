@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from vae_app.models import current_model
+from vae_app.model_picker import current_model
 from vae_app.pictures import png_bytes, show
 from vae_app.planes import choose_plane
 from vae_core.latent_tools import GRID_MODES, grid_coordinates, interpolate, plane_ranges, prior_samples, tile

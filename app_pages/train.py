@@ -7,7 +7,7 @@ going, and every session sees it here.
 import streamlit as st
 
 from vae_app.train_form import settings_form
-from vae_app.training import job_board, progress_panel
+from vae_app.training_panel import job_board, progress_panel
 
 st.title("Train a VAE")
 board = job_board()

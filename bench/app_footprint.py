@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from bench.streamlit_server import CHROMIUM, CHROMIUM_ARGS, RunningServer, add_server_python_option, streamlit_server
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, RunningServer, add_server_python_option, streamlit_server
 from vae_core.pipeline import machine_description
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'

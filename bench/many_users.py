@@ -30,7 +30,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from bench.browser_latency import ARM, IDLE, percentiles
 from bench.server_memory import start_training_on_upload, write_digits_csv
-from bench.streamlit_server import (
+from tests.streamlit_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
     add_server_python_option,

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     # k; its meta.json holds those figures. Read first, so a missing bundle fails before training.
     ours = read_meta(args.ours)
     if ours["config"]["seed"] != 0 or ours["test_metrics"]["iw_samples"] != args.iw_samples:
-        parser.error(f"{args.ours} was evaluated with another seed or k; run python -m vae_core.evaluate --save")
+        parser.error(f"{args.ours} was evaluated with another seed or k; run python -m vae_core.cli.evaluate --save")
     mnist = load_dataset("mnist")
     keras.utils.set_random_seed(0)
     started = time.perf_counter()

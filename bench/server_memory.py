@@ -26,7 +26,7 @@ import numpy as np
 from playwright.async_api import Page, async_playwright
 
 from bench.app_footprint import APP_PAGES, IDLE, MIB, memory_bytes
-from bench.streamlit_server import (
+from tests.streamlit_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
     add_server_python_option,

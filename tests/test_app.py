@@ -148,7 +148,7 @@ def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):
 
 def rerun_until_finished(app: AppTest, seconds: float = 240) -> None:
     """Wait for the run to end, then rerun the Train page, as its timer does, until it says how it ended."""
-    from vae_app.training import job_board
+    from vae_app.training_panel import job_board
 
     job_board().latest().join(timeout=seconds)
     for _ in range(3):
@@ -212,7 +212,7 @@ def test_train_on_three_images_warns_that_the_atlas_will_be_tiny_and_saves(model
 def test_only_the_session_that_started_a_run_can_stop_it_and_clearing_caches_keeps_it(models_dir, tiny_mnist):
     import streamlit as st
 
-    from vae_app.training import job_board
+    from vae_app.training_panel import job_board
 
     owner = app_on("app_pages/train.py")
     set_form(owner, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 200, "Batch size": 8, "Model name": "shared"})
@@ -271,7 +271,7 @@ def test_a_link_to_a_model_that_is_not_here_says_so(models_dir):
 
 
 def test_a_browser_keeps_its_name_across_reloads_whatever_the_cookie_s_mask():
-    from vae_app.training import _browser_token
+    from vae_app.training_panel import _browser_token
 
     first = _browser_token("2|68b9e034|8bd6c510224e060db3a823c0e1a0d1f6|1796007173")  # seen in chromium
     reloaded = _browser_token("2|1390bdfb|f0ff98df59675bc2c8817e0f9a898c39|1796007173")  # the same, reloaded

@@ -14,7 +14,6 @@ import pytest
 from test_bundle import kill_when_printed
 
 from vae_core import bundle_files
-from vae_core import train as train_cli
 from vae_core.bundle_files import (
     MAX_BUNDLE_NAME_BYTES,
     META_FILE,
@@ -25,6 +24,7 @@ from vae_core.bundle_files import (
     recover_interrupted_saves,
     replace_directory,
 )
+from vae_core.cli import train as train_cli
 from vae_core.registry import scan_bundles
 
 

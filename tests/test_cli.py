@@ -1,4 +1,4 @@
-"""The command lines `python -m vae_core.train` and `python -m vae_core.evaluate`, run as a user runs them."""
+"""The command lines `python -m vae_core.cli.train` and `python -m vae_core.cli.evaluate`, run as a user runs them."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from synthetic import synthetic_images
 
-from vae_core import evaluate as evaluate_cli
-from vae_core import train as train_cli
 from vae_core.bundle import load_bundle
+from vae_core.cli import evaluate as evaluate_cli
+from vae_core.cli import train as train_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300  # only so that a hung command fails its test instead of the whole session
@@ -59,7 +59,7 @@ def trained(work_dir, npz_file) -> tuple[subprocess.CompletedProcess, Path]:
     bundle = work_dir / "bundle"
     args = ["--dataset", str(npz_file), "--epochs", "1", "--iw-samples", "2", "--preset", "mlp", "--hidden", "32"]
     args += ["--precision", "mixed_bfloat16"]
-    completed = _run("vae_core.train", [*args, "--batch-size", "32", "--out", str(bundle)], work_dir / "models")
+    completed = _run("vae_core.cli.train", [*args, "--batch-size", "32", "--out", str(bundle)], work_dir / "models")
     return completed, bundle
 
 
@@ -113,7 +113,7 @@ def test_evaluate_remeasures_and_saves(trained, npz_file, work_dir):
     assert completed.returncode == 0, completed.stderr
     before = json.loads((bundle / "meta.json").read_text(encoding="utf-8"))
     args = [str(bundle), "--data", str(npz_file), "--iw-samples", "2", "--save"]
-    evaluated = _run("vae_core.evaluate", args, work_dir / "models")
+    evaluated = _run("vae_core.cli.evaluate", args, work_dir / "models")
     assert evaluated.returncode == 0, evaluated.stderr
     assert "Traceback" not in evaluated.stderr
     assert "test split (12 images)" in evaluated.stdout
@@ -129,13 +129,13 @@ def test_evaluate_remeasures_and_saves(trained, npz_file, work_dir):
 
 
 BAD_RUNS = {
-    "latent-dim 0": ("vae_core.train", ["--latent-dim", "0"], "latent_dim=0"),
-    "unknown preset": ("vae_core.train", ["--preset", "nope"], "nope"),
-    "epochs not a number": ("vae_core.train", ["--epochs", "abc"], "abc"),
-    "hidden not integers": ("vae_core.train", ["--hidden", "1,x"], "1,x"),
-    "no dataset": ("vae_core.train", None, "--dataset"),
-    "missing dataset file": ("vae_core.train", ["--dataset", "{missing}"], "does-not-exist.npz"),
-    "not a bundle": ("vae_core.evaluate", ["{empty}"], "not a complete model bundle"),
+    "latent-dim 0": ("vae_core.cli.train", ["--latent-dim", "0"], "latent_dim=0"),
+    "unknown preset": ("vae_core.cli.train", ["--preset", "nope"], "nope"),
+    "epochs not a number": ("vae_core.cli.train", ["--epochs", "abc"], "abc"),
+    "hidden not integers": ("vae_core.cli.train", ["--hidden", "1,x"], "1,x"),
+    "no dataset": ("vae_core.cli.train", None, "--dataset"),
+    "missing dataset file": ("vae_core.cli.train", ["--dataset", "{missing}"], "does-not-exist.npz"),
+    "not a bundle": ("vae_core.cli.evaluate", ["{empty}"], "not a complete model bundle"),
 }
 
 
@@ -149,7 +149,7 @@ def bad_runs(work_dir, npz_file) -> dict[str, subprocess.CompletedProcess]:
     for name, (module, args, _) in BAD_RUNS.items():
         if args is None:
             args = ["--epochs", "1"]
-        elif module == "vae_core.train" and "--dataset" not in args:
+        elif module == "vae_core.cli.train" and "--dataset" not in args:
             args = ["--dataset", str(npz_file), *args]
         commands[name] = (module, [arg.format(**places) for arg in args])
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:

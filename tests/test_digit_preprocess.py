@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from vae_core.digit_preprocess import EmptyDrawing, preprocess_digit
+from vae_app.services.digit_preprocess import EmptyDrawing, preprocess_digit
 
 
 def photo_of(shape: str, stroke: int, size: tuple[int, int] = (1200, 1600)) -> Image.Image:

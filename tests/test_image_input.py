@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae_core.image_input import MAX_PIXELS, UPLOAD_EXTENSIONS, ImageRejected, open_user_image
+from vae_app.services.image_input import MAX_PIXELS, UPLOAD_EXTENSIONS, ImageRejected, open_user_image
 
 
 def encoded(picture: Image.Image, image_format: str, **options) -> bytes:

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from synthetic import synthetic_images
 
+from vae_app.services.jobs import TRAINING_NICENESS, JobBoard, JobBusy
 from vae_core.bundle import load_bundle
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.data_source import DataSource
-from vae_core.jobs import TRAINING_NICENESS, JobBoard, JobBusy
 
 CONFIG = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=32, epochs=2, validation_split=0.25)
 

@@ -10,7 +10,7 @@ from odd_bundles import ODD_BUNDLES, OddBundle, save_odd_bundle
 from streamlit.testing.v1 import AppTest
 from test_app import APP, png_of_a_seven
 
-from vae_app.models import MODEL_PARAM
+from vae_app.model_picker import MODEL_PARAM
 from vae_core.bundle_files import MODEL_FILE
 
 

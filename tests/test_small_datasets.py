@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from synthetic import synthetic_images
 
-from vae_core import train as train_cli
 from vae_core.bundle import load_bundle
+from vae_core.cli import train as train_cli
 
 
 def test_three_images_train_and_save_with_a_warning(tmp_path, capsys, monkeypatch):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from vae_app.messages import plain
-from vae_app.training import owner_token
+from vae_app.services.jobs import JobBoard, JobBusy
+from vae_app.training_panel import owner_token
 from vae_core.bundle_files import BundleError, check_destination
 from vae_core.config import (
     LOSSES,
@@ -20,7 +21,6 @@ from vae_core.config import (
 )
 from vae_core.data_source import DataSource
 from vae_core.datasets import SPECS
-from vae_core.jobs import JobBoard, JobBusy
 from vae_core.registry import safe_model_name, user_models_dir
 
 OWN_FILE = "own"

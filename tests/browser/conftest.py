@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.streamlit_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 
 @pytest.fixture(scope="session")

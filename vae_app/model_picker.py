@@ -53,7 +53,7 @@ class LoadedModel:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the model…")
-def load_model(path: str, created: str) -> LoadedModel:
+def shared_model(path: str, created: str) -> LoadedModel:
     """Load a bundle and compile its codec; `created` is in the key so a re-saved bundle reloads."""
     from vae_core.bundle import load_bundle  # imports TensorFlow: only once a model is needed
     from vae_core.inference import LatentCodec
@@ -119,7 +119,7 @@ def current_model() -> LoadedModel | None:
     if info is None:
         return None
     try:
-        return load_model(str(info.path), str(info.meta.get("created", "")))
+        return shared_model(str(info.path), str(info.meta.get("created", "")))
     except BundleError as error:
         st.error(plain(f"{info.name} cannot be used: {error} Pick another model in the sidebar."))
         st.stop()

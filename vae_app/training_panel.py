@@ -11,7 +11,7 @@ import streamlit as st
 
 from vae_app.figures import latent_scatter, loss_curves
 from vae_app.messages import plain
-from vae_core.jobs import JobBoard, TrainingJob
+from vae_app.services.jobs import JobBoard, TrainingJob
 
 REFRESH_SECONDS = 1.0
 SESSION_KEY = "training_session"

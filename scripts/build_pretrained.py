@@ -1,4 +1,4 @@
-"""Rebuild every bundle in `pretrained/` from scratch: `python -m bench.build_pretrained [--only NAME]`.
+"""Rebuild every bundle in `pretrained/` from scratch: `python -m scripts.build_pretrained [--only NAME]`.
 
 Each recipe trains on the full training split of its dataset (found through `VAE_DATA_DIR` or the
 other places the core looks), is evaluated on the test split with k = 100 importance samples, and
@@ -39,7 +39,7 @@ RECIPES = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.build_pretrained", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.build_pretrained", description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(RECIPES), action="append", help="rebuild only this bundle")
     args = parser.parse_args(argv)
     for name in args.only or RECIPES:

@@ -1,6 +1,6 @@
 """Command line: train a VAE and save it as a bundle.
 
-    python -m vae_core.train --dataset mnist --preset conv --latent-dim 2 --epochs 30 --out DIR
+    python -m vae_core.cli.train --dataset mnist --preset conv --latent-dim 2 --epochs 30 --out DIR
 
 Intentionally short: it parses flags and calls `vae_core.pipeline`, where the logic can be tested.
 """
@@ -40,7 +40,7 @@ def sizes(text: str) -> tuple[int, ...] | None:
 def build_parser() -> argparse.ArgumentParser:
     defaults, model_defaults = TrainConfig(), ModelConfig()
     parser = argparse.ArgumentParser(
-        prog="python -m vae_core.train", description="Train a VAE and save a model bundle."
+        prog="python -m vae_core.cli.train", description="Train a VAE and save a model bundle."
     )
     parser.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10, or a .csv/.npz file")
     parser.add_argument("--preset", choices=PRESETS, default=model_defaults.preset)

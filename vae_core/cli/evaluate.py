@@ -1,6 +1,6 @@
 """Command line: measure a saved bundle on its dataset's test split.
 
-    python -m vae_core.evaluate DIR [--iw-samples 100] [--data FILE] [--save]
+    python -m vae_core.cli.evaluate DIR [--iw-samples 100] [--data FILE] [--save]
 
 Prints negative ELBO, the importance-weighted bound and k-NN accuracy; `--save` writes them into
 the bundle's meta.json.
@@ -14,13 +14,13 @@ import sys
 
 from vae_core.bundle_archives import check_bundle
 from vae_core.bundle_files import META_FILE, BundleError, write_json_atomically
+from vae_core.cli.train import format_metrics
 from vae_core.datasets import DatasetError, DatasetUnavailable
-from vae_core.train import format_metrics
 from vae_core.wording import count
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vae_core.evaluate", description="Evaluate a model bundle.")
+    parser = argparse.ArgumentParser(prog="python -m vae_core.cli.evaluate", description="Evaluate a model bundle.")
     parser.add_argument("bundle", help="bundle directory (holding model.keras, meta.json, atlas.npz)")
     parser.add_argument(
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
