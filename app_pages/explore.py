@@ -17,11 +17,11 @@ model = current_model()
 if model is None:
     st.info("No model to explore yet: train one on the Train page.")
     st.stop()
-atlas, metrics = model.bundle.atlas, model.meta["test_metrics"]
+atlas, metrics = model.bundle.atlas, model.meta.test_metrics
 columns = st.columns(4)
-columns[0].metric("test −ELBO (nats)", nats(metrics["neg_elbo"]))
-columns[1].metric(f"IW bound, k={metrics['iw_samples']} (nats)", nats(metrics["neg_iw_bound"]))
-columns[2].metric("5-NN accuracy", "—" if metrics["knn_accuracy"] is None else f"{metrics['knn_accuracy']:.1%}")
+columns[0].metric("test −ELBO (nats)", nats(metrics.neg_elbo))
+columns[1].metric(f"IW bound, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound))
+columns[2].metric("5-NN accuracy", "—" if metrics.knn_accuracy is None else f"{metrics.knn_accuracy:.1%}")
 columns[3].metric("test images", f"{len(atlas.z_mean):,}")
 
 plane, axis_titles = choose_plane(model, key="explore")

@@ -37,14 +37,14 @@ if bundles:
             {
                 "name": info.name,
                 "kind": "pretrained" if info.pretrained else "yours",
-                "dataset": info.meta["dataset"]["name"],
-                "preset": info.meta["config"]["model"]["preset"],
-                "latent size": info.meta["config"]["model"]["latent_dim"],
-                "epochs": info.meta["training"]["epochs_run"],
-                "test −ELBO (nats)": rounded(info.meta["test_metrics"]["neg_elbo"]),
-                "IW bound (nats)": rounded(info.meta["test_metrics"]["neg_iw_bound"]),
-                "5-NN accuracy": info.meta["test_metrics"]["knn_accuracy"],
-                "created": info.meta["created"],
+                "dataset": info.meta.dataset.name,
+                "preset": info.meta.model.preset,
+                "latent size": info.meta.model.latent_dim,
+                "epochs": info.meta.training.epochs_run,
+                "test −ELBO (nats)": rounded(info.meta.test_metrics.neg_elbo),
+                "IW bound (nats)": rounded(info.meta.test_metrics.neg_iw_bound),
+                "5-NN accuracy": info.meta.test_metrics.knn_accuracy,
+                "created": info.meta.created,
             }
             for info in bundles
         ],

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ours was measured when its bundle was built, by the same `evaluate` with the same seed (0) and
     # k; its meta.json holds those figures. Read first, so a missing bundle fails before training.
     ours = read_meta(args.ours)
-    if ours["config"]["seed"] != 0 or ours["test_metrics"]["iw_samples"] != args.iw_samples:
+    if ours.config.seed != 0 or ours.test_metrics.iw_samples != args.iw_samples:
         parser.error(f"{args.ours} was evaluated with another seed or k; run python -m vae_core.cli.evaluate --save")
     mnist = load_dataset("mnist")
     keras.utils.set_random_seed(0)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         mnist.y_train,
         iw_samples=args.iw_samples,
     )
-    rows = {"tutorial recipe": tutorial_metrics.to_dict(), "ours": ours["test_metrics"]}
+    rows = {"tutorial recipe": tutorial_metrics.to_dict(), "ours": ours.test_metrics.to_dict()}
     print(f"machine: {machine_description()}; tutorial training: {args.epochs} epochs, {tutorial_seconds:.0f} s")
     print(f"{'':<18}{'test -ELBO':>12}{'-log p (IW)':>14}{'5-NN acc':>10}")
     for label, row in rows.items():

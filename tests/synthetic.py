@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from vae_core.bundle_meta import BundleMeta, DatasetRecord, TrainingRecord
 from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
+from vae_core.evaluation import TestMetrics
 
 
 def synthetic_images(n: int, shape: tuple[int, int, int] = (28, 28, 1), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -36,12 +38,14 @@ def synthetic_dataset(n_train: int = 256, n_test: int = 64, shape: tuple[int, in
     return Dataset("synthetic", x_train, y_train, x_test, y_test, tuple(str(c) for c in range(10)), "synthetic")
 
 
-def bundle_meta(config: TrainConfig, test_images: int, class_names: list[str] | None) -> dict:
-    """A meta.json body with every field readers use, as `pipeline.run_meta` writes it."""
-    return {
-        "created": "2026-01-01T00:00:00+00:00",
-        "config": config.to_dict(),
-        "dataset": {"name": "synthetic", "class_names": class_names, "test_images": test_images},
-        "training": {"status": "completed", "message": "Trained 1 epoch.", "epochs_run": 1, "history": []},
-        "test_metrics": {"neg_elbo": 500.0, "neg_iw_bound": 499.0, "iw_samples": 2, "knn_accuracy": None},
-    }
+def bundle_meta(config: TrainConfig, test_images: int, class_names: list[str] | None, **unknown: object) -> BundleMeta:
+    """A bundle description with every field readers use, as `pipeline.run_meta` makes it;
+    `unknown` adds top-level fields this version does not know, as a later version might."""
+    return BundleMeta(
+        created="2026-01-01T00:00:00+00:00",
+        config=config,
+        dataset=DatasetRecord("synthetic", tuple(class_names) if class_names else None, test_images=test_images),
+        training=TrainingRecord(epochs_run=1, message="Trained 1 epoch."),
+        test_metrics=TestMetrics(500.0, None, None, 499.0, 2, test_images, None, 5),
+        unknown=unknown,
+    )

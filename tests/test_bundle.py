@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import select
@@ -19,7 +20,8 @@ import pytest
 from synthetic import bundle_meta, synthetic_images
 
 from vae_core.bundle import Atlas, build_atlas, load_atlas, load_bundle, save_bundle
-from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, FORMAT, META_FILE, MODEL_FILE, BundleError, read_meta
+from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, META_FILE, MODEL_FILE, BundleError, read_meta
+from vae_core.bundle_meta import FORMAT
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.inference import LatentCodec
 from vae_core.model import VAE, build_vae
@@ -27,7 +29,7 @@ from vae_core.registry import scan_bundles
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_CONFIG = ModelConfig(preset="mlp", hidden_sizes=(32,))
-META = bundle_meta(TrainConfig(MODEL_CONFIG), test_images=24, class_names=None) | {"name": "tiny"}
+META = bundle_meta(TrainConfig(MODEL_CONFIG), test_images=24, class_names=None, name="tiny")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +101,7 @@ def test_unlabelled_atlas_round_trip(tmp_path, model, atlas):
 
 
 def test_meta_round_trip(loaded, saved):
-    assert loaded.meta == {"format": FORMAT, **META}
+    assert loaded.meta == META
     assert read_meta(saved) == loaded.meta
     assert loaded.path == saved
 
@@ -201,13 +203,13 @@ def test_corrupt_model_file(bundle_copy):
 
 def test_saving_over_a_bundle_replaces_it(tmp_path, model, atlas):
     path = tmp_path / "models" / "tiny"
-    save_bundle(path, model, META | {"version": 1}, atlas)
+    save_bundle(path, model, dataclasses.replace(META, unknown={"version": 1}), atlas)
     (path / "stray.txt").write_text("from the first save")
     smaller = Atlas(atlas.z_mean[:5], atlas.z_log_var[:5], atlas.reconstruction_error[:5], atlas.images[:5])
 
-    save_bundle(path, model, META | {"version": 2}, smaller)
+    save_bundle(path, model, dataclasses.replace(META, unknown={"version": 2}), smaller)
 
-    assert read_meta(path)["version"] == 2
+    assert read_meta(path).unknown == {"version": 2}
     assert len(load_atlas(path).images) == 5
     assert sorted(p.name for p in path.iterdir()) == sorted(BUNDLE_FILES)
     assert [p.name for p in path.parent.iterdir()] == ["tiny"]  # no .partial- or .retired- leftovers
@@ -218,9 +220,9 @@ def test_failed_save_leaves_the_old_bundle_and_no_leftovers(tmp_path, model, atl
     save_bundle(path, model, META, atlas)
 
     with pytest.raises(ValueError):
-        save_bundle(path, model, META | {"loss": float("nan")}, atlas)  # NaN is not valid JSON
+        save_bundle(path, model, dataclasses.replace(META, unknown={"loss": float("nan")}), atlas)  # not JSON
 
-    assert read_meta(path) == {"format": FORMAT, **META}
+    assert read_meta(path) == META
     assert [p.name for p in path.parent.iterdir()] == ["tiny"]
 
 

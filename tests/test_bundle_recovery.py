@@ -120,7 +120,7 @@ INTERRUPTED_REPLACE = textwrap.dedent(
     images, labels = synthetic_images(4)
     atlas = build_atlas(LatentCodec(model), images, labels)
     path = Path(sys.argv[1]) / "mine"
-    save_bundle(path, model, bundle_meta(config, 4, None) | {"version": 1}, atlas)
+    save_bundle(path, model, bundle_meta(config, 4, None, version=1), atlas)
     rename = os.rename
 
     def rename_then_hang(source, target):
@@ -130,7 +130,7 @@ INTERRUPTED_REPLACE = textwrap.dedent(
             time.sleep(60)
 
     bundle_files.os.rename = rename_then_hang
-    save_bundle(path, model, bundle_meta(config, 4, None) | {"version": 2}, atlas)
+    save_bundle(path, model, bundle_meta(config, 4, None, version=2), atlas)
     """
 )
 
@@ -143,5 +143,5 @@ def test_a_replace_killed_between_its_renames_keeps_the_earlier_model(tmp_path, 
     assert scan_bundles([models]) == ([], [])  # just retired: as far as a scan can tell, still moving
     monkeypatch.setattr(bundle_files, "STALE_RETIRED_SECONDS", -1)  # as if the minute had passed
     found, unusable = scan_bundles([models])
-    assert [(info.name, info.meta["version"]) for info in found] == [("mine", 1)] and unusable == []
+    assert [(info.name, info.meta.unknown["version"]) for info in found] == [("mine", 1)] and unusable == []
     assert [path.name for path in models.iterdir() if path.name.startswith(".mine.retired-")] == []

@@ -44,7 +44,7 @@ def test_job_streams_progress_and_saves_a_bundle(tmp_path):
     assert progress.batch == progress.batches_per_epoch == 3
     assert progress.latent_means.shape == (32, 2) and progress.snapshot_labels.shape == (32,)
     assert progress.finished >= progress.started and "Saved as tiny" in progress.message
-    assert load_bundle(tmp_path / "tiny").meta["training"]["epochs_run"] == 2
+    assert load_bundle(tmp_path / "tiny").meta.training.epochs_run == 2
 
 
 def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
@@ -60,7 +60,7 @@ def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
     progress = job.progress()
     assert progress.status == "stopped" and len(progress.history) == 1
     assert progress.evaluated == 1.0  # a stop during training leaves the evaluation to run
-    assert load_bundle(tmp_path / "long").meta["test_metrics"]["neg_elbo"] is not None
+    assert load_bundle(tmp_path / "long").meta.test_metrics.neg_elbo is not None
     assert board.latest() is job
     second = board.start(CONFIG, upload(80), tmp_path / "second")
     second.join(timeout=300)
@@ -103,8 +103,8 @@ def test_stop_during_evaluation_saves_the_model_without_metrics(tmp_path):
     progress = job.progress()
     assert progress.status == "stopped" and "saved without test metrics" in progress.message, progress.message
     assert progress.evaluated < 1.0  # the evaluation did not run to its end
-    metrics = load_bundle(tmp_path / "unmeasured").meta["test_metrics"]
-    assert metrics["neg_elbo"] is None and metrics["neg_iw_bound"] is None
+    metrics = load_bundle(tmp_path / "unmeasured").meta.test_metrics
+    assert metrics.neg_elbo is None and metrics.neg_iw_bound is None
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")

@@ -42,11 +42,11 @@ def test_pretrained_folder_is_under_40_mb():
 
 def test_bundle_describes_its_dataset_and_model(bundle):
     dataset, latent_dim = EXPECTED[bundle.path.name]
-    assert bundle.meta["dataset"]["name"] == dataset
-    assert bundle.model.latent_dim == latent_dim == bundle.meta["config"]["model"]["latent_dim"]
-    assert len(bundle.meta["dataset"]["class_names"]) == 10
+    assert bundle.meta.dataset.name == dataset
+    assert bundle.model.latent_dim == latent_dim == bundle.meta.model.latent_dim
+    assert len(bundle.meta.dataset.class_names) == 10
     if dataset == "fashion_mnist":
-        assert bundle.meta["dataset"]["class_names"][0] == "T-shirt/top"
+        assert bundle.meta.dataset.class_names[0] == "T-shirt/top"
 
 
 def test_atlas_carries_the_whole_test_set_offline(bundle):
@@ -65,21 +65,21 @@ def test_re_encoding_test_images_gives_the_stored_latent_means(bundle):
 
 
 def test_metrics_and_run_details_are_recorded_and_finite(bundle):
-    metrics, training = bundle.meta["test_metrics"], bundle.meta["training"]
+    metrics, training = bundle.meta.test_metrics, bundle.meta.training
     for name in ("neg_elbo", "reconstruction_nll", "kl", "neg_iw_bound", "knn_accuracy"):
-        assert math.isfinite(metrics[name]), name
-    assert metrics["iw_samples"] >= 100 and metrics["images"] == 10000 and metrics["knn_k"] == 5
-    assert metrics["neg_iw_bound"] <= metrics["neg_elbo"]
-    assert 0.0 < metrics["knn_accuracy"] <= 1.0
-    assert training["status"] == "completed"
-    assert training["epochs_run"] == bundle.meta["config"]["epochs"] == len(training["history"])
-    assert training["seconds"] > 0 and training["machine"]
-    assert bundle.meta["versions"]["keras"].startswith("3.")
+        assert math.isfinite(getattr(metrics, name)), name
+    assert metrics.iw_samples >= 100 and metrics.images == 10000 and metrics.knn_k == 5
+    assert metrics.neg_iw_bound <= metrics.neg_elbo
+    assert 0.0 < metrics.knn_accuracy <= 1.0
+    assert training.status == "completed"
+    assert training.epochs_run == bundle.meta.config.epochs == len(training.history)
+    assert training.seconds > 0 and training.machine
+    assert bundle.meta.versions["keras"].startswith("3.")
 
 
 def test_atlas_images_are_the_real_test_split(bundle):
     data_dir = os.environ.get("VAE_DATA_DIR")
-    name = bundle.meta["dataset"]["name"]
+    name = bundle.meta.dataset.name
     if not data_dir or not (Path(data_dir) / f"{name}.npz").is_file():
         pytest.skip(f"needs the full dataset: set VAE_DATA_DIR to a folder holding {name}.npz")
     with np.load(Path(data_dir) / f"{name}.npz") as data:

@@ -12,7 +12,7 @@ import pytest
 from synthetic import bundle_meta
 
 from vae_core import registry
-from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, FORMAT, META_FILE, MODEL_FILE
+from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, META_FILE, MODEL_FILE
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.registry import MAX_NAME_LENGTH, safe_model_name, scan_bundles, user_models_dir
 
@@ -31,7 +31,7 @@ def fake_bundle(directory: Path, name: str, created: str = "2024-01-01", files=B
         arrays = {"z_mean": np.zeros((3, 2)), "z_log_var": np.zeros((3, 2)), "reconstruction_error": np.zeros(3)}
         np.savez(path / ATLAS_FILE, **arrays, images=np.zeros((3, 28, 28, 1), np.uint8))
     if META_FILE in files:
-        meta = {"format": FORMAT, "name": name} | bundle_meta(config, 3, None) | {"created": created}
+        meta = bundle_meta(config, 3, None, name=name).to_json() | {"created": created}
         (path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     return path
 
@@ -93,7 +93,7 @@ def test_scan_lists_newest_first(tmp_path):
 
     assert [info.name for info in found] == ["new", "middle", "old"]
     assert problems == []
-    assert found[0].meta["created"] == "2025-03-01T09:00:00" and found[0].path == tmp_path / "new"
+    assert found[0].meta.created == "2025-03-01T09:00:00" and found[0].path == tmp_path / "new"
     assert not any(info.pretrained for info in found)
 
 

@@ -45,5 +45,5 @@ def test_three_labelled_images_train_and_measure_neighbours_among_the_two_there_
 
     status = train_cli.main([*args, "--iw-samples", "2", "--out", str(tmp_path / "labelled")])
 
-    metrics = load_bundle(tmp_path / "labelled").meta["test_metrics"]
-    assert status == 0 and metrics["knn_accuracy"] in (0.0, 1.0)  # one test image, voted on by two
+    metrics = load_bundle(tmp_path / "labelled").meta.test_metrics
+    assert status == 0 and metrics.knn_accuracy in (0.0, 1.0)  # one test image, voted on by two

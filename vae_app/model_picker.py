@@ -19,6 +19,7 @@ from vae_core.wording import count
 
 if TYPE_CHECKING:
     from vae_core.bundle import Bundle
+    from vae_core.bundle_meta import BundleMeta
     from vae_core.inference import LatentCodec
 
 MODEL_KEY = "model_name"
@@ -35,13 +36,13 @@ class LoadedModel:
     codec: LatentCodec
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> BundleMeta:
         return self.bundle.meta
 
     @property
     def class_names(self) -> list[str]:
         """A name for every label in the atlas: the dataset's names, then numbers for labels past them."""
-        names = list(self.meta["dataset"].get("class_names") or [])
+        names = list(self.meta.dataset.class_names or ())
         labels = self.bundle.atlas.labels
         classes = int(labels.max()) + 1 if labels is not None else 0
         return names + [str(label) for label in range(len(names), classes)]
@@ -119,7 +120,7 @@ def current_model() -> LoadedModel | None:
     if info is None:
         return None
     try:
-        return shared_model(str(info.path), str(info.meta.get("created", "")))
+        return shared_model(str(info.path), info.meta.created)
     except BundleError as error:
         st.error(plain(f"{info.name} cannot be used: {error} Pick another model in the sidebar."))
         st.stop()
@@ -131,12 +132,11 @@ def _label(info: BundleInfo) -> str:
 
 def _model_card(info: BundleInfo) -> None:
     meta = info.meta
-    model, metrics = meta["config"]["model"], meta["test_metrics"]
-    knn = metrics["knn_accuracy"]
+    metrics, knn = meta.test_metrics, meta.test_metrics.knn_accuracy
     st.sidebar.markdown(
-        f"**{plain(meta['dataset']['name'])}** · {model['preset']} · latent {model['latent_dim']} · "
-        f"{count(meta['training']['epochs_run'], 'epoch')}  \n"
-        f"test −ELBO **{nats(metrics['neg_elbo'], 1)}** nats · IW bound {nats(metrics['neg_iw_bound'], 1)}"
+        f"**{plain(meta.dataset.name)}** · {meta.model.preset} · latent {meta.model.latent_dim} · "
+        f"{count(meta.training.epochs_run, 'epoch')}  \n"
+        f"test −ELBO **{nats(metrics.neg_elbo, 1)}** nats · IW bound {nats(metrics.neg_iw_bound, 1)}"
         + (f" · 5-NN accuracy {knn:.1%}" if knn is not None else "")
     )
 

@@ -16,7 +16,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
@@ -25,14 +24,14 @@ from vae_core.bundle_archives import check_bundle
 from vae_core.bundle_files import (
     ATLAS_ARRAYS,
     ATLAS_FILE,
-    FORMAT,
     META_FILE,
     MODEL_FILE,
     BundleError,
     check_destination,
     replace_directory,
-    write_json_atomically,
+    write_meta,
 )
+from vae_core.bundle_meta import BundleMeta
 from vae_core.inference import LatentCodec, as_intensities
 from vae_core.model import VAE
 
@@ -59,7 +58,7 @@ class Bundle:
     """A loaded bundle."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: BundleMeta
     model: VAE
     atlas: Atlas
 
@@ -75,7 +74,7 @@ def build_atlas(codec: LatentCodec, images: np.ndarray, labels: np.ndarray | Non
     return Atlas(z_mean, z_log_var, errors, np.asarray(images, np.uint8), labels)
 
 
-def save_bundle(path: Path, model: VAE, meta: dict[str, Any], atlas: Atlas) -> Path:
+def save_bundle(path: Path, model: VAE, meta: BundleMeta, atlas: Atlas) -> Path:
     """Write a bundle atomically at `path`, replacing any bundle already there (and nothing else)."""
     path = Path(path)
     check_destination(path)
@@ -84,7 +83,7 @@ def save_bundle(path: Path, model: VAE, meta: dict[str, Any], atlas: Atlas) -> P
     try:
         without_optimizer(model).save(staging / MODEL_FILE)
         np.savez_compressed(staging / ATLAS_FILE, **atlas.to_arrays())
-        write_json_atomically(staging / META_FILE, {"format": FORMAT, **meta})
+        write_meta(staging, meta)
         replace_directory(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -16,19 +16,18 @@ from typing import Any
 import numpy as np
 
 from vae_core.bundle_files import ATLAS_ARRAYS, ATLAS_FILE, MODEL_FILE, BundleError, read_meta
-from vae_core.config import TrainConfig
+from vae_core.bundle_meta import BundleMeta
 
 # Where every class and function a vae_core model is built from comes from.
 KNOWN_MODULES = ("keras", "vae_core")
 CODE_CLASS_NAMES = ("Lambda", "__lambda__")
 
 
-def check_bundle(bundle: Path) -> dict[str, Any]:
-    """The bundle's meta.json, once it and both archives pass every check made without Keras."""
+def check_bundle(bundle: Path) -> BundleMeta:
+    """The bundle's description, once it and both archives pass every check made without Keras."""
     meta = read_meta(bundle)
-    model = TrainConfig.from_dict(meta["config"]).model
     check_model_archive(bundle)
-    check_atlas_archive(bundle, model.latent_dim, model.image_shape)
+    check_atlas_archive(bundle, meta.model.latent_dim, meta.model.image_shape)
     return meta
 
 

@@ -18,13 +18,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from vae_core.bundle_meta import MetaError, check_meta
+from vae_core.bundle_meta import FORMAT, BundleMeta, MetaError
 
 MODEL_FILE, META_FILE, ATLAS_FILE = "model.keras", "meta.json", "atlas.npz"
 BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
 # The atlas's arrays, one row per test image; an optional `labels` array may follow them.
 ATLAS_ARRAYS = ("z_mean", "z_log_var", "reconstruction_error", "images")
-FORMAT = "vae-bundle/1"
 # Longest name a file system takes for one path component, and the longest of the names a save
 # derives from a bundle's name (`.NAME.retired-`, the time in seconds, '-' and 32 hex digits).
 NAME_MAX_BYTES = 255
@@ -133,21 +132,24 @@ def recover_interrupted_saves(directory: Path) -> list[str]:
     return done
 
 
-def read_meta(path: Path) -> dict[str, Any]:
-    """The bundle's meta.json, after checking that every bundle file is present and that it holds
-    every field readers use. Messages name the file within the bundle, not where the bundle is."""
+def read_meta(path: Path) -> BundleMeta:
+    """The bundle's meta.json, once every bundle file is present and it holds every field readers
+    use. Messages name the file within the bundle, not where the bundle is."""
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"{path.name or path} is not a directory.")
     missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
     if missing:
         raise BundleError(f"not a complete model bundle: missing {', '.join(missing)}.")
-    meta = _tagged_meta(path)
     try:
-        check_meta(meta)
+        return BundleMeta.from_json(_tagged_meta(path))
     except MetaError as error:
         raise BundleError(f"{META_FILE} cannot be used: {error}.") from None
-    return meta
+
+
+def write_meta(path: Path, meta: BundleMeta) -> None:
+    """Write the bundle's meta.json atomically: the only writer, for a new bundle and a re-measured one."""
+    write_json_atomically(Path(path) / META_FILE, meta.to_json())
 
 
 def _tagged_meta(path: Path) -> dict[str, Any]:

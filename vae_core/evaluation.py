@@ -10,10 +10,12 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vae_core.inference import LatentCodec
+if TYPE_CHECKING:  # the bundle description reads TestMetrics without starting Keras
+    from vae_core.inference import LatentCodec
 
 LOG_2PI = math.log(2.0 * math.pi)
 # Share of the evaluation's progress bar given to the bound; the k-NN encodings take the rest.

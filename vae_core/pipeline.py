@@ -10,12 +10,12 @@ import platform
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import keras
 
 from vae_core.bundle import build_atlas, save_bundle
 from vae_core.bundle_files import check_destination
+from vae_core.bundle_meta import BundleMeta, DatasetRecord, TrainingRecord
 from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.evaluation import EvaluationStopped, TestMetrics, evaluate
@@ -73,31 +73,31 @@ def train_and_save(
     return result, metrics
 
 
-def run_meta(result: TrainingResult, dataset: Dataset, metrics: TestMetrics) -> dict[str, Any]:
+def run_meta(result: TrainingResult, dataset: Dataset, metrics: TestMetrics) -> BundleMeta:
     """What meta.json records about a run: enough to reproduce it and to compare it with others."""
-    return {
-        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "config": result.config.to_dict(),
-        "dataset": {
-            "name": dataset.name,
-            "source": dataset.source,
-            "class_names": list(dataset.class_names) if dataset.class_names else None,
-            "image_shape": list(dataset.image_shape),
-            "train_images": len(dataset.x_train),
-            "test_images": len(dataset.x_test),
-        },
-        "training": {
-            "status": result.status,
-            "message": result.message,
-            "epochs_run": len(result.history),
-            "batches_per_epoch": result.batches_per_epoch,
-            "seconds": round(result.seconds, 2),
-            "machine": machine_description(),
-            "history": result.history,
-        },
-        "test_metrics": metrics.to_dict(),
-        "versions": software_versions(),
-    }
+    return BundleMeta(
+        created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        config=result.config,
+        dataset=DatasetRecord(
+            name=dataset.name,
+            class_names=tuple(dataset.class_names) if dataset.class_names else None,
+            source=dataset.source,
+            image_shape=tuple(dataset.image_shape),
+            train_images=len(dataset.x_train),
+            test_images=len(dataset.x_test),
+        ),
+        training=TrainingRecord(
+            epochs_run=len(result.history),
+            status=result.status,
+            message=result.message,
+            batches_per_epoch=result.batches_per_epoch,
+            seconds=round(result.seconds, 2),
+            machine=machine_description(),
+            history=tuple(result.history),
+        ),
+        test_metrics=metrics,
+        versions=software_versions(),
+    )
 
 
 def software_versions() -> dict[str, str]:

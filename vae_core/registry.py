@@ -9,10 +9,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from vae_core.bundle_archives import check_bundle
 from vae_core.bundle_files import BUNDLE_FILES, BundleError, recover_interrupted_saves
+from vae_core.bundle_meta import BundleMeta
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED_DIR = REPO_ROOT / "pretrained"
@@ -26,7 +26,7 @@ class BundleInfo:
     """A bundle found on disk, described by its meta.json alone (the model is not loaded)."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: BundleMeta
     pretrained: bool
 
     @property
@@ -87,11 +87,11 @@ def scan_bundles(directories: Sequence[Path] | None = None) -> tuple[list[Bundle
             except Exception as error:  # a check's own blind spot must not take every page down
                 LOGGER.exception("Could not check %s", path)
                 unusable.append(UnusableBundle(path.name, f"could not be read ({type(error).__name__})."))
-    found.sort(key=lambda info: str(info.meta.get("created", "")), reverse=True)
+    found.sort(key=lambda info: info.meta.created, reverse=True)
     return found, unusable
 
 
-def checked_meta(path: Path) -> dict[str, Any]:
+def checked_meta(path: Path) -> BundleMeta:
     """`check_bundle`, done again only when one of the bundle's files has changed since the last time."""
     signature = []
     for name in BUNDLE_FILES:
@@ -104,5 +104,5 @@ def checked_meta(path: Path) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=256)
-def _checked_meta(path: str, signature: tuple) -> dict[str, Any]:
+def _checked_meta(path: str, signature: tuple) -> BundleMeta:
     return check_bundle(Path(path))

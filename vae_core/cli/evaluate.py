@@ -9,11 +9,12 @@ the bundle's meta.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
 from vae_core.bundle_archives import check_bundle
-from vae_core.bundle_files import META_FILE, BundleError, write_json_atomically
+from vae_core.bundle_files import META_FILE, BundleError, write_meta
 from vae_core.cli.train import format_metrics
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.wording import count
@@ -39,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     from vae_core.evaluation import evaluate
     from vae_core.inference import LatentCodec
 
-    seed = meta["config"]["seed"]
+    seed = meta.config.seed
     try:
-        dataset = open_dataset(args.data or meta["dataset"]["name"], seed=seed)
+        dataset = open_dataset(args.data or meta.dataset.name, seed=seed)
         model = load_model(args.bundle)
     except (DatasetError, DatasetUnavailable) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.bundle} on {dataset.name} test split ({count(len(dataset.x_test), 'image')}):")
     print(format_metrics(metrics.to_dict()))
     if args.save:
-        write_json_atomically(os.path.join(args.bundle, META_FILE), {**meta, "test_metrics": metrics.to_dict()})
+        write_meta(args.bundle, dataclasses.replace(meta, test_metrics=metrics))
         print(f"Saved to {os.path.join(args.bundle, META_FILE)}")
     return 0
 
