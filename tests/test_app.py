@@ -18,6 +18,7 @@ from synthetic import synthetic_images
 
 import vae_core.datasets
 from vae_app.figures import selected_indices
+from vae_core.config import RANGES, TrainConfig
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 PAGES = ["app_pages/train.py", "app_pages/explore.py", "app_pages/generate.py", "app_pages/encode.py"]
@@ -133,6 +134,27 @@ def set_form(app: AppTest, **values: object) -> None:
     for widget in [*app.number_input, *app.text_input, *app.selectbox]:
         if widget.label in values:
             widget.set_value(values[widget.label])
+
+
+def test_the_train_form_offers_the_configs_ranges_and_defaults(models_dir):
+    defaults = TrainConfig()
+    fields = {
+        "Latent size": ("latent_dim", defaults.model.latent_dim),
+        "KL weight (beta)": ("beta", defaults.model.beta),
+        "KL warm-up epochs": ("kl_warmup_epochs", defaults.kl_warmup_epochs),
+        "Learning rate": ("learning_rate", defaults.learning_rate),
+        "Batch size": ("batch_size", defaults.batch_size),
+        "Epochs": ("epochs", defaults.epochs),
+        "Validation split": ("validation_split", defaults.validation_split),
+        "Seed": ("seed", defaults.seed),
+    }
+    app = app_on("app_pages/train.py")
+    shown = {widget.label: (widget.min, widget.max, widget.value) for widget in app.number_input}
+    for label, (setting, default) in fields.items():
+        assert shown[label] == (RANGES[setting].low, RANGES[setting].high, default), label
+    choices = {widget.label: widget.value for widget in app.selectbox}
+    assert (choices["Preset"], choices["Reconstruction loss"], choices["Optimizer"]) == ("conv", "bernoulli", "adam")
+    assert (choices["Learning-rate schedule"], choices["Precision"]) == (defaults.lr_schedule, defaults.precision)
 
 
 def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):

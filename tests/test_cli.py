@@ -18,6 +18,7 @@ from synthetic import synthetic_images
 from vae_core.bundle import load_bundle
 from vae_core.cli import evaluate as evaluate_cli
 from vae_core.cli import train as train_cli
+from vae_core.config import TrainConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300  # only so that a hung command fails its test instead of the whole session
@@ -194,6 +195,12 @@ def test_evaluate_main_rejects_a_non_bundle_in_process(tmp_path, capsys):
         evaluate_cli.main([str(tmp_path)])
     assert caught.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_flags_left_out_take_the_configs_defaults_and_help_gives_its_ranges():
+    parser = train_cli.build_parser()
+    assert train_cli.config_from_args(parser.parse_args(["--dataset", "mnist"])) == TrainConfig()
+    assert "between 1 and 65536 (default 128)" in " ".join(parser.format_help().split())
 
 
 def test_sizes_parses_hidden_layer_lists():

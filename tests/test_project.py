@@ -4,6 +4,7 @@ Streamlit's developer tools."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -58,3 +59,34 @@ def test_end_users_get_no_developer_tools_and_no_email_prompt():
     assert config["client"]["toolbarMode"] == "viewer"  # no Deploy button, rerun or clear-cache items
     assert config["server"]["showEmailPrompt"] is False
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def layout_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readmes_layout_names_every_module_and_folder_there_is():
+    layout = layout_section()
+    folders = [
+        "app_pages",
+        "vae_app",
+        "vae_app/services",
+        "vae_core",
+        "vae_core/cli",
+        "bench",
+        "scripts",
+        "tests",
+        "tests/browser",
+    ]
+    for folder in folders:
+        assert f"`{folder}/`" in layout or f"`{folder.split('/')[-1]}/`" in layout, folder
+        for module in sorted((ROOT / folder).glob("*.py")):
+            if module.stem != "__init__" and not module.stem.startswith("test_"):
+                assert f"`{module.stem}`" in layout or f"{folder}/{module.name}" in layout, f"{folder}/{module.name}"
+
+
+def test_every_module_readmes_layout_names_exists():
+    names = set(re.findall(r"`([a-z_]+)`", layout_section()))
+    modules = {path.stem for path in ROOT.glob("*/**/*.py")} | {path.stem for path in ROOT.glob("*.py")}
+    assert names <= modules, sorted(names - modules)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from vae_app.messages import plain
 from vae_app.services.jobs import JobBoard, JobBusy
@@ -14,6 +15,7 @@ from vae_core.config import (
     OPTIMIZERS,
     PRECISIONS,
     PRESETS,
+    RANGES,
     ConfigError,
     ModelConfig,
     TrainConfig,
@@ -28,28 +30,34 @@ OWN_FILE = "own"
 
 def settings_form(board: JobBoard) -> None:
     """Draw the form; on submit, check every value and start the run, or say what is wrong."""
+    defaults = TrainConfig()
     with st.form("train_settings"):
         left, middle, right = st.columns(3)
         source = left.selectbox("Dataset", [*SPECS, OWN_FILE], format_func=_dataset_title)
         upload = left.file_uploader("Your own file (CSV or NPZ)", type=["csv", "npz"])
-        preset = left.selectbox("Preset", PRESETS, index=PRESETS.index("conv"))
-        latent_dim = left.number_input("Latent size", 1, 64, 2)
+        preset = left.selectbox("Preset", PRESETS, index=PRESETS.index(defaults.model.preset))
+        latent_dim = _number(left, "Latent size", "latent_dim", defaults.model.latent_dim)
         hidden = left.text_input("Hidden sizes", "", placeholder="preset default, or e.g. 256 or 64,16,8")
-        loss = middle.selectbox("Reconstruction loss", LOSSES)
-        beta = middle.number_input("KL weight (beta)", 0.0, 100.0, 1.0, format="%.4g")
-        warmup = middle.number_input("KL warm-up epochs", 0, 1000, 0)
-        optimizer = middle.selectbox("Optimizer", OPTIMIZERS)
-        learning_rate = middle.number_input("Learning rate", 0.0, 1.0, 1e-3, format="%.0e", step=1e-4)
-        schedule = middle.selectbox("Learning-rate schedule", LR_SCHEDULES)
-        batch_size = right.number_input("Batch size", 1, 4096, 128)
-        epochs = right.number_input("Epochs", 1, 1000, 10)
-        validation_split = right.number_input("Validation split", 0.0, 0.49, 0.1)
-        seed = right.number_input("Seed", 0, 2**31 - 1, 0)
+        loss = middle.selectbox("Reconstruction loss", LOSSES, index=LOSSES.index(defaults.model.loss))
+        beta = _number(middle, "KL weight (beta)", "beta", defaults.model.beta, format="%.4g")
+        warmup = _number(middle, "KL warm-up epochs", "kl_warmup_epochs", defaults.kl_warmup_epochs)
+        optimizer = middle.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer))
+        learning_rate = _number(
+            middle, "Learning rate", "learning_rate", defaults.learning_rate, format="%.0e", step=1e-4
+        )
+        schedule = middle.selectbox(
+            "Learning-rate schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(defaults.lr_schedule)
+        )
+        batch_size = _number(right, "Batch size", "batch_size", defaults.batch_size)
+        epochs = _number(right, "Epochs", "epochs", defaults.epochs)
+        validation_split = _number(right, "Validation split", "validation_split", defaults.validation_split)
+        seed = _number(right, "Seed", "seed", defaults.seed)
         precision = right.selectbox(
             "Precision",
             PRECISIONS,
-            help="mixed_bfloat16 trains about 1.25x faster on processors with bfloat16 units (the same ELBO"
-            " on the conv preset); elsewhere it is slower",
+            index=PRECISIONS.index(defaults.precision),
+            help="mixed_bfloat16 trains faster on processors with bfloat16 units (the same ELBO on the conv"
+            " preset); elsewhere it is slower",
         )
         name = right.text_input("Model name", "my-vae")
         if not st.form_submit_button("Start training", type="primary"):
@@ -83,6 +91,13 @@ def settings_form(board: JobBoard) -> None:
         board.start(config, data, out_dir, owner=owner_token())  # the run opens the data, and says if it cannot
     except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
+
+
+def _number(container: DeltaGenerator, label: str, setting: str, default: float, **shown: object) -> float:
+    """A number input bounded by the setting's range in the config; an open end (beta > 0) is the
+    config's to refuse, with its message."""
+    allowed = RANGES[setting]
+    return container.number_input(label, allowed.low, allowed.high, default, help=f"Allowed: {allowed}.", **shown)
 
 
 def _dataset_title(name: str) -> str:

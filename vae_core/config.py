@@ -27,8 +27,47 @@ DEFAULT_HIDDEN_SIZES = {
     "deep-conv": (256,),
 }
 
-MIN_LATENT_DIM, MAX_LATENT_DIM = 1, 64
 MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 8, 256
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """The values a numeric setting allows: the configs check them, the Train form and the command
+    line offer and explain them, so the three never disagree."""
+
+    low: float
+    high: float
+    whole: bool = True
+    low_open: bool = False
+    high_open: bool = False
+
+    def allows(self, value: Any) -> bool:
+        kind = int if self.whole else (int, float)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def __str__(self) -> str:
+        if self.whole:
+            return f"between {self.low} and {self.high}"
+        return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+
+
+# Every numeric setting's range, by the name of its config field (hidden_sizes: each layer's).
+RANGES = {
+    "latent_dim": NumberRange(1, 64),
+    "hidden_sizes": NumberRange(1, 4096),
+    "beta": NumberRange(0.0, 100.0, whole=False, low_open=True),
+    "learning_rate": NumberRange(0.0, 1.0, whole=False, low_open=True),
+    "batch_size": NumberRange(1, 65536),
+    "epochs": NumberRange(1, 10000),
+    "validation_split": NumberRange(0.0, 0.5, whole=False, high_open=True),
+    "kl_warmup_epochs": NumberRange(0, 10000),
+    "seed": NumberRange(0, 2**31 - 1),
+    "steps_per_execution": NumberRange(1, 1000),
+}
 
 
 class ConfigError(ValueError):
@@ -50,6 +89,11 @@ def parse_hidden_sizes(text: str) -> tuple[int, ...] | None:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)
+
+
+def _require_in_range(config: Any, name: str) -> None:
+    value = getattr(config, name)
+    _require(RANGES[name].allows(value), f"Expected {name} {RANGES[name]}. Received: {name}={value!r}")
 
 
 @dataclass(frozen=True)
@@ -88,24 +132,17 @@ class ModelConfig:
             f"{MAX_IMAGE_SIDE} and 1 or 3 channels. Received: image_shape={self.image_shape!r}",
         )
         object.__setattr__(self, "image_shape", shape)
-        _require(
-            isinstance(self.latent_dim, int) and MIN_LATENT_DIM <= self.latent_dim <= MAX_LATENT_DIM,
-            f"Expected latent_dim between {MIN_LATENT_DIM} and {MAX_LATENT_DIM}. "
-            f"Received: latent_dim={self.latent_dim!r}",
-        )
+        _require_in_range(self, "latent_dim")
         if self.hidden_sizes is None:
             object.__setattr__(self, "hidden_sizes", DEFAULT_HIDDEN_SIZES[self.preset])
         sizes = _whole_numbers(self.hidden_sizes)
         _require(
-            sizes is not None and len(sizes) >= 1 and all(isinstance(s, int) and 1 <= s <= 4096 for s in sizes),
-            f"Expected hidden_sizes as one or more integers between 1 and 4096. "
+            sizes is not None and len(sizes) >= 1 and all(RANGES["hidden_sizes"].allows(s) for s in sizes),
+            f"Expected hidden_sizes as one or more integers {RANGES['hidden_sizes']}. "
             f"Received: hidden_sizes={self.hidden_sizes!r}",
         )
         object.__setattr__(self, "hidden_sizes", sizes)
-        _require(
-            isinstance(self.beta, (int, float)) and 0.0 < self.beta <= 100.0,
-            f"Expected beta in (0, 100]. Received: beta={self.beta!r}",
-        )
+        _require_in_range(self, "beta")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, for meta.json and the model's own Keras config."""
@@ -164,44 +201,23 @@ class TrainConfig:
             self.optimizer in OPTIMIZERS,
             f"Expected optimizer in {OPTIMIZERS}. Received: optimizer={self.optimizer!r}",
         )
-        _require(
-            isinstance(self.learning_rate, (int, float)) and 0.0 < self.learning_rate <= 1.0,
-            f"Expected learning_rate in (0, 1]. Received: learning_rate={self.learning_rate!r}",
-        )
+        _require_in_range(self, "learning_rate")
         _require(
             self.lr_schedule in LR_SCHEDULES,
             f"Expected lr_schedule in {LR_SCHEDULES}. Received: lr_schedule={self.lr_schedule!r}",
         )
+        for name in ("batch_size", "epochs", "validation_split", "kl_warmup_epochs", "seed"):
+            _require_in_range(self, name)
         _require(
-            isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536,
-            f"Expected batch_size between 1 and 65536. Received: batch_size={self.batch_size!r}",
-        )
-        _require(
-            isinstance(self.epochs, int) and 1 <= self.epochs <= 10000,
-            f"Expected epochs between 1 and 10000. Received: epochs={self.epochs!r}",
-        )
-        _require(
-            isinstance(self.validation_split, (int, float)) and 0.0 <= self.validation_split < 0.5,
-            f"Expected validation_split in [0, 0.5). Received: validation_split={self.validation_split!r}",
-        )
-        _require(
-            isinstance(self.kl_warmup_epochs, int) and 0 <= self.kl_warmup_epochs <= self.epochs,
+            self.kl_warmup_epochs <= self.epochs,
             f"Expected kl_warmup_epochs between 0 and epochs ({self.epochs}). "
             f"Received: kl_warmup_epochs={self.kl_warmup_epochs!r}",
-        )
-        _require(
-            isinstance(self.seed, int) and 0 <= self.seed < 2**31,
-            f"Expected seed between 0 and 2**31 - 1. Received: seed={self.seed!r}",
         )
         _require(
             self.precision in PRECISIONS,
             f"Expected precision in {PRECISIONS}. Received: precision={self.precision!r}",
         )
-        _require(
-            isinstance(self.steps_per_execution, int) and 1 <= self.steps_per_execution <= 1000,
-            f"Expected steps_per_execution between 1 and 1000. "
-            f"Received: steps_per_execution={self.steps_per_execution!r}",
-        )
+        _require_in_range(self, "steps_per_execution")
 
     def with_image_shape(self, image_shape: tuple[int, int, int]) -> TrainConfig:
         """The same settings for images of another shape, once the data is known."""

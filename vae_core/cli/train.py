@@ -19,6 +19,7 @@ from vae_core.config import (
     OPTIMIZERS,
     PRECISIONS,
     PRESETS,
+    RANGES,
     ConfigError,
     ModelConfig,
     TrainConfig,
@@ -44,31 +45,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10, or a .csv/.npz file")
     parser.add_argument("--preset", choices=PRESETS, default=model_defaults.preset)
-    parser.add_argument("--latent-dim", type=int, default=model_defaults.latent_dim)
+    numbers = {
+        "--latent-dim": ("latent_dim", int, model_defaults.latent_dim, "size of the latent code z"),
+        "--beta": ("beta", float, model_defaults.beta, "KL weight"),
+        "--kl-warmup": ("kl_warmup_epochs", int, defaults.kl_warmup_epochs, "epochs of linear KL warm-up"),
+        "--learning-rate": ("learning_rate", float, defaults.learning_rate, "optimizer step size"),
+        "--batch-size": ("batch_size", int, defaults.batch_size, "images per gradient step"),
+        "--epochs": ("epochs", int, defaults.epochs, "passes over the training split"),
+        "--validation-split": ("validation_split", float, defaults.validation_split, "share held out"),
+        "--seed": ("seed", int, defaults.seed, "seeds weights, shuffling, split and noise"),
+        "--steps-per-execution": (
+            "steps_per_execution",
+            int,
+            defaults.steps_per_execution,
+            "gradient steps per compiled call; progress and Stop act once per call",
+        ),
+    }
+    for flag, (setting, kind, default, meaning) in numbers.items():
+        parser.add_argument(flag, type=kind, default=default, help=f"{meaning}; {RANGES[setting]} (default {default})")
     parser.add_argument(
         "--hidden", type=sizes, default=None, help="dense sizes, e.g. 256 or 64,16,8 (default: preset's)"
     )
     parser.add_argument("--loss", choices=LOSSES, default=model_defaults.loss)
-    parser.add_argument("--beta", type=float, default=model_defaults.beta, help="KL weight")
-    parser.add_argument("--kl-warmup", type=int, default=defaults.kl_warmup_epochs, help="epochs of linear KL warm-up")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=defaults.lr_schedule)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--validation-split", type=float, default=defaults.validation_split)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument(
-        "--steps-per-execution",
-        type=int,
-        default=defaults.steps_per_execution,
-        help="gradient steps per compiled call; progress and Stop act once per call",
-    )
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
         default=defaults.precision,
-        help="mixed_bfloat16: ~1.25x faster on TensorFlow with AVX512_BF16, same ELBO (see bench/RESULTS.md)",
+        help="mixed_bfloat16: faster on TensorFlow with AVX512_BF16, same ELBO (see bench/RESULTS.md)",
     )
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument(
@@ -77,6 +82,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", default=None, help="model name (default: dataset-preset-<latent>d)")
     parser.add_argument("--out", default=None, help="bundle directory (default: the models dir / name)")
     return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run's settings from parsed flags; `ConfigError` names a value out of range."""
+    model_config = ModelConfig(
+        preset=args.preset, latent_dim=args.latent_dim, hidden_sizes=args.hidden, loss=args.loss, beta=args.beta
+    )
+    return TrainConfig(
+        model_config,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        lr_schedule=args.lr_schedule,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        validation_split=args.validation_split,
+        kl_warmup_epochs=args.kl_warmup,
+        seed=args.seed,
+        precision=args.precision,
+        steps_per_execution=args.steps_per_execution,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,22 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.iw_samples < 1:
         parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
     try:
-        model_config = ModelConfig(
-            preset=args.preset, latent_dim=args.latent_dim, hidden_sizes=args.hidden, loss=args.loss, beta=args.beta
-        )
-        config = TrainConfig(
-            model_config,
-            optimizer=args.optimizer,
-            learning_rate=args.learning_rate,
-            lr_schedule=args.lr_schedule,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            validation_split=args.validation_split,
-            kl_warmup_epochs=args.kl_warmup,
-            seed=args.seed,
-            precision=args.precision,
-            steps_per_execution=args.steps_per_execution,
-        )
+        config = config_from_args(args)
     except ConfigError as error:
         parser.error(str(error))
     out = args.out or os.path.join(user_models_dir(), name)
