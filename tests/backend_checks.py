@@ -17,6 +17,7 @@ import numpy as np
 
 from tests.synthetic import bundle_meta, synthetic_dataset
 from vae_core.bundle import build_atlas, load_bundle, save_bundle
+from vae_core.bundle_files import DECODER_FILE
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.events import BatchEnd, Event
@@ -119,6 +120,16 @@ def check_bundle_round_trip(result: TrainingResult, dataset: Dataset, out_dir: P
     z = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
     np.testing.assert_array_equal(LatentCodec(bundle.model).decode(z), codec.decode(z))
     np.testing.assert_array_equal(bundle.atlas.z_mean, atlas.z_mean)
+    check_browser_decoder(out_dir / "bundle" / DECODER_FILE, codec)
+
+
+def check_browser_decoder(path: Path, codec: LatentCodec) -> None:
+    """The bundle's ONNX decoder, however this backend wrote it, decodes as the model does."""
+    import onnxruntime
+
+    z = np.random.default_rng(1).normal(size=(10, codec.latent_dim)).astype(np.float32)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"z": z})[0], codec.decode(z), atol=1e-5)
 
 
 def main(backend: str, out_dir: Path) -> None:

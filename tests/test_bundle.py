@@ -20,7 +20,7 @@ import pytest
 from synthetic import bundle_meta, synthetic_images
 
 from vae_core.bundle import Atlas, build_atlas, load_atlas, load_bundle, save_bundle
-from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, META_FILE, MODEL_FILE, BundleError, read_meta
+from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, DECODER_FILE, META_FILE, MODEL_FILE, BundleError, read_meta
 from vae_core.bundle_meta import FORMAT
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.inference import LatentCodec
@@ -64,8 +64,8 @@ def bundle_copy(saved, tmp_path) -> Path:
     return Path(shutil.copytree(saved, tmp_path / "copy"))
 
 
-def test_save_writes_the_three_files(saved):
-    assert sorted(p.name for p in saved.iterdir()) == sorted(BUNDLE_FILES)
+def test_save_writes_the_bundles_files_and_its_browser_decoder(saved):
+    assert sorted(p.name for p in saved.iterdir()) == sorted([*BUNDLE_FILES, DECODER_FILE])
     assert [p.name for p in saved.parent.iterdir()] == ["tiny"]  # no staging directory left behind
 
 
@@ -211,7 +211,7 @@ def test_saving_over_a_bundle_replaces_it(tmp_path, model, atlas):
 
     assert read_meta(path).unknown == {"version": 2}
     assert len(load_atlas(path).images) == 5
-    assert sorted(p.name for p in path.iterdir()) == sorted(BUNDLE_FILES)
+    assert sorted(p.name for p in path.iterdir()) == sorted([*BUNDLE_FILES, DECODER_FILE])
     assert [p.name for p in path.parent.iterdir()] == ["tiny"]  # no .partial- or .retired- leftovers
 
 

@@ -4,6 +4,7 @@
     <name>/meta.json    config, dataset, class names, history, test metrics, versions, time
     <name>/atlas.npz    test set: latent means and log-variances, labels, reconstruction errors,
                         and the uint8 images themselves, so the app needs no dataset to explore
+    <name>/decoder.onnx the decoder for browsers, z to intensities (absent where export failed)
 
 A bundle is written into a hidden temporary directory and renamed into place, so a save that is
 interrupted never leaves a half bundle under a name the registry lists.
@@ -24,6 +25,7 @@ from vae_core.bundle_archives import check_bundle
 from vae_core.bundle_files import (
     ATLAS_ARRAYS,
     ATLAS_FILE,
+    DECODER_FILE,
     META_FILE,
     MODEL_FILE,
     BundleError,
@@ -32,6 +34,7 @@ from vae_core.bundle_files import (
     write_meta,
 )
 from vae_core.bundle_meta import BundleMeta
+from vae_core.decoder_export import DecoderExportFailed, export_decoder
 from vae_core.inference import LatentCodec, as_intensities
 from vae_core.model import VAE
 
@@ -82,6 +85,10 @@ def save_bundle(path: Path, model: VAE, meta: BundleMeta, atlas: Atlas) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
     try:
         without_optimizer(model).save(staging / MODEL_FILE)
+        try:
+            export_decoder(model, staging / DECODER_FILE, saved_model=staging / MODEL_FILE)
+        except DecoderExportFailed as error:  # the app decodes on the server instead, and says so
+            LOGGER.warning("Saving %s without %s: %s", path.name, DECODER_FILE, error)
         np.savez_compressed(staging / ATLAS_FILE, **atlas.to_arrays())
         write_meta(staging, meta)
         replace_directory(staging, path)

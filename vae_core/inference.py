@@ -37,11 +37,8 @@ class LatentCodec:
         self.latent_dim = vae.latent_dim
         self.image_shape = vae.image_shape
         self._encoder = vae.encoder
-        z = keras.Input(shape=(self.latent_dim,))
-        decoder = with_dtype_policy(vae.decoder, resolve_precision(decode_precision))
-        intensities = layers.Activation("sigmoid", dtype=FLOAT32)(decoder(z))
-        self._decoder = keras.Model(z, intensities, name="decode_intensities")
-        images = keras.Input(shape=self.image_shape)
+        self._decoder = intensity_decoder(with_dtype_policy(vae.decoder, resolve_precision(decode_precision)))
+        z, images = keras.Input(shape=(self.latent_dim,)), keras.Input(shape=self.image_shape)
         # log p(x|z) per image, computed in the same compiled call as the decoder so importance
         # sampling never moves (samples x pixels) logits through numpy.
         self._log_likelihood = keras.Model(
@@ -74,6 +71,13 @@ class LatentCodec:
             for i in range(0, len(z), BATCH_SIZE)
         ]
         return np.concatenate(parts).astype(np.float64)
+
+
+def intensity_decoder(decoder: keras.Model) -> keras.Model:
+    """z to pixel intensities in [0, 1]: the decoder's logits through a float32 sigmoid."""
+    z = keras.Input(shape=decoder.inputs[0].shape[1:], name="z")
+    intensities = layers.Activation("sigmoid", dtype=FLOAT32)(decoder(z))
+    return keras.Model(z, intensities, name="decode_intensities")
 
 
 def as_intensities(images: np.ndarray) -> np.ndarray:

@@ -1,0 +1,94 @@
+"""The decoder as ONNX, so a browser can decode latent points itself (ONNX Runtime Web).
+
+The file maps z, float32 (n, latent_dim), to pixel intensities in [0, 1], float32 (n, h, w, c):
+the decoder with its sigmoid, as `LatentCodec.decode` computes in float32. Keras's own exporter
+runs where the backend has one installed (TensorFlow's needs tf2onnx); elsewhere, as under JAX
+without jax2onnx, a TensorFlow process exports it again from the saved model file, which is
+backend-independent.
+
+    python -m vae_core.decoder_export MODEL.keras OUT.onnx   (the re-export, run by the core)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import keras
+
+from vae_core.inference import intensity_decoder
+from vae_core.model import VAE
+
+# A TensorFlow process needs a few seconds to start and export; far more means it hangs.
+REEXPORT_TIMEOUT_SECONDS = 300
+LOGGER = logging.getLogger(__name__)
+
+
+class DecoderExportFailed(RuntimeError):
+    """No ONNX decoder could be written; the message says why, in a line."""
+
+
+def export_decoder(vae: VAE, destination: Path, saved_model: Path | None = None) -> None:
+    """Write `vae`'s decoder to `destination` as ONNX, atomically.
+
+    `saved_model` is the model's .keras file, for the TensorFlow re-export when this backend's own
+    exporter is not installed; without it such a failure is final. Raises `DecoderExportFailed`.
+    """
+    destination = Path(destination)
+    partial = destination.with_name(f".{destination.name}.partial")
+    try:
+        try:
+            _export_here(vae, partial)
+        except ImportError as error:  # this backend's exporter (jax2onnx, onnxscript) is not installed
+            if saved_model is None or keras.backend.backend() == "tensorflow":
+                raise DecoderExportFailed(f"ONNX export is not available here ({_first_line(error)})") from error
+            _export_with_tensorflow(Path(saved_model), partial)
+        except Exception as error:  # an exporter fails in its own ways (unsupported op, converter bug)
+            raise DecoderExportFailed(f"ONNX export failed ({type(error).__name__}: {_first_line(error)})") from error
+        os.replace(partial, destination)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _export_here(vae: VAE, path: Path) -> None:
+    decoder = intensity_decoder(vae.decoder)
+    decoder(keras.ops.zeros((1, vae.latent_dim)))  # Keras exports only a model that has been called
+    # Keras's exporter writes through a temporary directory of its own, in the working directory's
+    # file system on some backends; the output path is all that matters here.
+    decoder.export(str(path), format="onnx", verbose=False)
+
+
+def _export_with_tensorflow(saved_model: Path, path: Path) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        completed = subprocess.run(
+            [sys.executable, "-m", __name__, str(saved_model), str(path)],
+            env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+            cwd=scratch,
+            capture_output=True,
+            text=True,
+            timeout=REEXPORT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["no message"])[-1]
+        raise DecoderExportFailed(f"ONNX export through TensorFlow failed ({last})")
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def main(argv: list[str]) -> int:
+    """The re-export: load a saved model (safe mode) in this process's backend and export its decoder."""
+    model_file, destination = argv
+    vae = keras.saving.load_model(model_file, safe_mode=True, compile=False)
+    _export_here(vae, Path(destination))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
