@@ -3,10 +3,19 @@
 import numpy as np
 import streamlit as st
 
+from vae_app.latent_pad import latent_pad
 from vae_app.model_picker import current_model
 from vae_app.pictures import png_bytes, show
 from vae_app.planes import choose_plane
-from vae_core.latent_tools import GRID_MODES, grid_coordinates, interpolate, plane_ranges, prior_samples, tile
+from vae_core.latent_tools import (
+    GRID_MODES,
+    grid_coordinates,
+    interpolate,
+    nearest_indices,
+    plane_ranges,
+    prior_samples,
+    tile,
+)
 
 st.title("Generate")
 model = current_model()
@@ -33,23 +42,42 @@ def show_picture(picture: np.ndarray, caption: str, filename: str, side: int) ->
 
 @st.fragment
 def live_decoder() -> None:
-    """Only this part reruns while a slider moves: one compiled decode per position."""
+    """The pad decodes in the browser as the pointer moves; the sliders below are the precise way,
+    and the way where the browser cannot decode. Only this part reruns, once per release."""
+    u_key, v_key, z_key = f"u:{model_key}", f"v:{model_key}", f"z:{model_key}:{axis_titles}"
+    st.session_state.setdefault(u_key, float(ranges[0].mean()))
+    st.session_state.setdefault(v_key, 0.0 if plane.is_line else float(ranges[1].mean()))
+    st.session_state.setdefault(z_key, plane.lift(np.array([[st.session_state[u_key], st.session_state[v_key]]]))[0])
+    released = latent_pad(model, plane, axis_titles, st.session_state[z_key], key=f"pad:{model_key}")
+    if released is not None:  # the pad moved z: the sliders follow, within their ranges
+        st.session_state[z_key] = np.asarray(released, dtype=np.float64)
+        u, v = plane.project(st.session_state[z_key][None, :])[0]
+        st.session_state[u_key] = float(np.clip(u, *ranges[0]))
+        st.session_state[v_key] = 0.0 if plane.is_line else float(np.clip(v, *ranges[1]))
+
+    def slid() -> None:
+        uv = np.array([[st.session_state[u_key], st.session_state[v_key]]])
+        st.session_state[z_key] = plane.lift(uv)[0]
+
     left, right = st.columns([2, 1])
     with left:
-        u = st.slider(axis_titles[0], *map(float, ranges[0]), value=float(ranges[0].mean()), key=f"u:{model_key}")
-        v = 0.0
+        st.slider(axis_titles[0], *map(float, ranges[0]), key=u_key, on_change=slid)
         if not plane.is_line:
-            v = st.slider(axis_titles[1], *map(float, ranges[1]), value=float(ranges[1].mean()), key=f"v:{model_key}")
-    z = plane.lift(np.array([[u, v]]))
+            st.slider(axis_titles[1], *map(float, ranges[1]), key=v_key, on_change=slid)
+    z = st.session_state[z_key]
+    u, v = plane.project(z[None, :])[0]
+    place = f"{axis_titles[0]} = {u:.2f}" + ("" if plane.is_line else f", {axis_titles[1]} = {v:.2f}")
     with right:
-        show_picture(codec.decode(z)[0], f"decoded at ({u:.2f}, {v:.2f})", "decoded.png", 224)
+        show_picture(codec.decode(z)[0], f"decoded on the server at {place}", "decoded.png", 224)
+    nearest = nearest_indices(z, atlas.z_mean, k=8)
+    show(tile(atlas.images[nearest], columns=8, gap=2), "nearest test images (by latent mean)", side=600)
 
 
 sliders, manifold, samples, path = st.tabs(["Sliders", "Manifold grid", "Random samples", "Interpolation"])
 with sliders:
     st.caption(
-        "Slider ranges cover 99% of the test set's latent means on this plane; where those barely spread,"
-        " ±3 around them."
+        "Pad and slider ranges cover 99% of the test set's latent means on this plane; where those barely"
+        " spread, ±3 around them."
     )
     live_decoder()
 with manifold:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from vae_core.bundle_files import ATLAS_ARRAYS, ATLAS_FILE, MODEL_FILE, BundleError, read_meta
+from vae_core.bundle_files import ATLAS_ARRAYS, ATLAS_FILE, DECODER_FILE, MODEL_FILE, BundleError, read_meta
 from vae_core.bundle_meta import BundleMeta
 
 # Where every class and function a vae_core model is built from comes from.
@@ -111,3 +111,33 @@ def _config_nodes(value: Any) -> Iterator[dict[str, Any]]:
 
 def _known(module: str) -> bool:
     return module.split(".")[0] in KNOWN_MODULES
+
+
+# An ONNX decoder of the largest preset at 64 latent dimensions is a few tens of megabytes.
+MAX_DECODER_BYTES = 256 * 2**20
+
+
+def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, ...]) -> None:
+    """Refuse a decoder.onnx that is too large, not ONNX, leans on files beside it, or does not map
+    z (n, latent_dim) to images (n, *image_shape), before a browser is sent to fetch it."""
+    import onnx  # only where a decoder is served
+
+    if path.stat().st_size > MAX_DECODER_BYTES:
+        raise BundleError(f"{DECODER_FILE} is larger than {MAX_DECODER_BYTES // 2**20} MB.")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # protobuf fails in many ways on a damaged or foreign file
+        raise BundleError(f"{DECODER_FILE} is not an ONNX model.") from None
+    graph = model.graph
+    if any(tensor.data_location == onnx.TensorProto.EXTERNAL for tensor in graph.initializer):
+        raise BundleError(f"{DECODER_FILE} keeps its weights in other files; refused.")
+    if len(graph.input) != 1 or len(graph.output) != 1:
+        raise BundleError(f"{DECODER_FILE} should have one input (z) and one output (the image).")
+    shapes = [
+        [dim.dim_value or None for dim in value.type.tensor_type.shape.dim] for value in (*graph.input, *graph.output)
+    ]
+    if shapes[0][1:] != [latent_dim] or shapes[1][1:] != list(image_shape):
+        raise BundleError(
+            f"{DECODER_FILE} maps {shapes[0][1:]} to {shapes[1][1:]}, not latent size {latent_dim} to"
+            f" images {tuple(image_shape)}."
+        )

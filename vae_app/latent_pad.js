@@ -1,0 +1,312 @@
+// The latent pad: move the pointer over a plane of latent space and the digit decodes in the
+// browser, on every animation frame, with ONNX Runtime Web (WebAssembly). Python gets z back once,
+// on release, click or key-up, so the page can follow without rerunning on every move.
+
+const sessions = new Map(); // decoder URL -> Promise of an ONNX Runtime session, shared by pads
+const pads = new WeakMap(); // the element a pad is mounted in -> its state, kept across reruns
+
+function loadSession(data) {
+  if (!sessions.has(data.decoder_url)) {
+    sessions.set(
+      data.decoder_url,
+      (async () => {
+        if (typeof WebAssembly !== "object") {
+          throw new Error("this browser does not run WebAssembly");
+        }
+        const ort = await import(new URL(data.ort_module, document.baseURI).href);
+        // Only the binary's address: the module has its WebAssembly glue code bundled in.
+        ort.env.wasm.wasmPaths = { wasm: new URL(data.ort_wasm, document.baseURI).href };
+        ort.env.wasm.numThreads = 1; // threads need a cross-origin isolated page
+        const url = new URL(data.decoder_url, document.baseURI).href;
+        const session = await ort.InferenceSession.create(url, { executionProviders: ["wasm"] });
+        return { ort, session };
+      })(),
+    );
+  }
+  return sessions.get(data.decoder_url);
+}
+
+function element(root, selector) {
+  return root.querySelector(selector);
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = element(parentElement, ".latent-pad");
+  let pad = pads.get(parentElement);
+  if (!pad || pad.signature !== data.signature) {
+    pad?.stop();
+    pad = createPad(root, data, setTriggerValue);
+    pads.set(parentElement, pad);
+  } else {
+    pad.update(data, setTriggerValue);
+  }
+}
+
+function createPad(root, data, setTriggerValue) {
+  const canvas = element(root, "canvas.pad");
+  const picture = element(root, "canvas.picture");
+  const status = element(root, ".status");
+  const readout = element(root, ".readout");
+  const sliders = element(root, ".dimensions");
+  const context = canvas.getContext("2d");
+  const pictureContext = picture.getContext("2d");
+  const [height, width, channels] = data.image_shape;
+  picture.width = width;
+  picture.height = height;
+  const pixels = pictureContext.createImageData(width, height);
+  const state = {
+    data,
+    report: setTriggerValue,
+    z: Float32Array.from(data.z), // the committed point
+    shown: Float32Array.from(data.z), // the point decoded now (hover or drag)
+    pending: null, // {z, since}: the next point to decode, and when the pointer asked for it
+    busy: false,
+    dragging: false,
+    frames: 0,
+    latencies: [],
+    decoder: null,
+    stopped: false,
+  };
+
+  // --- geometry: the plane's coordinates (u, v) and the canvas's pixels --------------------
+  const margin = 8;
+  const toPixel = (u, v) => {
+    const [[u0, u1], [v0, v1]] = state.data.ranges;
+    return [
+      margin + ((u - u0) / (u1 - u0)) * (canvas.width - 2 * margin),
+      canvas.height - margin - ((v - v0) / (v1 - v0)) * (canvas.height - 2 * margin),
+    ];
+  };
+  const toPlane = (x, y) => {
+    const [[u0, u1], [v0, v1]] = state.data.ranges;
+    const u = u0 + ((x - margin) / (canvas.width - 2 * margin)) * (u1 - u0);
+    const v = v0 + ((canvas.height - margin - y) / (canvas.height - 2 * margin)) * (v1 - v0);
+    return [Math.min(Math.max(u, u0), u1), state.data.is_line ? 0 : Math.min(Math.max(v, v0), v1)];
+  };
+  // z's coordinates on the plane, and z moved so that they become (u, v): dimensions off the
+  // plane keep their values, so the per-dimension sliders and the pad can be used together.
+  const project = (z) =>
+    state.data.axes.map((axis) => axis.reduce((sum, a, i) => sum + a * (z[i] - state.data.base[i]), 0));
+  const moved = (z, u, v) => {
+    const [pu, pv] = project(z);
+    const [a, b] = state.data.axes;
+    return Float32Array.from(z, (value, i) => value + (u - pu) * a[i] + (v - pv) * b[i]);
+  };
+
+  // --- drawing --------------------------------------------------------------------------
+  const background = document.createElement("canvas");
+  function drawBackground() {
+    const { points, colours, labels } = state.data.background;
+    background.width = canvas.width;
+    background.height = canvas.height;
+    const drawing = background.getContext("2d");
+    for (let i = 0; i < points.length; i += 1) {
+      const [x, y] = toPixel(points[i][0], points[i][1]);
+      drawing.fillStyle = colours[labels[i] % colours.length];
+      drawing.fillRect(x - 1, y - 1, 2, 2);
+    }
+  }
+
+  function drawPad() {
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(background, 0, 0);
+    const crosshair = (z, colour, size) => {
+      const [x, y] = toPixel(...project(z));
+      context.strokeStyle = colour;
+      context.lineWidth = 2;
+      context.beginPath();
+      context.moveTo(x - size, y);
+      context.lineTo(x + size, y);
+      context.moveTo(x, y - size);
+      context.lineTo(x, y + size);
+      context.stroke();
+    };
+    crosshair(state.z, state.data.crosshair_colour, 10);
+    if (!sameZ(state.shown, state.z)) crosshair(state.shown, state.data.hover_colour, 6);
+  }
+
+  function paint(intensities) {
+    for (let p = 0; p < width * height; p += 1) {
+      for (let c = 0; c < 3; c += 1) {
+        const value = intensities[p * channels + (channels === 3 ? c : 0)];
+        pixels.data[p * 4 + c] = Math.round(Math.min(Math.max(value, 0), 1) * 255);
+      }
+      pixels.data[p * 4 + 3] = 255;
+    }
+    pictureContext.putImageData(pixels, 0, 0);
+    state.frames += 1;
+    picture.dataset.frames = String(state.frames);
+  }
+
+  function showReadout() {
+    const [u, v] = project(state.shown);
+    const names = state.data.axis_titles;
+    readout.textContent = state.data.is_line
+      ? `${names[0]} = ${u.toFixed(2)}`
+      : `${names[0]} = ${u.toFixed(2)}, ${names[1]} = ${v.toFixed(2)}`;
+    sliders.querySelectorAll("input").forEach((input) => {
+      const value = state.shown[Number(input.dataset.dimension)];
+      if (document.activeElement !== input) input.value = String(value);
+      input.nextElementSibling.textContent = value.toFixed(2);
+    });
+  }
+
+  // --- decoding: at once on every move; moves that come while one decodes keep only the last ---
+  function ask(z, since) {
+    state.shown = z;
+    state.pending = { z, since };
+    drawPad();
+    showReadout();
+    decodePending();
+  }
+
+  async function decodePending() {
+    if (!state.decoder || state.busy || !state.pending || state.stopped) return;
+    const { z, since } = state.pending;
+    state.pending = null;
+    state.busy = true;
+    try {
+      const { ort, session } = state.decoder;
+      const input = new ort.Tensor("float32", Float32Array.from(z), [1, z.length]);
+      const output = await session.run({ [session.inputNames[0]]: input });
+      paint(output[session.outputNames[0]].data);
+      // From the pointer event to the frame that shows the picture: the next one after the paint,
+      // timed by that frame's own start time.
+      requestAnimationFrame((frameStart) => recordLatency(Math.max(frameStart - since, 0)));
+    } catch (error) {
+      fallBack(`the browser's decoder failed (${error.message})`);
+    } finally {
+      state.busy = false;
+    }
+    decodePending();
+  }
+
+  function recordLatency(milliseconds) {
+    state.latencies.push(milliseconds);
+    if (state.latencies.length > 2000) state.latencies.shift();
+    root.dataset.latencies = state.latencies.slice(-500).map((ms) => ms.toFixed(2)).join(",");
+  }
+
+  function fallBack(reason) {
+    state.decoder = null;
+    root.dataset.mode = "server";
+    status.textContent = `Decoding on the server: ${reason}. Move the pad and release to decode, or use the sliders below.`;
+  }
+
+  // --- input: pointer (mouse, pen, touch), keys, per-dimension sliders -------------------
+  const pointerAt = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return toPlane(
+      ((event.clientX - box.left) / box.width) * canvas.width,
+      ((event.clientY - box.top) / box.height) * canvas.height,
+    );
+  };
+  const commit = (z) => {
+    state.z = Float32Array.from(z);
+    state.shown = state.z;
+    drawPad();
+    showReadout();
+    state.report("z", Array.from(state.z));
+  };
+
+  canvas.addEventListener("pointerdown", (event) => {
+    state.dragging = true;
+    canvas.setPointerCapture(event.pointerId);
+    ask(moved(state.z, ...pointerAt(event)), event.timeStamp);
+    event.preventDefault();
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    ask(moved(state.z, ...pointerAt(event)), event.timeStamp);
+  });
+  canvas.addEventListener("pointerup", (event) => {
+    if (!state.dragging) return;
+    state.dragging = false;
+    commit(moved(state.z, ...pointerAt(event)));
+  });
+  canvas.addEventListener("pointerleave", (event) => {
+    if (!state.dragging) ask(state.z, event.timeStamp); // hovering ended: back to the committed z
+  });
+  canvas.addEventListener("keydown", (event) => {
+    const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    if (!(event.key in steps)) return;
+    const [[u0, u1], [v0, v1]] = state.data.ranges;
+    const [u, v] = project(state.z);
+    const [du, dv] = steps[event.key];
+    const step = event.shiftKey ? 0.1 : 0.02;
+    state.z = moved(state.z, Math.min(Math.max(u + du * step * (u1 - u0), u0), u1),
+      state.data.is_line ? 0 : Math.min(Math.max(v + dv * step * (v1 - v0), v0), v1));
+    ask(state.z, event.timeStamp);
+    event.preventDefault();
+  });
+  canvas.addEventListener("keyup", (event) => {
+    if (event.key.startsWith("Arrow")) commit(state.z);
+  });
+
+  function buildSliders() {
+    sliders.replaceChildren();
+    state.data.dimension_ranges.forEach(([low, high], dimension) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      const value = document.createElement("span");
+      label.textContent = `z${dimension}`;
+      Object.assign(input, { type: "range", min: String(low), max: String(high), step: String((high - low) / 200) });
+      input.dataset.dimension = String(dimension);
+      input.value = String(state.z[dimension]);
+      input.setAttribute("aria-label", `latent dimension z${dimension}`);
+      input.addEventListener("input", (event) => {
+        const z = Float32Array.from(state.z);
+        z[dimension] = Number(input.value);
+        state.z = z;
+        ask(z, event.timeStamp);
+      });
+      input.addEventListener("change", () => commit(state.z));
+      label.append(input, value);
+      sliders.append(label);
+    });
+  }
+
+  // --- life cycle -----------------------------------------------------------------------
+  const pad = {
+    signature: data.signature,
+    update(newData, report) {
+      state.report = report;
+      if (!sameZ(Float32Array.from(newData.z), state.z) && !state.dragging) {
+        state.z = Float32Array.from(newData.z); // moved by Python (the sliders below)
+        ask(state.z, performance.now());
+      }
+      state.data = newData;
+    },
+    stop() {
+      state.stopped = true;
+    },
+  };
+  canvas.width = 420; // drawing resolution; CSS scales the canvas to the column
+  canvas.height = state.data.is_line ? 105 : 420;
+  canvas.style.aspectRatio = state.data.is_line ? "4 / 1" : "1 / 1";
+  buildSliders();
+  drawBackground();
+  drawPad();
+  showReadout();
+  root.dataset.mode = "loading";
+  status.textContent = "Loading the decoder into your browser…";
+  if (!data.decoder_url) {
+    fallBack(data.no_decoder_reason);
+  } else {
+    loadSession(data).then(
+      (decoder) => {
+        if (state.stopped) return;
+        state.decoder = decoder;
+        root.dataset.mode = "browser";
+        status.textContent = "Decoding in your browser (WebAssembly): move over the pad, drag, or use the arrow keys.";
+        ask(state.z, performance.now());
+      },
+      (error) => fallBack(error.message),
+    );
+  }
+  return pad;
+}
+
+function sameZ(a, b) {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}

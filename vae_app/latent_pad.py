@@ -1,0 +1,91 @@
+"""The latent pad on a page: a Components v2 element (no iframe) that decodes in the browser.
+
+The browser fetches ONNX Runtime Web and the model's ONNX decoder from the app's own static files
+(`static/`, served at `app/static/`), so it works offline. Python sends the plane, the test set's
+points as the pad's background, and the current z; the pad sends z back only when the pointer is
+released (or a key or slider let go), so the page follows without a rerun on every move.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae_app.figures import CLASS_COLOURS
+from vae_app.model_picker import LoadedModel
+from vae_app.services.browser_decoders import DecoderUnavailable, served_decoder
+from vae_core.latent_tools import Plane, plane_ranges
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # beside streamlit_app.py
+STATIC_URL = "app/static"
+DECODER_CACHE = STATIC_DIR / "decoders"
+ORT_MODULE = "vendor/onnxruntime-web/ort.wasm.bundle.min.mjs"
+ORT_WASM = "vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"
+# Enough test points to show the classes' shapes; more only slows the pad's first drawing.
+MAX_BACKGROUND_POINTS = 4000
+HERE = Path(__file__).resolve().parent
+HTML = """
+<div class="latent-pad" data-mode="loading">
+  <p class="status" role="status"></p>
+  <div class="row">
+    <canvas class="pad" tabindex="0" aria-label="Latent pad: move, drag or use the arrow keys"></canvas>
+    <div class="output">
+      <canvas class="picture" aria-label="Decoded in the browser"></canvas>
+      <p class="readout"></p>
+    </div>
+  </div>
+  <div class="dimensions"></div>
+</div>
+"""
+_PAD = st.components.v2.component(
+    "latent_pad",
+    html=HTML,
+    css=(HERE / "latent_pad.css").read_text(encoding="utf-8"),
+    js=(HERE / "latent_pad.js").read_text(encoding="utf-8"),
+)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _decoder_url(path: str, created: str, _model: LoadedModel) -> tuple[str | None, str]:
+    """(URL, "") of a decoder the browser can fetch, or (None, why not); once per saved bundle."""
+    try:
+        name = served_decoder(Path(path), _model.bundle.model, DECODER_CACHE)
+    except DecoderUnavailable as error:
+        return None, str(error)
+    return f"{STATIC_URL}/decoders/{name}", ""
+
+
+def latent_pad(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], z: np.ndarray, key: str) -> list | None:
+    """Mount the pad for `model` on `plane` at latent point `z`; the z the user released at, or None."""
+    atlas = model.bundle.atlas
+    coords = plane.project(atlas.z_mean)
+    url, reason = _decoder_url(str(model.bundle.path), model.meta.created, model)
+    shown = np.linspace(0, len(coords) - 1, min(len(coords), MAX_BACKGROUND_POINTS)).astype(int)
+    labels = atlas.labels[shown] if atlas.labels is not None else np.zeros(len(shown), int)
+    data = {
+        "signature": f"{model.bundle.path}|{model.meta.created}|{plane.axes.tobytes().hex()[:64]}|{len(coords)}",
+        "decoder_url": url,
+        "no_decoder_reason": reason,
+        "ort_module": f"{STATIC_URL}/{ORT_MODULE}",
+        "ort_wasm": f"{STATIC_URL}/{ORT_WASM}",
+        "image_shape": list(model.bundle.model.image_shape),
+        "axes": np.round(plane.axes, 6).tolist(),
+        "base": np.round(plane.base, 6).tolist(),
+        "is_line": plane.is_line,
+        "ranges": np.round(plane_ranges(coords), 4).tolist(),
+        "axis_titles": list(axis_titles),
+        # One slider per dimension above two latent dimensions, over where the test set lies on it.
+        "dimension_ranges": np.round(plane_ranges(atlas.z_mean), 4).tolist() if atlas.z_mean.shape[1] > 2 else [],
+        "background": {
+            "points": np.round(coords[shown], 3).tolist(),
+            "labels": labels.astype(int).tolist(),
+            "colours": list(CLASS_COLOURS),
+        },
+        "z": np.asarray(z, dtype=np.float64).round(6).tolist(),
+        "crosshair_colour": "#e040fb",
+        "hover_colour": "#888888",
+    }
+    result = _PAD(data=data, key=key, on_z_change=lambda: None)
+    return result.z

@@ -1,0 +1,69 @@
+"""Decoders the browser can fetch: each bundle's decoder.onnx, copied where the app serves static
+files, or exported there once from the model for a bundle that has none (older or foreign).
+
+Files are named by a hash of what they were made from, so a re-saved bundle gets a new file and
+two sessions asking at once write the same bytes under the same name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from vae_core.bundle_archives import check_decoder_archive
+from vae_core.bundle_files import DECODER_FILE, MODEL_FILE, BundleError
+from vae_core.decoder_export import DecoderExportFailed, export_decoder
+from vae_core.model import VAE
+
+
+class DecoderUnavailable(Exception):
+    """The browser cannot be given this model's decoder; the message says why, in a phrase."""
+
+
+def served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
+    """The name, within `cache`, of an ONNX decoder for the bundle at `bundle`, checked to fit `model`.
+
+    Raises `DecoderUnavailable` when the bundle's file is unusable or no export works here.
+    """
+    bundle, cache = Path(bundle), Path(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    own = bundle / DECODER_FILE
+    if own.is_file():
+        name = f"{_digest(own)}.onnx"
+        if not (cache / name).is_file():
+            _place(cache / name, model, lambda partial: shutil.copyfile(own, partial))
+        return name
+    name = f"{_digest(bundle / MODEL_FILE)}-exported.onnx"
+    if not (cache / name).is_file():
+        try:
+            _place(cache / name, model, lambda partial: export_decoder(model, partial))
+        except DecoderExportFailed as error:
+            raise DecoderUnavailable(f"this model has no {DECODER_FILE}, and {error}") from error
+    return name
+
+
+def _place(target: Path, model: VAE, write: Callable[[Path], None]) -> None:
+    """Write through a temporary name, check it fits the model, and rename: a browser never
+    fetches half a file, nor one that cannot decode this model's z."""
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+    try:
+        write(partial)
+        try:
+            check_decoder_archive(partial, model.latent_dim, model.image_shape)
+        except BundleError as error:
+            raise DecoderUnavailable(str(error).rstrip(".")) from error
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:24]
