@@ -172,8 +172,8 @@ function createPad(root, data, setTriggerValue) {
       const output = await session.run({ [session.inputNames[0]]: input });
       paint(output[session.outputNames[0]].data);
       // From the pointer event to the frame that shows the picture: the next one after the paint,
-      // timed by that frame's own start time.
-      requestAnimationFrame((frameStart) => recordLatency(Math.max(frameStart - since, 0)));
+      // when its callbacks run (the frame's own start time can precede the event it shows).
+      requestAnimationFrame(() => recordLatency(performance.now() - since));
     } catch (error) {
       fallBack(`the browser's decoder failed (${error.message})`);
     } finally {
