@@ -3,7 +3,7 @@
 // on release, click or key-up, so the page can follow without rerunning on every move.
 
 const sessions = new Map(); // decoder URL -> Promise of an ONNX Runtime session, shared by pads
-const pads = new WeakMap(); // the element a pad is mounted in -> its state, kept across reruns
+const pads = new WeakMap(); // a pad's root element -> its state, kept across reruns
 
 function loadSession(data) {
   if (!sessions.has(data.decoder_url)) {
@@ -33,11 +33,11 @@ function element(root, selector) {
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const root = element(parentElement, ".latent-pad");
-  let pad = pads.get(parentElement);
+  let pad = pads.get(root);
   if (!pad || pad.signature !== data.signature) {
     pad?.stop();
     pad = createPad(root, data, setTriggerValue);
-    pads.set(parentElement, pad);
+    pads.set(root, pad);
   } else {
     pad.update(data, setTriggerValue);
   }
@@ -55,6 +55,8 @@ function createPad(root, data, setTriggerValue) {
   picture.width = width;
   picture.height = height;
   const pixels = pictureContext.createImageData(width, height);
+  const listening = new AbortController(); // a pad replaced by another stops hearing events
+  const on = (target, type, handler) => target.addEventListener(type, handler, { signal: listening.signal });
   const state = {
     data,
     report: setTriggerValue,
@@ -64,6 +66,7 @@ function createPad(root, data, setTriggerValue) {
     busy: false,
     dragging: false,
     frames: 0,
+    reported: [], // the last z values sent to Python
     latencies: [],
     decoder: null,
     stopped: false,
@@ -147,7 +150,7 @@ function createPad(root, data, setTriggerValue) {
       : `${names[0]} = ${u.toFixed(2)}, ${names[1]} = ${v.toFixed(2)}`;
     sliders.querySelectorAll("input").forEach((input) => {
       const value = state.shown[Number(input.dataset.dimension)];
-      if (document.activeElement !== input) input.value = String(value);
+      if (root.getRootNode().activeElement !== input) input.value = String(value); // not under a thumb being moved
       input.nextElementSibling.textContent = value.toFixed(2);
     });
   }
@@ -205,29 +208,31 @@ function createPad(root, data, setTriggerValue) {
   const commit = (z) => {
     state.z = Float32Array.from(z);
     state.shown = state.z;
+    root.dataset.z = JSON.stringify(Array.from(state.z));
+    state.reported = [...state.reported.slice(-7), state.z];
     drawPad();
     showReadout();
     state.report("z", Array.from(state.z));
   };
 
-  canvas.addEventListener("pointerdown", (event) => {
+  on(canvas, "pointerdown", (event) => {
     state.dragging = true;
     canvas.setPointerCapture(event.pointerId);
     ask(moved(state.z, ...pointerAt(event)), event.timeStamp);
     event.preventDefault();
   });
-  canvas.addEventListener("pointermove", (event) => {
+  on(canvas, "pointermove", (event) => {
     ask(moved(state.z, ...pointerAt(event)), event.timeStamp);
   });
-  canvas.addEventListener("pointerup", (event) => {
+  on(canvas, "pointerup", (event) => {
     if (!state.dragging) return;
     state.dragging = false;
     commit(moved(state.z, ...pointerAt(event)));
   });
-  canvas.addEventListener("pointerleave", (event) => {
+  on(canvas, "pointerleave", (event) => {
     if (!state.dragging) ask(state.z, event.timeStamp); // hovering ended: back to the committed z
   });
-  canvas.addEventListener("keydown", (event) => {
+  on(canvas, "keydown", (event) => {
     const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
     if (!(event.key in steps)) return;
     const [[u0, u1], [v0, v1]] = state.data.ranges;
@@ -239,7 +244,7 @@ function createPad(root, data, setTriggerValue) {
     ask(state.z, event.timeStamp);
     event.preventDefault();
   });
-  canvas.addEventListener("keyup", (event) => {
+  on(canvas, "keyup", (event) => {
     if (event.key.startsWith("Arrow")) commit(state.z);
   });
 
@@ -254,13 +259,13 @@ function createPad(root, data, setTriggerValue) {
       input.dataset.dimension = String(dimension);
       input.value = String(state.z[dimension]);
       input.setAttribute("aria-label", `latent dimension z${dimension}`);
-      input.addEventListener("input", (event) => {
+      on(input, "input", (event) => {
         const z = Float32Array.from(state.z);
         z[dimension] = Number(input.value);
         state.z = z;
         ask(z, event.timeStamp);
       });
-      input.addEventListener("change", () => commit(state.z));
+      on(input, "change", () => commit(state.z));
       label.append(input, value);
       sliders.append(label);
     });
@@ -271,14 +276,19 @@ function createPad(root, data, setTriggerValue) {
     signature: data.signature,
     update(newData, report) {
       state.report = report;
-      if (!sameZ(Float32Array.from(newData.z), state.z) && !state.dragging) {
-        state.z = Float32Array.from(newData.z); // moved by Python (the sliders below)
+      // Python's z moves the pad only when Python moved it (the sliders below): a rerun may bring
+      // back, late, a z this pad reported itself, which must not pull the pad back.
+      const fromPython = Float32Array.from(newData.z);
+      const echoed = state.reported.some((z) => sameZ(z, fromPython, 1e-5));
+      if (!sameZ(fromPython, Float32Array.from(state.data.z), 1e-5) && !echoed && !state.dragging) {
+        state.z = fromPython;
         ask(state.z, performance.now());
       }
       state.data = newData;
     },
     stop() {
       state.stopped = true;
+      listening.abort();
     },
   };
   canvas.width = 420; // drawing resolution; CSS scales the canvas to the column
@@ -307,6 +317,6 @@ function createPad(root, data, setTriggerValue) {
   return pad;
 }
 
-function sameZ(a, b) {
-  return a.length === b.length && a.every((value, i) => value === b[i]);
+function sameZ(a, b, tolerance = 0) {
+  return a.length === b.length && a.every((value, i) => Math.abs(value - b[i]) <= tolerance);
 }

@@ -1,0 +1,132 @@
+"""The latent pad in a real browser: the digit morphs under the pointer, decoded by ONNX Runtime Web,
+and Python follows on release; without WebAssembly the page says so and decodes on the server."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from browser_support import screenshot
+from playwright.sync_api import expect
+
+PAD = ".latent-pad"
+SERVER_CAPTION = re.compile(r"decoded on the server at z0 = (-?[0-9.]+), z1 = (-?[0-9.]+)")
+
+
+def open_pad(tab, url: str) -> object:
+    tab.goto(url)
+    pad = tab.locator(PAD)  # in the component's shadow root, which locators (not querySelector) enter
+    expect(pad).to_have_attribute("data-mode", re.compile("^(browser|server)$"), timeout=60_000)
+    return pad
+
+
+def server_caption(tab) -> str:
+    return next(text for text in tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+                if SERVER_CAPTION.search(text))  # fmt: skip
+
+
+def picture_pixels(pad) -> np.ndarray:
+    """The pad's decoded picture as the person sees it: grey levels 0-255, (height, width)."""
+    rgba = pad.locator("canvas.picture").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    )
+    size = int(np.sqrt(len(rgba) // 4))
+    return np.array(rgba, np.uint8).reshape(size, size, 4)[..., 0]
+
+
+@pytest.fixture(scope="module")
+def codec():
+    from vae_core.bundle import load_bundle
+    from vae_core.inference import LatentCodec
+    from vae_core.registry import PRETRAINED_DIR
+
+    return LatentCodec(load_bundle(PRETRAINED_DIR / "mnist-conv-2d").model)
+
+
+def test_the_digit_morphs_during_a_drag_and_python_follows_the_release(page, app_url):
+    pad = open_pad(page, f"{app_url}/generate?model=mnist-conv-2d")
+    assert pad.get_attribute("data-mode") == "browser"
+    assert "Decoding in your browser" in pad.locator(".status").inner_text()
+    before = server_caption(page)
+    box = pad.locator("canvas.pad").bounding_box()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.mouse.move(box["x"] + 40, box["y"] + 60)
+    page.mouse.down()
+    seen = set()
+    for step in range(60):  # about a second
+        page.mouse.move(box["x"] + 40 + step * 5, box["y"] + 60 + step * 4)
+        page.wait_for_timeout(16)
+        seen.add(picture_pixels(pad).tobytes())
+    during = list(requests)
+    page.mouse.up()
+
+    assert len(seen) > 10, f"only {len(seen)} distinct pictures during the drag"
+    assert during == [], f"the drag asked the server for {during}"
+    page.wait_for_function(f"() => !document.body.innerText.includes({json.dumps(before)})")
+    released = json.loads(pad.get_attribute("data-z"))
+    u, v = (float(value) for value in SERVER_CAPTION.search(server_caption(page)).groups())
+    assert (u, v) == pytest.approx(released, abs=0.006)  # the caption rounds to two decimals
+    screenshot(page, "generate-pad")
+
+
+def test_the_browsers_pictures_equal_the_servers(page, app_url, codec):
+    pad = open_pad(page, f"{app_url}/generate?model=mnist-conv-2d")
+    box = pad.locator("canvas.pad").bounding_box()
+    worst = 0
+    for x, y in np.random.default_rng(0).uniform(0.1, 0.9, (10, 2)):
+        page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        z = np.array(json.loads(pad.get_attribute("data-z")), np.float32)
+        page.wait_for_timeout(100)  # the click's decode (under a millisecond) has been painted
+        expected = np.round(codec.decode(z)[0, ..., 0] * 255)
+        worst = max(worst, np.abs(picture_pixels(pad).astype(float) - expected).max())
+    assert worst <= 2, f"browser and server pictures differ by up to {worst} grey levels"
+
+
+def test_the_16d_models_dimension_sliders_move_one_dimension(page, app_url):
+    pad = open_pad(page, f"{app_url}/generate?model=mnist-conv-16d")
+    sliders = pad.locator(".dimensions input[type=range]")
+    assert sliders.count() == 16
+    ends = [(float(sliders.nth(d).get_attribute("min")), float(sliders.nth(d).get_attribute("max"))) for d in range(16)]
+    widths = [high - low for low, high in ends]
+    dimension = int(np.argmax(widths))  # the dimension the test set spreads along most
+    slider = sliders.nth(dimension)
+    frames = int(pad.locator("canvas.picture").get_attribute("data-frames"))
+    first = picture_pixels(pad)
+
+    slider.fill(slider.get_attribute("max"))  # as a drag to the end does: input events, then change
+
+    page.wait_for_timeout(100)
+    assert int(pad.locator("canvas.picture").get_attribute("data-frames")) > frames
+    assert np.abs(picture_pixels(pad).astype(int) - first).max() > 30, f"moving z{dimension} did not change the picture"
+    z = json.loads(pad.get_attribute("data-z"))
+    assert z[dimension] == pytest.approx(float(slider.get_attribute("max")), abs=1e-4)
+    screenshot(page, "generate-pad-16d")
+
+
+@pytest.fixture
+def page_without_webassembly(browser):
+    """A tab whose pages have no WebAssembly, as in browsers or policies that turn it off. (Chromium's
+    --js-flags=--noexpose_wasm does not take under Playwright, which passes --js-flags of its own.)"""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script("delete globalThis.WebAssembly")
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    yield tab
+    context.close()
+
+
+def test_without_webassembly_the_page_says_so_and_decodes_on_release(page_without_webassembly, app_url):
+    tab = page_without_webassembly
+    pad = open_pad(tab, f"{app_url}/generate?model=mnist-conv-2d")
+    assert pad.get_attribute("data-mode") == "server"
+    assert "Decoding on the server" in pad.locator(".status").inner_text()
+    assert "WebAssembly" in pad.locator(".status").inner_text()
+    before = server_caption(tab)
+    box = pad.locator("canvas.pad").bounding_box()
+    tab.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.3)
+
+    tab.wait_for_function(f"() => !document.body.innerText.includes({json.dumps(before)})")
+    screenshot(tab, "generate-pad-without-webassembly")
