@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 from vae_app.figures import latent_scatter, selected_indices
+from vae_app.latent_pad import latent_pad
 from vae_app.model_picker import current_model, nats
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
-from vae_core.latent_tools import tile
+from vae_core.latent_tools import nearest_indices, tile
 from vae_core.wording import count
 
 MAX_GRID = 100
@@ -50,3 +51,21 @@ elif indices:
         f"; the first {MAX_GRID} shown" if len(indices) > MAX_GRID else ""
     )
     show(tile(atlas.images[shown], columns=10, gap=2), caption, side=900)
+
+
+@st.fragment
+def decode_anywhere() -> None:
+    """Hover or drag over the pad to see what the model decodes there; a release shows the nearest
+    test images to that point. Only this part reruns, once per release."""
+    z_key = f"explore_z:{model.bundle.path}:{axis_titles}"
+    st.session_state.setdefault(z_key, plane.lift(np.zeros((1, 2)))[0])
+    released = latent_pad(model, plane, axis_titles, st.session_state[z_key], key=f"explore_pad:{model.bundle.path}")
+    if released is not None:
+        st.session_state[z_key] = np.asarray(released, dtype=np.float64)
+    nearest = nearest_indices(st.session_state[z_key], atlas.z_mean, k=8)
+    labels = ", ".join(model.label_name(index) for index in nearest)
+    show(tile(atlas.images[nearest], columns=8, gap=2), f"nearest test images to the pad's point: {labels}", side=600)
+
+
+st.subheader("Decode any point")
+decode_anywhere()

@@ -130,3 +130,22 @@ def test_without_webassembly_the_page_says_so_and_decodes_on_release(page_withou
 
     tab.wait_for_function(f"() => !document.body.innerText.includes({json.dumps(before)})")
     screenshot(tab, "generate-pad-without-webassembly")
+
+
+def test_on_explore_hover_previews_and_a_click_brings_the_nearest_test_images(page, app_url):
+    pad = open_pad(page, f"{app_url}/explore?model=mnist-conv-2d")
+    pad.locator("canvas.pad").scroll_into_view_if_needed()  # below the scatter
+    box = pad.locator("canvas.pad").bounding_box()
+    nearest = page.locator('[data-testid="stCaptionContainer"]', has_text="nearest test images to the pad's point")
+    before, start = nearest.inner_text(), picture_pixels(pad)
+    hovered = set()
+    for step in range(20):  # no button pressed
+        page.mouse.move(box["x"] + box["width"] * (0.15 + step * 0.035), box["y"] + box["height"] * 0.5)
+        page.wait_for_timeout(20)
+        hovered.add(picture_pixels(pad).tobytes())
+
+    assert len(hovered - {start.tobytes()}) > 5
+    assert nearest.inner_text() == before  # hovering asks nothing of Python
+    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.2)
+    expect(nearest).not_to_have_text(before)
+    screenshot(page, "explore-pad")
