@@ -307,6 +307,8 @@ function createPad(root, data, setTriggerValue) {
       (decoder) => {
         if (state.stopped) return;
         state.decoder = decoder;
+        root.dataset.readyAt = performance.now().toFixed(1); // since the page's navigation started
+        root.timeBatchDecode = (count) => timeBatchDecode(decoder, state.data.base.length, count);
         root.dataset.mode = "browser";
         status.textContent = "Decoding in your browser (WebAssembly): move over the pad, drag, or use the arrow keys.";
         ask(state.z, performance.now());
@@ -315,6 +317,14 @@ function createPad(root, data, setTriggerValue) {
     );
   }
   return pad;
+}
+
+// For bench.pad_latency: milliseconds to decode `count` random points in one call, as a grid would.
+async function timeBatchDecode({ ort, session }, latentDim, count) {
+  const z = Float32Array.from({ length: count * latentDim }, () => Math.random() * 4 - 2);
+  const started = performance.now();
+  await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", z, [count, latentDim]) });
+  return performance.now() - started;
 }
 
 function sameZ(a, b, tolerance = 0) {
