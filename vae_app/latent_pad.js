@@ -49,6 +49,7 @@ function createPad(root, data, setTriggerValue) {
   const status = element(root, ".status");
   const readout = element(root, ".readout");
   const sliders = element(root, ".dimensions");
+  const legend = element(root, ".legend");
   const context = canvas.getContext("2d");
   const pictureContext = picture.getContext("2d");
   const [height, width, channels] = data.image_shape;
@@ -248,6 +249,19 @@ function createPad(root, data, setTriggerValue) {
     if (event.key.startsWith("Arrow")) commit(state.z);
   });
 
+  function buildLegend() {
+    const { colours, names } = state.data.background;
+    legend.replaceChildren(
+      ...names.map((name, label) => {
+        const item = document.createElement("span");
+        const swatch = document.createElement("i");
+        swatch.style.background = colours[label % colours.length];
+        item.append(swatch, name);
+        return item;
+      }),
+    );
+  }
+
   function buildSliders() {
     sliders.replaceChildren();
     state.data.dimension_ranges.forEach(([low, high], dimension) => {
@@ -294,6 +308,7 @@ function createPad(root, data, setTriggerValue) {
   canvas.width = 420; // drawing resolution; CSS scales the canvas to the column
   canvas.height = state.data.is_line ? 105 : 420;
   canvas.style.aspectRatio = state.data.is_line ? "4 / 1" : "1 / 1";
+  buildLegend();
   buildSliders();
   drawBackground();
   drawPad();

@@ -30,7 +30,10 @@ HTML = """
 <div class="latent-pad" data-mode="loading">
   <p class="status" role="status"></p>
   <div class="row">
-    <canvas class="pad" tabindex="0" aria-label="Latent pad: move, drag or use the arrow keys"></canvas>
+    <div>
+      <canvas class="pad" tabindex="0" aria-label="Latent pad: move, drag or use the arrow keys"></canvas>
+      <p class="legend"></p>
+    </div>
     <div class="output">
       <canvas class="picture" aria-label="Decoded in the browser"></canvas>
       <p class="readout"></p>
@@ -82,6 +85,7 @@ def latent_pad(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], z
             "points": np.round(coords[shown], 3).tolist(),
             "labels": labels.astype(int).tolist(),
             "colours": list(CLASS_COLOURS),
+            "names": model.class_names if atlas.labels is not None else [],
         },
         "z": np.asarray(z, dtype=np.float64).round(6).tolist(),
         "crosshair_colour": "#e040fb",

@@ -3,6 +3,8 @@ opened through a link that names it: the slider redraws and an upload is encoded
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser_support import screenshot
 from odd_bundles import ODD_BUNDLES, save_odd_bundle
@@ -30,12 +32,13 @@ def open_linked(tab, url: str, path: str, model: str) -> None:
 def click_near_the_end_of_the_first_slider(tab) -> None:
     """One click on the first slider's track, 90% of the way along: one value sent, one new picture."""
     handle = tab.locator('[data-testid="stSlider"] input[type="range"]').first
+    tab.locator('[data-testid="stSlider"]').first.scroll_into_view_if_needed()  # below the latent pad
     box = tab.locator('[data-testid="stSlider"]').first.bounding_box()
     before = handle.input_value()
     tab.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + box["height"] - 12)
     moved = "old => document.querySelector('[data-testid=\"stSlider\"] input').value !== old"
     tab.wait_for_function(moved, arg=before)
-    tab.get_by_text(f"decoded at ({float(handle.input_value()):.2f},").wait_for()
+    tab.get_by_text(re.compile(rf"^decoded on the server at [^=]+ = {float(handle.input_value()):.2f}\b")).wait_for()
     tab.locator(IDLE).wait_for()
 
 

@@ -4,6 +4,7 @@ saves the picture shown, a scatter click shows the reconstruction, an upload is 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,7 @@ def move_first_slider(tab) -> None:
     for _ in range(15):
         handle.press("ArrowRight")
     u = float(handle.input_value())
-    tab.get_by_text(f"decoded at ({u:.2f},").wait_for()
+    tab.get_by_text(re.compile(rf"^decoded on the server at [^=]+ = {u:.2f}\b")).wait_for()
     tab.locator(IDLE).wait_for()
 
 
