@@ -11,11 +11,9 @@ backend-independent.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import keras
@@ -25,7 +23,7 @@ from vae_core.model import VAE
 
 # A TensorFlow process needs a few seconds to start and export; far more means it hangs.
 REEXPORT_TIMEOUT_SECONDS = 300
-LOGGER = logging.getLogger(__name__)
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
 class DecoderExportFailed(RuntimeError):
@@ -57,22 +55,20 @@ def export_decoder(vae: VAE, destination: Path, saved_model: Path | None = None)
 def _export_here(vae: VAE, path: Path) -> None:
     decoder = intensity_decoder(vae.decoder)
     decoder(keras.ops.zeros((1, vae.latent_dim)))  # Keras exports only a model that has been called
-    # Keras's exporter writes through a temporary directory of its own, in the working directory's
-    # file system on some backends; the output path is all that matters here.
     decoder.export(str(path), format="onnx", verbose=False)
 
 
 def _export_with_tensorflow(saved_model: Path, path: Path) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        completed = subprocess.run(
-            [sys.executable, "-m", __name__, str(saved_model), str(path)],
-            env={**os.environ, "KERAS_BACKEND": "tensorflow"},
-            cwd=scratch,
-            capture_output=True,
-            text=True,
-            timeout=REEXPORT_TIMEOUT_SECONDS,
-            check=False,
-        )
+    # The child imports this module by name, wherever the caller's working directory is.
+    import_path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
+    completed = subprocess.run(
+        [sys.executable, "-m", __name__, str(saved_model), str(path)],
+        env={**os.environ, "KERAS_BACKEND": "tensorflow", "PYTHONPATH": import_path},
+        capture_output=True,
+        text=True,
+        timeout=REEXPORT_TIMEOUT_SECONDS,
+        check=False,
+    )
     if completed.returncode != 0:
         last = (completed.stderr.strip().splitlines() or ["no message"])[-1]
         raise DecoderExportFailed(f"ONNX export through TensorFlow failed ({last})")

@@ -149,3 +149,18 @@ def test_on_explore_hover_previews_and_a_click_brings_the_nearest_test_images(pa
     page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.2)
     expect(nearest).not_to_have_text(before)
     screenshot(page, "explore-pad")
+
+
+def test_a_tap_on_a_touch_screen_moves_the_point(browser, app_url):
+    context = browser.new_context(viewport={"width": 900, "height": 1000}, has_touch=True, is_mobile=True)
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    pad = open_pad(tab, f"{app_url}/generate?model=mnist-conv-2d")
+    before = server_caption(tab)
+    box = pad.locator("canvas.pad").bounding_box()
+
+    tab.touchscreen.tap(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.75)
+
+    tab.wait_for_function(f"() => !document.body.innerText.includes({json.dumps(before)})")
+    assert len(json.loads(pad.get_attribute("data-z"))) == 2
+    context.close()
