@@ -57,9 +57,16 @@ elif indices:
 def decode_anywhere() -> None:
     """Hover or drag over the pad to see what the model decodes there; a release shows the nearest
     test images to that point. Only this part reruns, once per release."""
-    z_key = f"explore_z:{model.bundle.path}:{axis_titles}"
+    z_key = f"explore_z:{model.bundle.path}:{plane.fingerprint}"
     st.session_state.setdefault(z_key, plane.lift(np.zeros((1, 2)))[0])
-    released = latent_pad(model, plane, axis_titles, st.session_state[z_key], key=f"explore_pad:{model.bundle.path}")
+    released = latent_pad(
+        model,
+        plane,
+        axis_titles,
+        st.session_state[z_key],
+        key=f"explore_pad:{model.bundle.path}",
+        fallback="click the pad to see the nearest test images to a point",
+    )
     if released is not None:
         st.session_state[z_key] = np.asarray(released, dtype=np.float64)
     nearest = nearest_indices(st.session_state[z_key], atlas.z_mean, k=8)

@@ -44,20 +44,27 @@ def show_picture(picture: np.ndarray, caption: str, filename: str, side: int) ->
 def live_decoder() -> None:
     """The pad decodes in the browser as the pointer moves; the sliders below are the precise way,
     and the way where the browser cannot decode. Only this part reruns, once per release."""
-    u_key, v_key, z_key = f"u:{model_key}", f"v:{model_key}", f"z:{model_key}:{axis_titles}"
+    u_key, v_key, z_key = (f"{name}:{model_key}:{plane.fingerprint}" for name in "uvz")
     st.session_state.setdefault(u_key, float(ranges[0].mean()))
     st.session_state.setdefault(v_key, 0.0 if plane.is_line else float(ranges[1].mean()))
     st.session_state.setdefault(z_key, plane.lift(np.array([[st.session_state[u_key], st.session_state[v_key]]]))[0])
-    released = latent_pad(model, plane, axis_titles, st.session_state[z_key], key=f"pad:{model_key}")
+    released = latent_pad(
+        model,
+        plane,
+        axis_titles,
+        st.session_state[z_key],
+        key=f"pad:{model_key}",
+        fallback="release the pointer on the pad, or use the sliders below, to decode on the server",
+    )
     if released is not None:  # the pad moved z: the sliders follow, within their ranges
         st.session_state[z_key] = np.asarray(released, dtype=np.float64)
         u, v = plane.project(st.session_state[z_key][None, :])[0]
         st.session_state[u_key] = float(np.clip(u, *ranges[0]))
         st.session_state[v_key] = 0.0 if plane.is_line else float(np.clip(v, *ranges[1]))
 
-    def slid() -> None:
-        uv = np.array([[st.session_state[u_key], st.session_state[v_key]]])
-        st.session_state[z_key] = plane.lift(uv)[0]
+    def slid() -> None:  # as the pad does: the dimensions off the plane keep their values
+        uv = np.array([st.session_state[u_key], st.session_state[v_key]])
+        st.session_state[z_key] = plane.place(st.session_state[z_key], uv)
 
     left, right = st.columns([2, 1])
     with left:

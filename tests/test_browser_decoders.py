@@ -74,3 +74,11 @@ def test_a_decoder_that_cannot_decode_this_model_is_refused_with_the_reason(bund
     with pytest.raises(DecoderUnavailable, match=expected.replace("[", r"\[").replace("]", r"\]")):
         served_decoder(bundle, model, cache)
     assert list(cache.iterdir()) == []  # nothing half-checked left for a browser to fetch
+
+
+def test_a_cache_that_cannot_be_written_is_a_reason_not_a_traceback(bundle, model, tmp_path):
+    not_a_folder = tmp_path / "static"
+    not_a_folder.write_text("a file where the cache folder should be")
+
+    with pytest.raises(DecoderUnavailable, match=r"could not be prepared for the browser \(\w+Error\)"):
+        served_decoder(bundle, model, not_a_folder / "decoders")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 
 import numpy as np
 import onnxruntime
@@ -73,3 +74,22 @@ def test_a_failed_export_saves_the_bundle_without_it_and_says_why(model, tmp_pat
     assert not any(tmp_path.glob("*.onnx*"))
     assert f"without {DECODER_FILE}: ONNX export failed" in caplog.text
     load_bundle(path)  # still a usable bundle
+
+
+def test_a_hung_tensorflow_re_export_fails_the_export_not_the_save(model, tmp_path, monkeypatch):
+    """Under a backend without its own exporter (JAX without jax2onnx) a TensorFlow process exports;
+    one that hangs past its time is an export failure, which `save_bundle` survives."""
+
+    def no_exporter(vae, path):
+        raise ImportError("This requires the jax2onnx module.")
+
+    def hangs(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], kwargs.get("timeout", 0))
+
+    monkeypatch.setattr(decoder_export, "_export_here", no_exporter)
+    monkeypatch.setattr(decoder_export.keras.backend, "backend", lambda: "jax")
+    monkeypatch.setattr(decoder_export.subprocess, "run", hangs)
+
+    with pytest.raises(DecoderExportFailed, match=r"through TensorFlow failed \(TimeoutExpired\)"):
+        export_decoder(model, tmp_path / DECODER_FILE, saved_model=tmp_path / "model.keras")
+    assert list(tmp_path.iterdir()) == []

@@ -26,6 +26,24 @@ def test_dimension_plane_lifts_and_projects_back():
     np.testing.assert_array_equal(plane.project(z), [[2.0, -1.0]])
 
 
+def test_placing_z_on_the_plane_keeps_every_direction_off_it():
+    plane = pca_plane(np.random.default_rng(0).normal(size=(200, 5)) * [3, 2, 1, 1, 1])
+    z = np.array([0.5, -1.0, 2.0, 0.3, -0.7])
+
+    placed = plane.place(z, np.array([1.5, -0.25]))
+
+    np.testing.assert_allclose(plane.project(placed[None, :])[0], [1.5, -0.25], atol=1e-12)
+    off_plane = np.eye(5) - plane.axes.T @ plane.axes  # projection onto the plane's complement
+    np.testing.assert_allclose(off_plane @ placed, off_plane @ z, atol=1e-12)
+
+
+def test_a_planes_fingerprint_changes_with_its_axes_and_held_point():
+    first = dimension_plane(16, (0, 1))
+    assert first.fingerprint == dimension_plane(16, (0, 1)).fingerprint
+    assert first.fingerprint != dimension_plane(16, (0, 9)).fingerprint
+    assert first.fingerprint != dimension_plane(16, (0, 1), base=np.ones(16)).fingerprint
+
+
 def test_spread_along_plane_axes_of_a_diagonal_gaussian():
     plane = dimension_plane(3, (2, 0))
     np.testing.assert_allclose(plane.spread(np.log([4.0, 9.0, 16.0])), [4.0, 2.0])

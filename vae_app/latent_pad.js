@@ -41,6 +41,7 @@ export default function (component) {
   } else {
     pad.update(data, setTriggerValue);
   }
+  return () => pad.stop();
 }
 
 function createPad(root, data, setTriggerValue) {
@@ -131,6 +132,7 @@ function createPad(root, data, setTriggerValue) {
   }
 
   function paint(intensities) {
+    if (state.stopped) return; // a decode that finished after this pad was replaced
     for (let p = 0; p < width * height; p += 1) {
       for (let c = 0; c < 3; c += 1) {
         const value = intensities[p * channels + (channels === 3 ? c : 0)];
@@ -195,7 +197,7 @@ function createPad(root, data, setTriggerValue) {
   function fallBack(reason) {
     state.decoder = null;
     root.dataset.mode = "server";
-    status.textContent = `Decoding on the server: ${reason}. Move the pad and release to decode, or use the sliders below.`;
+    status.textContent = `Decoding on the server: ${reason}. Instead, ${state.data.fallback}.`;
   }
 
   // --- input: pointer (mouse, pen, touch), keys, per-dimension sliders -------------------
@@ -230,6 +232,14 @@ function createPad(root, data, setTriggerValue) {
     state.dragging = false;
     commit(moved(state.z, ...pointerAt(event)));
   });
+  const cancel = (event) => {
+    // A touch taken over by the system (a gesture, another app): back to the committed point.
+    if (!state.dragging) return;
+    state.dragging = false;
+    ask(state.z, event.timeStamp);
+  };
+  on(canvas, "pointercancel", cancel);
+  on(canvas, "lostpointercapture", cancel);
   on(canvas, "pointerleave", (event) => {
     if (!state.dragging) ask(state.z, event.timeStamp); // hovering ended: back to the committed z
   });
@@ -294,11 +304,12 @@ function createPad(root, data, setTriggerValue) {
       // back, late, a z this pad reported itself, which must not pull the pad back.
       const fromPython = Float32Array.from(newData.z);
       const echoed = state.reported.some((z) => sameZ(z, fromPython, 1e-5));
-      if (!sameZ(fromPython, Float32Array.from(state.data.z), 1e-5) && !echoed && !state.dragging) {
+      const movedByPython = !sameZ(fromPython, Float32Array.from(state.data.z), 1e-5) && !echoed;
+      state.data = newData;
+      if (movedByPython && !state.dragging) {
         state.z = fromPython;
         ask(state.z, performance.now());
       }
-      state.data = newData;
     },
     stop() {
       state.stopped = true;

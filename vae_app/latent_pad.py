@@ -50,7 +50,7 @@ _PAD = st.components.v2.component(
 )
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner="Preparing the model's decoder for your browser…")
 def _decoder_url(path: str, created: str, _model: LoadedModel) -> tuple[str | None, str]:
     """(URL, "") of a decoder the browser can fetch, or (None, why not); once per saved bundle."""
     try:
@@ -60,17 +60,23 @@ def _decoder_url(path: str, created: str, _model: LoadedModel) -> tuple[str | No
     return f"{STATIC_URL}/decoders/{name}", ""
 
 
-def latent_pad(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], z: np.ndarray, key: str) -> list | None:
-    """Mount the pad for `model` on `plane` at latent point `z`; the z the user released at, or None."""
+def latent_pad(
+    model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], z: np.ndarray, key: str, fallback: str
+) -> list | None:
+    """Mount the pad for `model` on `plane` at latent point `z`; the z the user released at, or None.
+
+    `fallback` tells the person what the page does instead where the browser cannot decode."""
     atlas = model.bundle.atlas
     coords = plane.project(atlas.z_mean)
     url, reason = _decoder_url(str(model.bundle.path), model.meta.created, model)
     shown = np.linspace(0, len(coords) - 1, min(len(coords), MAX_BACKGROUND_POINTS)).astype(int)
     labels = atlas.labels[shown] if atlas.labels is not None else np.zeros(len(shown), int)
     data = {
-        "signature": f"{model.bundle.path}|{model.meta.created}|{plane.axes.tobytes().hex()[:64]}|{len(coords)}",
+        # A new model or plane gets a new pad (background, ranges, sliders); a new z only moves it.
+        "signature": f"{model.bundle.path}|{model.meta.created}|{plane.fingerprint}",
         "decoder_url": url,
         "no_decoder_reason": reason,
+        "fallback": fallback,
         "ort_module": f"{STATIC_URL}/{ORT_MODULE}",
         "ort_wasm": f"{STATIC_URL}/{ORT_WASM}",
         "image_shape": list(model.bundle.model.image_shape),

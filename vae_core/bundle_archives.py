@@ -113,8 +113,9 @@ def _known(module: str) -> bool:
     return module.split(".")[0] in KNOWN_MODULES
 
 
-# An ONNX decoder of the largest preset at 64 latent dimensions is a few tens of megabytes.
-MAX_DECODER_BYTES = 256 * 2**20
+# An ONNX decoder of the largest preset at 64 latent dimensions is a few tens of megabytes; Streamlit
+# serves no static file above 200 MB.
+MAX_DECODER_BYTES = 200 * 2**20
 
 
 def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, ...]) -> None:

@@ -44,7 +44,11 @@ def export_decoder(vae: VAE, destination: Path, saved_model: Path | None = None)
         except ImportError as error:  # this backend's exporter (jax2onnx, onnxscript) is not installed
             if saved_model is None or keras.backend.backend() == "tensorflow":
                 raise DecoderExportFailed(f"ONNX export is not available here ({_first_line(error)})") from error
-            _export_with_tensorflow(Path(saved_model), partial)
+            try:
+                _export_with_tensorflow(Path(saved_model), partial)
+            except (subprocess.SubprocessError, OSError) as failure:  # a hung or unstartable process
+                reason = f"ONNX export through TensorFlow failed ({type(failure).__name__})"
+                raise DecoderExportFailed(reason) from failure
         except Exception as error:  # an exporter fails in its own ways (unsupported op, converter bug)
             raise DecoderExportFailed(f"ONNX export failed ({type(error).__name__}: {_first_line(error)})") from error
         os.replace(partial, destination)

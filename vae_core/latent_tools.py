@@ -7,6 +7,7 @@ held at a base point.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -33,6 +34,16 @@ class Plane:
     def project(self, z: np.ndarray) -> np.ndarray:
         """Plane coordinates (n, 2) of latent points (n, latent_dim), orthogonal projection."""
         return (np.asarray(z, dtype=np.float64) - self.base[None, :]) @ self.axes.T
+
+    def place(self, z: np.ndarray, uv: np.ndarray) -> np.ndarray:
+        """`z` (latent_dim,) moved within the plane to coordinates `uv`, every direction off it kept."""
+        z = np.asarray(z, dtype=np.float64)
+        return z + (np.asarray(uv, dtype=np.float64) - self.project(z[None, :])[0]) @ self.axes
+
+    @property
+    def fingerprint(self) -> str:
+        """A short name for this plane: two pages' or runs' planes share it only when they are the same."""
+        return hashlib.sha256(np.ascontiguousarray(np.stack([self.base, *self.axes])).tobytes()).hexdigest()[:16]
 
     @property
     def is_line(self) -> bool:

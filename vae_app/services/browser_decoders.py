@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from vae_core.bundle_archives import check_decoder_archive
+from vae_core.bundle_archives import MAX_DECODER_BYTES, check_decoder_archive
 from vae_core.bundle_files import DECODER_FILE, MODEL_FILE, BundleError
 from vae_core.decoder_export import DecoderExportFailed, export_decoder
 from vae_core.model import VAE
@@ -29,10 +29,19 @@ def served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
 
     Raises `DecoderUnavailable` when the bundle's file is unusable or no export works here.
     """
-    bundle, cache = Path(bundle), Path(cache)
+    try:
+        return _served_decoder(Path(bundle), model, Path(cache))
+    except (OSError, ImportError) as error:  # a read-only app folder, a full disk, no onnx package
+        reason = f"the decoder could not be prepared for the browser ({type(error).__name__})"
+        raise DecoderUnavailable(reason) from error
+
+
+def _served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
     cache.mkdir(parents=True, exist_ok=True)
     own = bundle / DECODER_FILE
     if own.is_file():
+        if own.stat().st_size > MAX_DECODER_BYTES:  # refused before a large file is hashed and copied
+            raise DecoderUnavailable(f"{DECODER_FILE} is larger than {MAX_DECODER_BYTES // 2**20} MB")
         name = f"{_digest(own)}.onnx"
         if not (cache / name).is_file():
             _place(cache / name, model, lambda partial: shutil.copyfile(own, partial))
@@ -40,7 +49,7 @@ def served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
     name = f"{_digest(bundle / MODEL_FILE)}-exported.onnx"
     if not (cache / name).is_file():
         try:
-            _place(cache / name, model, lambda partial: export_decoder(model, partial))
+            _place(cache / name, model, lambda partial: export_decoder(model, partial, bundle / MODEL_FILE))
         except DecoderExportFailed as error:
             raise DecoderUnavailable(f"this model has no {DECODER_FILE}, and {error}") from error
     return name

@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.bundle} on {dataset.name} test split ({count(len(dataset.x_test), 'image')}):")
     print(format_metrics(metrics.to_dict()))
     if args.save:
-        write_meta(args.bundle, dataclasses.replace(meta, test_metrics=metrics))
+        # A later version's extra metrics were measured with the old figures: they go with them.
+        unknown = {key: value for key, value in meta.unknown.items() if key != "test_metrics"}
+        write_meta(args.bundle, dataclasses.replace(meta, test_metrics=metrics, unknown=unknown))
         print(f"Saved to {os.path.join(args.bundle, META_FILE)}")
     return 0
 
