@@ -3,7 +3,9 @@ and never a file that cannot decode the model's z."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 
 import numpy as np
 import onnxruntime
@@ -82,3 +84,18 @@ def test_a_cache_that_cannot_be_written_is_a_reason_not_a_traceback(bundle, mode
 
     with pytest.raises(DecoderUnavailable, match=r"could not be prepared for the browser \(\w+Error\)"):
         served_decoder(bundle, model, not_a_folder / "decoders")
+
+
+def test_the_cache_keeps_the_latest_decoders_and_drops_killed_writes(bundle, model, tmp_path, monkeypatch):
+    from vae_app.services import browser_decoders
+
+    monkeypatch.setattr(browser_decoders, "MAX_CACHED_DECODERS", 2)
+    cache = tmp_path / "decoders"
+    cache.mkdir()
+    for age, name in enumerate(["newest.onnx", "older.onnx", "oldest.onnx", ".left.onnx.abc"]):
+        (cache / name).write_bytes(b"x")
+        os.utime(cache / name, (time.time() - 7200 * (age + 1),) * 2)
+
+    name = served_decoder(bundle, model, cache)
+
+    assert sorted(path.name for path in cache.iterdir()) == sorted([name, "newest.onnx", "older.onnx"])

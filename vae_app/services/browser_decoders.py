@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,9 @@ from vae_core.bundle_archives import MAX_DECODER_BYTES, check_decoder_archive
 from vae_core.bundle_files import DECODER_FILE, MODEL_FILE, BundleError
 from vae_core.decoder_export import DecoderExportFailed, export_decoder
 from vae_core.model import VAE
+
+# Each model a browser has used lately; a decoder is megabytes, and a re-saved bundle makes a new one.
+MAX_CACHED_DECODERS = 32
 
 
 class DecoderUnavailable(Exception):
@@ -38,6 +42,7 @@ def served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
 
 def _served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
     cache.mkdir(parents=True, exist_ok=True)
+    _prune(cache)
     own = bundle / DECODER_FILE
     if own.is_file():
         if own.stat().st_size > MAX_DECODER_BYTES:  # refused before a large file is hashed and copied
@@ -53,6 +58,16 @@ def _served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
         except DecoderExportFailed as error:
             raise DecoderUnavailable(f"this model has no {DECODER_FILE}, and {error}") from error
     return name
+
+
+def _prune(cache: Path) -> None:
+    """Keep the cache to the decoders of the models in use: the least recently written beyond
+    `MAX_CACHED_DECODERS` go (a model still in use gets its file again), and so do partial files
+    an hour old, left by a killed write."""
+    files = sorted(cache.glob("*.onnx"), key=lambda path: path.stat().st_mtime, reverse=True)
+    stale = [path for path in cache.glob(".*") if time.time() - path.stat().st_mtime > 3600]
+    for path in files[MAX_CACHED_DECODERS:] + stale:
+        path.unlink(missing_ok=True)
 
 
 def _place(target: Path, model: VAE, write: Callable[[Path], None]) -> None:
