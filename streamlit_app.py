@@ -17,6 +17,7 @@ navigation = st.navigation(
         st.Page("app_pages/explore.py", title="Explore"),
         st.Page("app_pages/generate.py", title="Generate"),
         st.Page("app_pages/encode.py", title="Encode"),
+        st.Page("app_pages/compare.py", title="Compare"),
     ]
 )
 navigation.run()

@@ -2,14 +2,9 @@
 
 import streamlit as st
 
+from vae_app.model_picker import rounded
 from vae_core.datasets import SPECS
 from vae_core.registry import scan_bundles
-
-
-def rounded(value: float | None) -> float | None:
-    """A metric to two decimals; None (shown blank) where the run stopped before measuring it."""
-    return None if value is None else round(value, 2)
-
 
 st.title("VAE Explorer")
 st.write(

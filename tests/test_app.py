@@ -21,7 +21,13 @@ from vae_app.figures import selected_indices
 from vae_core.config import RANGES, TrainConfig
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-PAGES = ["app_pages/train.py", "app_pages/explore.py", "app_pages/generate.py", "app_pages/encode.py"]
+PAGES = [
+    "app_pages/train.py",
+    "app_pages/explore.py",
+    "app_pages/generate.py",
+    "app_pages/encode.py",
+    "app_pages/compare.py",
+]
 
 
 def app_on(page: str | None = None) -> AppTest:
@@ -53,6 +59,24 @@ def test_home_lists_the_pretrained_models_and_credits_the_data(models_dir):
 def test_every_page_renders_on_the_default_model(models_dir, page):
     app = app_on(page)
     assert app.title[0].value
+
+
+def test_compare_shows_metrics_and_says_why_models_cannot_stand_side_by_side(models_dir):
+    app = app_on("app_pages/compare.py")
+    table = app.dataframe[0].value
+    assert list(table["model"]) == ["mnist-conv-2d", "mnist-conv-16d"]
+    assert list(table["active units"]) == [2, 16]
+    assert [warning.value for warning in app.warning] == [
+        "Not side by side: the same seed draws the same z only for models of one latent size."
+    ]
+
+    app.multiselect[0].set_value(["mnist-conv-2d", "fashion-conv-2d"]).run()
+
+    assert not app.exception
+    assert [warning.value for warning in app.warning] == [
+        "Not side by side: mnist-conv-2d was trained on mnist and fashion-conv-2d on fashion_mnist:"
+        " they have no test images in common."
+    ]
 
 
 def test_home_reports_a_broken_model_folder(models_dir):

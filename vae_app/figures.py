@@ -128,6 +128,28 @@ def loss_curves(history: Sequence[dict[str, float]]) -> go.Figure:
     return figure
 
 
+def compared_loss_curves(histories: dict[str, Sequence[dict[str, float]]]) -> go.Figure:
+    """Each model's validation loss per epoch (its training loss where it held none out), overlaid."""
+    figure = go.Figure()
+    for index, (name, history) in enumerate(histories.items()):
+        key = "val_loss" if any("val_loss" in record for record in history) else "loss"
+        colour, symbol = class_marker(index)
+        figure.add_trace(
+            go.Scatter(
+                x=[record["epoch"] for record in history],
+                y=[record.get(key) for record in history],
+                mode="lines+markers",
+                name=f"{name} ({'validation' if key == 'val_loss' else 'training'})",
+                line={"color": colour},
+                marker={"symbol": symbol},
+            )
+        )
+    figure.update_xaxes(title_text="epoch")
+    figure.update_yaxes(title_text="loss (nats per image)")
+    figure.update_layout(height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return figure
+
+
 def selected_indices(event: object) -> list[int]:
     """Test-set indices of the points a plotly selection event picked (clicked, boxed or lassoed)."""
     selection = getattr(event, "selection", None) or (event.get("selection") if isinstance(event, dict) else None)

@@ -18,6 +18,7 @@ PAGES = {
     "explore": "Explore the latent space",
     "generate": "Generate",
     "encode": "Encode your own digit",
+    "compare": "Compare models",
 }
 
 
@@ -318,3 +319,15 @@ def test_the_browser_that_started_a_run_can_stop_it_after_a_reload(page, app_url
     page.get_by_text("Saved as long-run").wait_for(timeout=240_000)
     assert page.get_by_text("only that browser can stop it").count() == 0
     screenshot(page, "train-stopped-after-reload")
+
+
+def test_compare_puts_two_mnist_models_side_by_side(page, app_url):
+    open_page(page, app_url, "compare")  # the sidebar's model, mnist-conv-2d, and the next one
+    assert page.locator('[data-testid="stMultiSelect"]').get_by_text("mnist-conv-16d").count() == 1
+    page.get_by_text("mnist-conv-16d: reconstructions from the latent means").wait_for()
+    assert page.get_by_text("mnist-conv-2d: reconstructions from the latent means").count() == 1
+    rows = page.locator('[data-testid="stImage"] img')
+    assert rows.count() == 3  # the test images, then one row per model; no prior samples (latent 2 vs 16)
+    assert page.get_by_text("the same seed draws the same z only for models of one latent size").count() == 1
+    page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
+    screenshot(page, "compare")

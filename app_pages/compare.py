@@ -1,0 +1,84 @@
+"""Compare: two to four models' test metrics, loss curves, reconstructions and prior samples."""
+
+import numpy as np
+import streamlit as st
+
+from vae_app.figures import compared_loss_curves
+from vae_app.messages import plain
+from vae_app.model_picker import CHOSEN_KEY, model_ids, rounded, shared_model
+from vae_app.pictures import show
+from vae_core.bundle_files import BundleError
+from vae_core.comparison import active_units, why_not_side_by_side
+from vae_core.latent_tools import prior_samples, tile
+from vae_core.registry import scan_bundles
+
+SHOWN_IMAGES, SAMPLES = 8, 16
+
+
+st.title("Compare models")
+by_id = model_ids(scan_bundles()[0])
+if len(by_id) < 2:
+    st.info("Comparing needs two models or more: train another on the Train page.")
+    st.stop()
+names, chosen = list(by_id), st.session_state.get(CHOSEN_KEY)
+current = next((name for name, info in by_id.items() if chosen is not None and info.path == chosen.path), names[0])
+default = [current, next(name for name in names if name != current)]  # the sidebar's model, and another
+picked = st.multiselect("Models (two to four)", names, default=default, max_selections=4, key="compare_models")
+if len(picked) < 2:
+    st.info("Pick at least two models.")
+    st.stop()
+models = {}
+for name in picked:
+    try:
+        models[name] = shared_model(str(by_id[name].path), by_id[name].meta.created)
+    except BundleError as error:
+        st.error(plain(f"{name} cannot be used: {error}"))
+        st.stop()
+
+st.dataframe(
+    [
+        {
+            "model": name,
+            "dataset": model.meta.dataset.name,
+            "latent size": model.meta.model.latent_dim,
+            "test −ELBO": rounded(model.meta.test_metrics.neg_elbo),
+            "reconstruction": rounded(model.meta.test_metrics.reconstruction_nll),
+            "KL": rounded(model.meta.test_metrics.kl),
+            "IW bound": rounded(model.meta.test_metrics.neg_iw_bound),
+            "5-NN accuracy": rounded(model.meta.test_metrics.knn_accuracy, 3),
+            "active units": active_units(model.bundle.atlas.z_mean, model.bundle.atlas.z_log_var),
+        }
+        for name, model in models.items()
+    ],
+    hide_index=True,
+)
+st.caption(
+    "All in nats per test image (Bernoulli likelihood), lower is better, except 5-NN accuracy; active units are"
+    " latent dimensions whose average KL from the prior exceeds 0.01 nats. A validation loss that rises in the"
+    " first epochs is a KL warm-up bringing its term in."
+)
+st.plotly_chart(compared_loss_curves({name: model.meta.training.history for name, model in models.items()}))
+
+st.subheader("The same test images, reconstructed by each")
+reason = why_not_side_by_side(
+    {name: model.meta for name, model in models.items()},
+    {name: model.bundle.atlas.images for name, model in models.items()},
+)
+if reason:
+    st.warning(plain(f"Not side by side: {reason}"))
+else:
+    atlas = next(iter(models.values())).bundle.atlas
+    picks = np.linspace(0, len(atlas.images) - 1, min(SHOWN_IMAGES, len(atlas.images))).astype(int)
+    show(tile(atlas.images[picks], columns=len(picks), gap=2), "test images", side=700)
+    for name, model in models.items():
+        decoded = model.codec.decode(model.bundle.atlas.z_mean[picks])
+        show(tile(decoded, columns=len(picks), gap=2), f"{name}: reconstructions from the latent means", side=700)
+
+st.subheader(f"{SAMPLES} samples from the prior, with the same seed")
+latent_sizes = {model.meta.model.latent_dim for model in models.values()}
+if len(latent_sizes) > 1:
+    st.warning("Not side by side: the same seed draws the same z only for models of one latent size.")
+else:
+    z = prior_samples(SAMPLES, latent_sizes.pop(), seed=0)
+    for name, model in models.items():
+        show(tile(model.codec.decode(z), columns=SAMPLES, gap=2), f"{name}: z ~ N(0, I), seed 0", side=1200)
