@@ -11,7 +11,9 @@ from vae_app.pictures import show
 from vae_app.planes import choose_plane
 from vae_app.services.digit_preprocess import EmptyDrawing, preprocess_digit
 from vae_app.services.image_input import UPLOAD_EXTENSIONS, ImageRejected, open_user_image
+from vae_app.unusual import test_scores
 from vae_core.latent_tools import nearest_indices, tile
+from vae_core.outliers import neg_elbo_per_image, share_below
 
 UPLOAD, DRAW = "an uploaded picture", "a drawing"
 
@@ -81,6 +83,11 @@ show(digit[0], "your digit, preprocessed", container=left)
 show(reconstruction, "its reconstruction", container=right)
 details.markdown(f"**z mean** `{np.array2string(z_mean[0], precision=3)}`")
 details.markdown(f"**z std** `{np.array2string(np.exp(0.5 * z_log_var[0]), precision=3)}`")
+score = neg_elbo_per_image(model.codec, digit)[0]
+details.markdown(
+    f"**anomaly score** (negative ELBO) {score:.1f} nats: more unusual than"
+    f" {share_below(score, test_scores(model)):.1%} of test images"
+)
 nearest = nearest_indices(z_mean[0], atlas.z_mean, k=8)
 st.subheader("Nearest test images in latent space")
 show(tile(atlas.images[nearest], columns=8, gap=2), ", ".join(f"{i}: {model.label_name(i)}" for i in nearest), 900)

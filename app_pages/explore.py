@@ -3,15 +3,19 @@
 import numpy as np
 import streamlit as st
 
-from vae_app.figures import latent_scatter, selected_indices
+from vae_app.figures import latent_scatter, score_scatter, selected_indices
 from vae_app.latent_pad import latent_pad
 from vae_app.model_picker import current_model, nats
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
+from vae_app.unusual import test_scores
 from vae_core.latent_tools import nearest_indices, tile
+from vae_core.outliers import most_unusual
 from vae_core.wording import count
 
 MAX_GRID = 100
+UNUSUAL_SHOWN = 24
+COLOURINGS = ("class", "reconstruction error", "negative ELBO")
 
 st.title("Explore the latent space")
 model = current_model()
@@ -27,13 +31,20 @@ columns[3].metric("test images", f"{len(atlas.z_mean):,}")
 
 plane, axis_titles = choose_plane(model, key="explore")
 coords = plane.project(atlas.z_mean)
+colour_by = st.radio("Colour by", COLOURINGS, horizontal=True, key="explore_colour")
+if colour_by == COLOURINGS[0]:
+    figure = latent_scatter(coords, atlas.labels, model.class_names, axis_titles)
+elif colour_by == COLOURINGS[1]:
+    figure = score_scatter(coords, atlas.reconstruction_error, "mean squared error", axis_titles)
+else:
+    figure = score_scatter(coords, test_scores(model), "−ELBO (nats)", axis_titles)
 st.caption("Click a point to see that image and its reconstruction; drag a box or lasso to see a group.")
 event = st.plotly_chart(
-    latent_scatter(coords, atlas.labels, model.class_names, axis_titles),
+    figure,
     on_select="rerun",
     selection_mode=("points", "box", "lasso"),
     key="explore_scatter",
-    alt="The test set's latent means, one marker shape and colour per class",
+    alt=f"The test set's latent means, coloured by {colour_by}",
 )
 indices = selected_indices(event)
 if len(indices) == 1:
@@ -73,6 +84,13 @@ def decode_anywhere() -> None:
     labels = ", ".join(model.label_name(index) for index in nearest)
     show(tile(atlas.images[nearest], columns=8, gap=2), f"nearest test images to the pad's point: {labels}", side=600)
 
+
+if st.toggle(f"Show the {UNUSUAL_SHOWN} test images this model explains worst", key="explore_unusual"):
+    scores = test_scores(model)
+    worst = most_unusual(scores, UNUSUAL_SHOWN)
+    names = ", ".join(f"{index}: {model.label_name(index)} ({scores[index]:.0f})" for index in worst)
+    show(tile(atlas.images[worst], columns=12, gap=2), f"highest negative ELBO first, in nats: {names}", side=900)
+    show(tile(model.codec.decode(atlas.z_mean[worst]), columns=12, gap=2), "their reconstructions", side=900)
 
 st.subheader("Decode any point")
 decode_anywhere()

@@ -7,6 +7,7 @@ plain-function tests (selection parsing) and the real-browser tests.
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 
@@ -121,6 +122,20 @@ def test_generate_slider_change_decodes_a_new_image(models_dir):
     assert len(app.get("download_button")) == 4  # sliders, manifold, samples, interpolation
 
 
+def test_explore_colours_by_each_score_and_shows_the_worst_modelled_images(models_dir):
+    app = app_on("app_pages/explore.py")
+    for colouring in ("reconstruction error", "negative ELBO", "class"):
+        app.radio(key="explore_colour").set_value(colouring).run()
+        assert not app.exception, colouring
+    app.toggle(key="explore_unusual").set_value(True).run()
+
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    worst = next(caption for caption in captions if caption.startswith("highest negative ELBO first"))
+    scores = [float(score) for score in re.findall(r"\(([0-9]+)\)", worst)]
+    assert len(scores) == 24 and scores == sorted(scores, reverse=True)
+    assert "their reconstructions" in captions
+
+
 def test_encode_upload_shows_every_step_and_the_reconstruction(models_dir):
     app = app_on("app_pages/encode.py")
     app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
@@ -128,6 +143,9 @@ def test_encode_upload_shows_every_step_and_the_reconstruction(models_dir):
     captions = [image.proto.imgs[0].caption for image in app.get("image")]
     assert captions[:2] == ["grayscale", "inverted, background removed"]
     assert "its reconstruction" in captions and any(c.startswith("centred by mass") for c in captions)
+    score = next(markdown.value for markdown in app.markdown if markdown.value.startswith("**anomaly score**"))
+    unusual = r"\*\*anomaly score\*\* \(negative ELBO\) \d+\.\d nats: more unusual than \d+\.\d% of test images"
+    assert re.fullmatch(unusual, score), score
 
 
 def test_encode_bad_upload_gets_a_message_and_the_app_keeps_running(models_dir):

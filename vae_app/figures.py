@@ -70,6 +70,37 @@ def latent_scatter(
     return figure
 
 
+def score_scatter(coords: np.ndarray, scores: np.ndarray, score_title: str, axis_titles: tuple[str, str]) -> go.Figure:
+    """The latent scatter coloured by a per-image score (a colour scale with its bar), each point
+    carrying its test-set index as customdata, as `latent_scatter`'s do."""
+    figure = go.Figure(
+        go.Scattergl(
+            x=coords[:, 0],
+            y=coords[:, 1],
+            mode="markers",
+            customdata=np.arange(len(coords)),
+            marker={
+                "size": 5,
+                "color": scores,
+                "colorscale": "Viridis",
+                "colorbar": {"title": {"text": score_title}},
+                "opacity": 0.8,
+            },
+            hovertemplate=f"index %{{customdata}}<br>{score_title} %{{marker.color:.3g}}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    figure.update_layout(
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=600,
+        dragmode="pan",
+    )
+    figure.update_yaxes(scaleanchor="x", scaleratio=1)
+    return figure
+
+
 def add_encoded_point(figure: go.Figure, uv: np.ndarray, spread: np.ndarray) -> go.Figure:
     """Mark an encoded image on a latent scatter, with its 2-sigma posterior ellipse.
 

@@ -331,3 +331,16 @@ def test_compare_puts_two_mnist_models_side_by_side(page, app_url):
     assert page.get_by_text("the same seed draws the same z only for models of one latent size").count() == 1
     page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
     screenshot(page, "compare")
+
+
+def test_explore_colours_by_negative_elbo_and_shows_the_worst_modelled_images(page, app_url):
+    open_page(page, app_url, "explore")
+    page.get_by_text("negative ELBO", exact=True).click()
+    page.locator(IDLE).wait_for()
+    page.locator(".js-plotly-plot .colorbar").first.wait_for()
+    assert "−ELBO (nats)" in page.locator(".js-plotly-plot .colorbar").first.text_content()  # an SVG group
+    page.get_by_text("Show the 24 test images this model explains worst").click()
+    page.get_by_text("highest negative ELBO first", exact=False).wait_for()
+    page.get_by_text("their reconstructions").wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "explore-by-negative-elbo")
