@@ -22,7 +22,9 @@ if len(by_id) < 2:
     st.stop()
 names, chosen = list(by_id), st.session_state.get(CHOSEN_KEY)
 current = next((name for name, info in by_id.items() if chosen is not None and info.path == chosen.path), names[0])
-default = [current, next(name for name in names if name != current)]  # the sidebar's model, and another
+others = [name for name in names if name != current]
+same_data = [name for name in others if by_id[name].meta.dataset.name == by_id[current].meta.dataset.name]
+default = [current, (same_data or others)[0]]  # the sidebar's model, and another of its dataset if any
 picked = st.multiselect("Models (two to four)", names, default=default, max_selections=4, key="compare_models")
 if len(picked) < 2:
     st.info("Pick at least two models.")
