@@ -5,6 +5,7 @@ import streamlit as st
 from PIL import Image
 
 from vae_app.figures import add_encoded_point, latent_scatter
+from vae_app.lens import show_lens
 from vae_app.messages import plain
 from vae_app.model_picker import current_model
 from vae_app.pictures import show
@@ -88,6 +89,7 @@ details.markdown(
     f"**anomaly score** (negative ELBO) {score:.1f} nats: more unusual than"
     f" {share_below(score, test_scores(model)):.1%} of test images"
 )
+show_lens(model, plane, axis_titles, image=digit[0])
 nearest = nearest_indices(z_mean[0], atlas.z_mean, k=8)
 st.subheader("Nearest test images in latent space")
 show(tile(atlas.images[nearest], columns=8, gap=2), ", ".join(f"{i}: {model.label_name(i)}" for i in nearest), 900)

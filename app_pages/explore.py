@@ -5,6 +5,7 @@ import streamlit as st
 
 from vae_app.figures import latent_scatter, score_scatter, selected_indices
 from vae_app.latent_pad import latent_pad
+from vae_app.lens import show_lens
 from vae_app.model_picker import current_model, nats
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
@@ -56,6 +57,7 @@ if len(indices) == 1:
     details.markdown(f"**z mean** `{np.array2string(atlas.z_mean[index], precision=3)}`")
     details.markdown(f"**z std** `{np.array2string(np.exp(0.5 * atlas.z_log_var[index]), precision=3)}`")
     details.markdown(f"**reconstruction error** (mean squared) {atlas.reconstruction_error[index]:.4f}")
+    show_lens(model, plane, axis_titles, index=index)
 elif indices:
     shown = indices[:MAX_GRID]
     caption = f"{count(len(indices), 'image')} selected" + (

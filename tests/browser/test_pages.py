@@ -124,7 +124,19 @@ def test_clicking_a_scatter_point_shows_its_reconstruction(page, app_url):
     page.get_by_text("reconstruction from its latent mean").wait_for()
     assert page.get_by_text("test image", exact=False).count() >= 1
     page.locator(IDLE).wait_for()
+    assert_the_lens_shows_the_posterior(page)
     screenshot(page, "explore-after-click")
+
+
+def assert_the_lens_shows_the_posterior(tab) -> None:
+    """The lens's heatmap is drawn, and its numbers hold together: ELBO <= log p(x), gap = the difference."""
+    tab.get_by_text("The posterior lens").wait_for()
+    tab.get_by_text("The posterior lens").scroll_into_view_if_needed()  # for the screenshot that follows
+    tab.locator(".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image").first.wait_for(state="attached")
+    labels = ("ELBO (nats)", "log p(x), k=1000 (nats)", "gap = KL(q ‖ true posterior)")
+    metrics = [tab.locator('[data-testid="stMetric"]', has=tab.get_by_text(label, exact=True)) for label in labels]
+    elbo, log_px, gap = (float(metric.locator('[data-testid="stMetricValue"]').inner_text()) for metric in metrics)
+    assert elbo <= log_px + 0.1 and abs(gap - max(log_px - elbo, 0.0)) < 0.02
 
 
 def test_uploading_a_photo_encodes_it(page, app_url, tmp_path):
@@ -140,6 +152,7 @@ def test_uploading_a_photo_encodes_it(page, app_url, tmp_path):
     assert_a_digit_was_drawn_and_rebuilt(page)
     neighbours = page.locator('[data-testid="stImage"]').last.inner_text()  # "index: label, ..." for 8 images
     assert len(neighbours.split(",")) == 8 and all(":" in entry for entry in neighbours.split(","))
+    assert_the_lens_shows_the_posterior(page)
     screenshot(page, "encode-after-upload")
 
 
