@@ -92,12 +92,13 @@ def test_home_reports_a_broken_model_folder(models_dir):
 def test_explore_shows_metrics_and_offers_projections_above_two_dimensions(models_dir):
     app = app_on("app_pages/explore.py")
     assert [m.label for m in app.metric][0] == "test −ELBO (nats)"
-    assert not app.radio  # a 2-D model needs no projection choice
+    assert [radio.label for radio in app.radio] == ["Colour by"]  # a 2-D model needs no projection choice
     app.sidebar.selectbox[0].select(next(o for o in app.sidebar.selectbox[0].options if "mnist-conv-16d" in o)).run()
-    assert app.radio[0].value.startswith("PCA")
-    app.radio[0].set_value(app.radio[0].options[1]).run()
+    plane = app.radio(key="explore_view")
+    assert plane.value.startswith("PCA")
+    plane.set_value(plane.options[1]).run()
     assert not app.exception and [s.label for s in app.main.selectbox] == ["Horizontal axis", "Vertical axis"]
-    held = app.radio[1]
+    held = app.radio(key="explore_held")
     assert held.label == "Hold the other dimensions at"
     held.set_value("a test image's z").run()
     assert not app.exception and app.number_input[-1].label == "Test image"
