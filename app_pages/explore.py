@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from vae_app.figures import latent_scatter, score_scatter, selected_indices
+from vae_app.directions_panel import direction_arrow, directions_panel
+from vae_app.figures import add_direction_arrow, latent_scatter, score_scatter, selected_indices
 from vae_app.latent_pad import latent_pad
 from vae_app.lens import show_lens
 from vae_app.model_picker import current_model, nats
@@ -39,6 +40,9 @@ elif colour_by == COLOURINGS[1]:
     figure = score_scatter(coords, atlas.reconstruction_error, "mean squared error", axis_titles)
 else:
     figure = score_scatter(coords, test_scores(model), "−ELBO (nats)", axis_titles)
+arrow = direction_arrow(model, plane)  # from group A's mean code to group B's, as the panel below shows them
+if arrow is not None:
+    add_direction_arrow(figure, *arrow)
 st.caption("Click a point to see that image and its reconstruction; drag a box or lasso to see a group.")
 event = st.plotly_chart(
     figure,
@@ -86,6 +90,8 @@ def decode_anywhere() -> None:
     labels = ", ".join(model.label_name(index) for index in nearest)
     show(tile(atlas.images[nearest], columns=8, gap=2), f"nearest test images to the pad's point: {labels}", side=600)
 
+
+directions_panel(model, indices)
 
 if st.toggle(f"Show the {UNUSUAL_SHOWN} test images this model explains worst", key="explore_unusual"):
     scores = test_scores(model)

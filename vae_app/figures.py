@@ -101,6 +101,15 @@ def score_scatter(coords: np.ndarray, scores: np.ndarray, score_title: str, axis
     return figure
 
 
+def add_direction_arrow(figure: go.Figure, start: np.ndarray, end: np.ndarray) -> go.Figure:
+    """An arrow on a latent scatter from one group's mean code to another's, in plane coordinates."""
+    figure.add_annotation(
+        x=end[0], y=end[1], ax=start[0], ay=start[1], xref="x", yref="y", axref="x", ayref="y",
+        showarrow=True, arrowhead=3, arrowwidth=3, arrowcolor=ENCODED_COLOUR,
+    )  # fmt: skip
+    return figure
+
+
 def add_encoded_point(figure: go.Figure, uv: np.ndarray, spread: np.ndarray) -> go.Figure:
     """Mark an encoded image on a latent scatter, with its 2-sigma posterior ellipse.
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from browser_support import contrast_ratio, plot_to_screen, rgb, screenshot, viewport_pixels
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 PAGES = {
     "": "VAE Explorer",
@@ -238,6 +239,25 @@ def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
     grid = captioned_pixels(page, "images selected")
     assert grid.ndim == 2 and grid.shape[1] > 224 and grid.std() > 20  # a grid of digits, not a blank
     screenshot(page, "explore-after-box-select")
+
+    # The selection becomes group A of a direction, towards class 1; the strip and the arrow follow.
+    page.get_by_role("button", name=f"Keep the selection ({inside} images) as group A").click()
+    page.locator(IDLE).wait_for()
+    for label, choice in (("Group A", f"selection kept as group A ({inside} images)"), ("Group B", "class 1")):
+        picker = page.get_by_role("combobox", name=label, exact=True)
+        picker.click()
+        picker.fill(choice)
+        picker.press("Enter")
+        expect(picker).to_have_value(choice)
+        page.locator(IDLE).wait_for()
+    strip = f"then moved from -2 to +2 lengths of selection kept as group A ({inside} images) → class 1"
+    page.get_by_text(strip, exact=False).wait_for()
+    page.locator(IDLE).wait_for()
+    assert page.locator(".js-plotly-plot .annotation-arrow-g path").count() >= 1  # the arrow on the scatter
+    pixels = captioned_pixels(page, strip)
+    assert pixels.std() > 20
+    page.get_by_text(strip, exact=False).scroll_into_view_if_needed()
+    screenshot(page, "explore-direction")
 
 
 # How many of the chart's points lie in the box Plotly drew for the selection, in data coordinates.

@@ -1,0 +1,122 @@
+"""Explore's directions by example: pick two groups, move an image from one towards the other, and
+keep, download or load the directions found."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from vae_app.messages import plain
+from vae_app.model_picker import LoadedModel
+from vae_app.pictures import show
+from vae_core.directions import (
+    STRIP_LENGTHS,
+    Direction,
+    DirectionFileError,
+    direction_between,
+    directions_from_json,
+    directions_to_json,
+    walk,
+)
+from vae_core.latent_tools import Plane, tile
+
+
+def _groups(model: LoadedModel) -> dict[str, np.ndarray]:
+    """The groups on offer: selections kept as A or B, then every class; each as test-image indices."""
+    atlas = model.bundle.atlas
+    kept = st.session_state.setdefault(f"direction_groups:{model.bundle.path}", {})
+    groups = {f"selection kept as group {g} ({len(ids)} images)": np.asarray(ids) for g, ids in kept.items()}
+    if atlas.labels is not None:
+        classes = enumerate(model.class_names)
+        groups |= {f"class {name}": np.flatnonzero(atlas.labels == label) for label, name in classes}
+    return {name: indices for name, indices in groups.items() if len(indices)}
+
+
+def _chosen(model: LoadedModel, groups: dict[str, np.ndarray]) -> tuple[str, str] | None:
+    """The names of groups A and B as the panel's pickers hold them (the first two before any pick)."""
+    names = list(groups)
+    if len(names) < 2:
+        return None
+    first = st.session_state.get(f"direction_a:{model.bundle.path}", names[0])
+    second = st.session_state.get(f"direction_b:{model.bundle.path}", names[1])
+    return (first if first in groups else names[0]), (second if second in groups else names[1])
+
+
+def direction_arrow(model: LoadedModel, plane: Plane) -> np.ndarray | None:
+    """(2, 2): group A's and group B's mean codes on the plane, for the scatter's arrow; drawn from the
+    same state the panel below it shows, so the scatter is the same figure on every run."""
+    groups = _groups(model)
+    chosen = _chosen(model, groups)
+    if chosen is None:
+        return None
+    z_mean = model.bundle.atlas.z_mean
+    return plane.project(np.stack([z_mean[groups[name]].mean(axis=0) for name in chosen]))
+
+
+def directions_panel(model: LoadedModel, selection: list[int]) -> None:
+    """The panel; `selection` is the scatter's current selection of test images."""
+    atlas, path = model.bundle.atlas, str(model.bundle.path)
+    kept_groups = st.session_state.setdefault(f"direction_groups:{path}", {})
+    kept = st.session_state.setdefault(f"directions:{path}", [])
+    st.subheader("Directions by example")
+    st.caption(
+        "The direction from group A to group B is the difference of their mean codes, in every latent dimension."
+        " Select points on the scatter and keep them as a group, or use a class."
+    )
+    left, right = st.columns(2)
+    for column, group in ((left, "A"), (right, "B")):
+        column.button(
+            f"Keep the selection ({len(selection)} images) as group {group}",
+            disabled=not selection,
+            on_click=kept_groups.__setitem__,  # before the groups below are listed
+            args=(group, list(selection)),
+        )
+    groups = _groups(model)
+    chosen = _chosen(model, groups)
+    if chosen is None:
+        st.info("Select points on the scatter and keep them as group A, then others as group B.")
+        return
+    names = list(groups)
+    first = left.selectbox("Group A", names, index=names.index(chosen[0]), key=f"direction_a:{path}")
+    second = right.selectbox("Group B", names, index=names.index(chosen[1]), key=f"direction_b:{path}")
+    vector = direction_between(atlas.z_mean[groups[first]], atlas.z_mean[groups[second]])
+    choices = {f"{first} → {second}": vector} | {f"kept: {d.name}": d.vector for d in kept}
+    chosen_direction = st.selectbox("Direction to apply", list(choices), key=f"direction_use:{path}")
+    index = int(selection[0]) if len(selection) == 1 else None
+    index = st.number_input("Image to move (a clicked point, or any test image)", 0, len(atlas.images) - 1,
+                            index or 0, key=f"direction_image:{path}:{index}")  # fmt: skip
+    strip = model.codec.decode(walk(atlas.z_mean[index], choices[chosen_direction]))
+    pictures = np.concatenate([atlas.images[[index]] / 255.0, strip])
+    lengths = f"from {STRIP_LENGTHS[0]:+g} to {STRIP_LENGTHS[-1]:+g} lengths of {chosen_direction}"
+    show(tile(pictures, columns=len(pictures), gap=2), f"test image {index}, then moved {lengths}", side=1100)
+    _keep_and_share(kept, vector, f"{first} → {second}", model)
+
+
+def _keep_and_share(kept: list[Direction], vector: np.ndarray, suggested: str, model: LoadedModel) -> None:
+    name_column, keep_column = st.columns([3, 1])
+    name_key = f"direction_name:{model.bundle.path}:{suggested}"  # a new pair of groups, a new suggestion
+    name_column.text_input("Name for this direction", suggested, key=name_key)
+
+    def keep() -> None:  # before the next run lists the directions, with the name as typed by then
+        kept.append(Direction(st.session_state[name_key].strip() or suggested, vector))
+
+    keep_column.button("Keep it", key=f"direction_keep:{model.bundle.path}", on_click=keep)
+    download, upload = st.columns(2)
+    download.download_button(
+        f"Download the kept directions ({len(kept)})",
+        directions_to_json(kept, model.bundle.path.name),
+        file_name=f"directions-{model.bundle.path.name}.json",
+        mime="application/json",
+        disabled=not kept,
+        on_click="ignore",
+    )
+    loaded = upload.file_uploader("Load directions (JSON)", type=["json"], key=f"direction_file:{model.bundle.path}")
+    if loaded is not None:
+        try:
+            new = directions_from_json(loaded.getvalue(), model.bundle.model.latent_dim)
+        except DirectionFileError as error:
+            upload.error(plain(str(error)))
+        else:
+            known = {d.name for d in kept}
+            kept.extend(d for d in new if d.name not in known)
+            upload.success(plain(f"Loaded {', '.join(d.name for d in new) or 'no directions'}."))
