@@ -383,3 +383,35 @@ def test_explore_colours_by_negative_elbo_and_shows_the_worst_modelled_images(pa
     page.get_by_text("their reconstructions").wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "explore-by-negative-elbo")
+
+
+@pytest.mark.parametrize("model", ["mnist-conv-2d", "mnist-conv-16d", "fashion-conv-2d"])
+def test_why_features_work_on_each_shipped_kind_of_model(page, app_url, model):
+    """Outliers, the posterior lens and directions on Explore, and the anomaly score on Encode."""
+    page.goto(f"{app_url}/explore?model={model}")
+    page.get_by_role("heading", name=PAGES["explore"]).wait_for()
+    page.locator(IDLE).wait_for()
+    page.get_by_text("negative ELBO", exact=True).click()
+    page.locator(IDLE).wait_for()
+    page.locator(".js-plotly-plot .colorbar").first.wait_for()
+    point = page.evaluate("() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];"
+                          " return [t.x[5], t.y[5]]; }")  # fmt: skip
+    page.mouse.click(*plot_to_screen(page, *point))
+    page.get_by_text("reconstruction from its latent mean").wait_for()
+    page.locator(IDLE).wait_for()
+    assert_the_lens_shows_the_posterior(page)
+    page.get_by_text("then moved from -2 to +2 lengths of class").wait_for()  # the default: two classes
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, f"explore-why-{model}")
+
+    paper = Image.new("L", (600, 800), 235)
+    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=6)
+    buffer = io.BytesIO()
+    paper.save(buffer, format="PNG")
+    page.goto(f"{app_url}/encode?model={model}")
+    page.get_by_role("heading", name=PAGES["encode"]).wait_for()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        files=[{"name": "seven.png", "mimeType": "image/png", "buffer": buffer.getvalue()}]
+    )
+    page.get_by_text(re.compile(r"more unusual than \d+\.\d% of test images")).wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
