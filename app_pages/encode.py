@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from vae_app.directions_panel import kept_directions, move_along
 from vae_app.figures import add_encoded_point, latent_scatter
 from vae_app.lens import show_lens
 from vae_app.messages import plain
@@ -90,6 +91,14 @@ details.markdown(
     f" {share_below(score, test_scores(model)):.1%} of test images"
 )
 show_lens(model, plane, axis_titles, image=digit[0])
+directions = kept_directions(model)
+if directions:
+    st.subheader("Move your digit along a kept direction")
+    chosen = st.selectbox("Direction", [d.name for d in directions], key="encode_direction")
+    vector = next(d.vector for d in directions if d.name == chosen)
+    move_along(model, z_mean[0], digit[0], "your digit", chosen, vector)
+else:
+    st.caption("Directions kept on the Explore page can move your digit here.")
 nearest = nearest_indices(z_mean[0], atlas.z_mean, k=8)
 st.subheader("Nearest test images in latent space")
 show(tile(atlas.images[nearest], columns=8, gap=2), ", ".join(f"{i}: {model.label_name(i)}" for i in nearest), 900)

@@ -381,3 +381,16 @@ def test_a_directions_file_of_another_latent_size_is_refused_plainly(models_dir)
     assert [error.value for error in app.error] == [
         "The direction 'x' has 3 latent dimensions, and this model has 2: load it with a model of that latent size."
     ]
+
+
+def test_encode_moves_the_upload_along_a_direction_kept_on_explore(models_dir):
+    app = app_on("app_pages/explore.py")
+    app.button(key=next(b.key for b in app.button if b.label == "Keep it")).click().run()
+    app.switch_page("app_pages/encode.py").run()
+    app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
+
+    assert not app.exception
+    assert [box.value for box in app.selectbox if box.label == "Direction"] == ["class 0 → class 1"]
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    assert "your digit moved +1.0 lengths" in captions
+    assert "your digit, then moved from -2 to +2 lengths of class 0 → class 1" in captions

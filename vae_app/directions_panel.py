@@ -18,6 +18,7 @@ from vae_core.directions import (
     directions_to_json,
     walk,
 )
+from vae_core.inference import as_intensities
 from vae_core.latent_tools import Plane, tile
 
 
@@ -57,7 +58,7 @@ def directions_panel(model: LoadedModel, selection: list[int]) -> None:
     """The panel; `selection` is the scatter's current selection of test images."""
     atlas, path = model.bundle.atlas, str(model.bundle.path)
     kept_groups = st.session_state.setdefault(f"direction_groups:{path}", {})
-    kept = st.session_state.setdefault(f"directions:{path}", [])
+    kept = kept_directions(model)
     st.subheader("Directions by example")
     st.caption(
         "The direction from group A to group B is the difference of their mean codes, in every latent dimension."
@@ -85,11 +86,26 @@ def directions_panel(model: LoadedModel, selection: list[int]) -> None:
     index = int(selection[0]) if len(selection) == 1 else None
     index = st.number_input("Image to move (a clicked point, or any test image)", 0, len(atlas.images) - 1,
                             index or 0, key=f"direction_image:{path}:{index}")  # fmt: skip
-    strip = model.codec.decode(walk(atlas.z_mean[index], choices[chosen_direction]))
-    pictures = np.concatenate([atlas.images[[index]] / 255.0, strip])
-    lengths = f"from {STRIP_LENGTHS[0]:+g} to {STRIP_LENGTHS[-1]:+g} lengths of {chosen_direction}"
-    show(tile(pictures, columns=len(pictures), gap=2), f"test image {index}, then moved {lengths}", side=1100)
+    move_along(model, atlas.z_mean[index], atlas.images[index], f"test image {index}", chosen_direction,
+               choices[chosen_direction])  # fmt: skip
     _keep_and_share(kept, vector, f"{first} → {second}", model)
+
+
+def kept_directions(model: LoadedModel) -> list[Direction]:
+    """The directions kept for this model in this session (Encode moves an upload along them)."""
+    return st.session_state.setdefault(f"directions:{model.bundle.path}", [])
+
+
+def move_along(model: LoadedModel, z: np.ndarray, image: np.ndarray, what: str, name: str, vector: np.ndarray) -> None:
+    """A slider moves the image along the direction; beside it, the strip from -2 to +2 lengths."""
+    slider, picture = st.columns([3, 1])
+    length = slider.slider(f"Lengths of {name} to move {what} by", float(STRIP_LENGTHS[0]), float(STRIP_LENGTHS[-1]),
+                           1.0, 0.1, key=f"direction_length:{model.bundle.path}")  # fmt: skip
+    show(model.codec.decode(z + length * vector)[0], f"{what} moved {length:+.1f} lengths", side=160, container=picture)
+    strip = model.codec.decode(walk(z, vector))
+    pictures = np.concatenate([as_intensities(np.asarray(image)[None]), strip])
+    lengths = f"from {STRIP_LENGTHS[0]:+g} to {STRIP_LENGTHS[-1]:+g} lengths of {name}"
+    show(tile(pictures, columns=len(pictures), gap=2), f"{what}, then moved {lengths}", side=1100)
 
 
 def _keep_and_share(kept: list[Direction], vector: np.ndarray, suggested: str, model: LoadedModel) -> None:
