@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from vae_core.bundle_meta import BundleMeta
+from vae_core.evaluation import kl_from_prior
 
 # A latent dimension whose KL from the prior, averaged over the test images, is below this carries
 # no information about them (Burda et al. 2016 call the others "active units").
@@ -17,8 +18,7 @@ ACTIVE_UNIT_NATS = 0.01
 
 def kl_per_dimension(z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:
     """Average KL(q(z_d|x) || N(0, 1)) over the images, one value per latent dimension, in nats."""
-    z_mean, z_log_var = np.asarray(z_mean, np.float64), np.asarray(z_log_var, np.float64)
-    return 0.5 * np.mean(z_mean**2 + np.exp(z_log_var) - z_log_var - 1.0, axis=0)
+    return kl_from_prior(np.asarray(z_mean, np.float64), np.asarray(z_log_var, np.float64)).mean(axis=0)
 
 
 def active_units(z_mean: np.ndarray, z_log_var: np.ndarray, threshold: float = ACTIVE_UNIT_NATS) -> int:

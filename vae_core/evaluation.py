@@ -57,6 +57,16 @@ def between_chunks(stop: threading.Event | None, progress: Callable[[float], Non
         progress(fraction)
 
 
+def log_prior(z: np.ndarray) -> np.ndarray:
+    """log N(z; 0, I) in nats, summed over the last axis (the latent dimensions)."""
+    return -0.5 * np.sum(z**2 + LOG_2PI, axis=-1)
+
+
+def kl_from_prior(z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:
+    """KL(N(z_mean, exp(z_log_var)) || N(0, 1)) in nats, for each latent dimension of each image."""
+    return 0.5 * (z_mean**2 + np.exp(z_log_var) - z_log_var - 1.0)
+
+
 def importance_weighted_bounds(
     codec: LatentCodec,
     images: np.ndarray,
@@ -81,12 +91,12 @@ def importance_weighted_bounds(
         log_px_z = codec.log_likelihood(z.reshape(-1, z.shape[2]), np.repeat(x, samples, axis=0)).reshape(
             len(x), samples
         )
-        log_pz = -0.5 * np.sum(z**2 + LOG_2PI, axis=2)
+        log_pz = log_prior(z)
         log_qz_x = -0.5 * np.sum(epsilon**2 + z_log_var[:, None, :] + LOG_2PI, axis=2)
         log_weights = log_px_z + log_pz - log_qz_x
         peak = log_weights.max(axis=1, keepdims=True)
         iw_bound = peak[:, 0] + np.log(np.mean(np.exp(log_weights - peak), axis=1))
-        kl = -0.5 * np.sum(1.0 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=1)
+        kl = kl_from_prior(z_mean, z_log_var).sum(axis=1)
         results["reconstruction_nll"].append(-log_px_z.mean(axis=1))
         results["kl"].append(kl)
         results["neg_iw_bound"].append(-iw_bound)

@@ -5,16 +5,14 @@ which is KL(q(z|x) || p(z|x)): how far the encoder's guess is from the posterior
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from vae_core.evaluation import importance_weighted_bounds
+from vae_core.evaluation import importance_weighted_bounds, log_prior
 from vae_core.inference import LatentCodec
 from vae_core.latent_tools import Plane
 
-LOG_2PI = math.log(2.0 * math.pi)
 GRID_SIDE = 64
 LENS_SAMPLES = 1000
 # The grid reaches this many of q's standard deviations each way, and at least this far in z, so a
@@ -54,7 +52,7 @@ def posterior_lens(codec: LatentCodec, image: np.ndarray, axes: np.ndarray, seed
     uu, vv = np.meshgrid(u, v)
     z = plane.lift(np.stack([uu.ravel(), vv.ravel()], axis=1))
     log_px_z = codec.log_likelihood(z, np.repeat(images, len(z), axis=0))
-    log_pz = -0.5 * np.sum(z**2 + LOG_2PI, axis=1)
+    log_pz = log_prior(z)
     bounds = importance_weighted_bounds(codec, images, samples=LENS_SAMPLES, seed=seed)
     elbo = -float(bounds["reconstruction_nll"][0] + bounds["kl"][0])
     return LensView(
