@@ -1,12 +1,16 @@
-"""Plotly figures the pages show: the latent scatter and the training loss curves."""
+"""Plotly figures the pages show: latent scatters, the posterior lens and loss curves."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+if TYPE_CHECKING:  # the Train page draws figures before, and without, Keras
+    from vae_core.posterior_lens import LensView
 
 # Petroff's ten colours (matplotlib's "petroff10"; arXiv:2107.02270), chosen to stay apart under
 # the common colour-vision deficiencies (tests/test_figures.py checks it) and with no red/green pair.
@@ -58,10 +62,15 @@ def latent_scatter(
                 hovertemplate=f"index %{{customdata}}<br>label {name}<extra></extra>",
             )
         )
+    figure.update_layout(legend={"itemsizing": "constant", "title": "label"})
+    return _latent_plane_layout(figure, axis_titles)
+
+
+def _latent_plane_layout(figure: go.Figure, axis_titles: tuple[str, str]) -> go.Figure:
+    """The layout every scatter of a latent plane shares: titled axes at one scale, panning by default."""
     figure.update_layout(
         xaxis_title=axis_titles[0],
         yaxis_title=axis_titles[1],
-        legend={"itemsizing": "constant", "title": "label"},
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         height=600,
         dragmode="pan",
@@ -90,15 +99,7 @@ def score_scatter(coords: np.ndarray, scores: np.ndarray, score_title: str, axis
             showlegend=False,
         )
     )
-    figure.update_layout(
-        xaxis_title=axis_titles[0],
-        yaxis_title=axis_titles[1],
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        height=600,
-        dragmode="pan",
-    )
-    figure.update_yaxes(scaleanchor="x", scaleratio=1)
-    return figure
+    return _latent_plane_layout(figure, axis_titles)
 
 
 def add_direction_arrow(figure: go.Figure, start: np.ndarray, end: np.ndarray) -> go.Figure:
@@ -116,17 +117,7 @@ def add_encoded_point(figure: go.Figure, uv: np.ndarray, spread: np.ndarray) -> 
     Both are WebGL traces added last: browsers stack Plotly's WebGL canvas above its SVG layer, so an
     SVG mark would sit under the test points it lands among.
     """
-    angles = np.linspace(0, 2 * np.pi, 60)
-    figure.add_trace(
-        go.Scattergl(
-            x=uv[0] + 2 * spread[0] * np.cos(angles),
-            y=uv[1] + 2 * spread[1] * np.sin(angles),
-            mode="lines",
-            line={"color": ENCODED_COLOUR, "dash": "dot", "width": 2},
-            name="your digit: 2σ",
-            hoverinfo="skip",
-        )
-    )
+    figure.add_trace(two_sigma_ellipse(uv, spread, "your digit: 2σ"))
     figure.add_trace(
         go.Scattergl(
             x=[uv[0]],
@@ -136,6 +127,45 @@ def add_encoded_point(figure: go.Figure, uv: np.ndarray, spread: np.ndarray) -> 
             name="your digit",
             hovertemplate="your digit<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
         )
+    )
+    return figure
+
+
+def two_sigma_ellipse(centre: np.ndarray, spread: np.ndarray, name: str) -> go.Scattergl:
+    """The dotted 2-sigma ellipse of a diagonal Gaussian q(z|x) on a plane (WebGL, so it stays above
+    the points or the heatmap it is drawn over)."""
+    angles = np.linspace(0, 2 * np.pi, 60)
+    return go.Scattergl(
+        x=centre[0] + 2 * spread[0] * np.cos(angles),
+        y=centre[1] + 2 * spread[1] * np.sin(angles),
+        mode="lines",
+        line={"color": ENCODED_COLOUR, "dash": "dot", "width": 2},
+        name=name,
+        hoverinfo="skip",
+    )
+
+
+def lens_figure(view: LensView, axis_titles: tuple[str, str]) -> go.Figure:
+    """The posterior lens: a heatmap of the log joint over the plane, with q's 2-sigma ellipse and mean."""
+    figure = go.Figure(
+        go.Heatmap(
+            x=view.u,
+            y=view.v,
+            z=np.maximum(view.log_joint, view.log_joint.max() - 60.0),  # 60 nats below the peak is nothing
+            colorscale="Viridis",
+            colorbar={"title": {"text": "log p(x, z)"}},
+            hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.1f}<extra></extra>",
+        )
+    )
+    figure.add_trace(two_sigma_ellipse(view.centre, view.spread, "q(z|x): 2σ"))
+    mean = {"color": ENCODED_COLOUR, "size": 9}
+    figure.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=mean, name="q's mean"))
+    figure.update_layout(
+        xaxis_title=f"{axis_titles[0]} from q's mean",
+        yaxis_title=f"{axis_titles[1]} from q's mean",
+        height=420,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": -0.25},
     )
     return figure
 

@@ -1,13 +1,12 @@
-"""The posterior lens on a page: the true posterior's heatmap with q(z|x)'s ellipse over it, and the
-ELBO, log p(x) and their gap."""
+"""The posterior lens on a page: the true posterior's heatmap with q(z|x)'s ellipse over it (drawn by
+`figures.lens_figure`), and the ELBO, log p(x) and their gap."""
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from vae_app.figures import ENCODED_COLOUR
+from vae_app.figures import lens_figure
 from vae_app.model_picker import LoadedModel
 from vae_core.latent_tools import Plane
 from vae_core.posterior_lens import LensView, posterior_lens
@@ -47,37 +46,3 @@ def show_lens(
     numbers.metric("ELBO (nats)", f"{view.elbo:.2f}")
     numbers.metric(f"log p(x), k={view.samples} (nats)", f"{view.log_px:.2f}")
     numbers.metric("gap = KL(q ‖ true posterior)", f"{max(view.gap, 0.0):.2f}")
-
-
-def lens_figure(view: LensView, axis_titles: tuple[str, str]) -> go.Figure:
-    """Heatmap of the log joint over the plane, with q's 2-sigma ellipse and mean."""
-    figure = go.Figure(
-        go.Heatmap(
-            x=view.u,
-            y=view.v,
-            z=np.maximum(view.log_joint, view.log_joint.max() - 60.0),  # 60 nats below the peak is nothing
-            colorscale="Viridis",
-            colorbar={"title": {"text": "log p(x, z)"}},
-            hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.1f}<extra></extra>",
-        )
-    )
-    angles = np.linspace(0, 2 * np.pi, 80)
-    figure.add_trace(
-        go.Scatter(
-            x=2 * view.spread[0] * np.cos(angles),
-            y=2 * view.spread[1] * np.sin(angles),
-            mode="lines",
-            line={"color": ENCODED_COLOUR, "dash": "dot", "width": 2},
-            name="q(z|x): 2σ",
-        )
-    )
-    mean = {"color": ENCODED_COLOUR, "size": 9}
-    figure.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=mean, name="q's mean"))
-    figure.update_layout(
-        xaxis_title=f"{axis_titles[0]} from q's mean",
-        yaxis_title=f"{axis_titles[1]} from q's mean",
-        height=420,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "y": -0.25},
-    )
-    return figure
