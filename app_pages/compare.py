@@ -5,9 +5,8 @@ import streamlit as st
 
 from vae_app.figures import compared_loss_curves
 from vae_app.messages import plain
-from vae_app.model_picker import CHOSEN_KEY, model_ids, rounded, shared_model
+from vae_app.model_picker import MODEL_KEY, load_or_stop, model_ids, rounded
 from vae_app.pictures import show
-from vae_core.bundle_files import BundleError
 from vae_core.comparison import active_units, why_not_side_by_side
 from vae_core.latent_tools import prior_samples, tile
 from vae_core.registry import scan_bundles
@@ -20,8 +19,8 @@ by_id = model_ids(scan_bundles()[0])
 if len(by_id) < 2:
     st.info("Comparing needs two models or more: train another on the Train page.")
     st.stop()
-names, chosen = list(by_id), st.session_state.get(CHOSEN_KEY)
-current = next((name for name, info in by_id.items() if chosen is not None and info.path == chosen.path), names[0])
+names, sidebar = list(by_id), st.session_state.get(MODEL_KEY)
+current = sidebar if sidebar in by_id else names[0]
 others = [name for name in names if name != current]
 same_data = [name for name in others if by_id[name].meta.dataset.name == by_id[current].meta.dataset.name]
 default = [current, (same_data or others)[0]]  # the sidebar's model, and another of its dataset if any
@@ -29,13 +28,7 @@ picked = st.multiselect("Models (two to four)", names, default=default, max_sele
 if len(picked) < 2:
     st.info("Pick at least two models.")
     st.stop()
-models = {}
-for name in picked:
-    try:
-        models[name] = shared_model(str(by_id[name].path), by_id[name].meta.created)
-    except BundleError as error:
-        st.error(plain(f"{name} cannot be used: {error}"))
-        st.stop()
+models = {name: load_or_stop(by_id[name], name, "Take it out of the comparison.") for name in picked}
 
 st.dataframe(
     [

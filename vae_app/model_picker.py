@@ -117,12 +117,16 @@ def current_model() -> LoadedModel | None:
     first use in this process; None when there is no model. A model that fails to load is named
     with the reason, and the page stops there."""
     info: BundleInfo | None = st.session_state.get(CHOSEN_KEY)
-    if info is None:
-        return None
+    return None if info is None else load_or_stop(info, info.name, "Pick another model in the sidebar.")
+
+
+def load_or_stop(info: BundleInfo, name: str, advice: str) -> LoadedModel:
+    """The bundle's model, loaded once per process; one that fails to load is named with the reason
+    and `advice`, and the page stops there."""
     try:
         return shared_model(str(info.path), info.meta.created)
     except BundleError as error:
-        st.error(plain(f"{info.name} cannot be used: {error} Pick another model in the sidebar."))
+        st.error(plain(f"{name} cannot be used: {error} {advice}"))
         st.stop()
 
 
