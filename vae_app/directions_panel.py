@@ -24,8 +24,7 @@ from vae_core.latent_tools import Plane, tile
 
 def _groups(model: LoadedModel) -> dict[str, np.ndarray]:
     """The groups on offer: selections kept as A or B, then every class; each as test-image indices."""
-    atlas = model.bundle.atlas
-    kept = st.session_state.setdefault(f"direction_groups:{model.bundle.path}", {})
+    atlas, kept = model.bundle.atlas, _kept_groups(model)
     groups = {f"selection kept as group {g} ({len(ids)} images)": np.asarray(ids) for g, ids in kept.items()}
     if atlas.labels is not None:
         classes = enumerate(model.class_names)
@@ -57,8 +56,7 @@ def direction_arrow(model: LoadedModel, plane: Plane) -> np.ndarray | None:
 def directions_panel(model: LoadedModel, selection: list[int]) -> None:
     """The panel; `selection` is the scatter's current selection of test images."""
     atlas, path = model.bundle.atlas, str(model.bundle.path)
-    kept_groups = st.session_state.setdefault(f"direction_groups:{path}", {})
-    kept = kept_directions(model)
+    kept_groups, kept = _kept_groups(model), kept_directions(model)
     st.subheader("Directions by example")
     st.caption(
         "The direction from group A to group B is the difference of their mean codes, in every latent dimension."
@@ -89,6 +87,11 @@ def directions_panel(model: LoadedModel, selection: list[int]) -> None:
     move_along(model, atlas.z_mean[index], atlas.images[index], f"test image {index}", chosen_direction,
                choices[chosen_direction])  # fmt: skip
     _keep_and_share(kept, vector, f"{first} → {second}", model)
+
+
+def _kept_groups(model: LoadedModel) -> dict[str, list[int]]:
+    """The selections kept as group A or B for this model in this session, by group."""
+    return st.session_state.setdefault(f"direction_groups:{model.bundle.path}", {})
 
 
 def kept_directions(model: LoadedModel) -> list[Direction]:
