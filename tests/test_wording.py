@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vae_core.wording import count, one_of
+from vae_core.wording import count, first_line, one_of
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,11 @@ def test_count_takes_an_irregular_plural():
 )
 def test_one_of_lists_alternatives(names, expected):
     assert one_of(names) == expected
+
+
+def test_an_error_in_one_line_never_names_the_file():
+    assert first_line(FileNotFoundError(2, "No such file or directory", "/srv/models/x/meta.json")) == (
+        "No such file or directory"
+    )
+    assert first_line(ValueError("unsupported op\nat node 7")) == "unsupported op"
+    assert first_line(RuntimeError()) == "RuntimeError"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_core.bundle_meta import FORMAT, BundleMeta, MetaError
+from vae_core.wording import first_line
 
 MODEL_FILE, META_FILE, ATLAS_FILE = "model.keras", "meta.json", "atlas.npz"
 BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
@@ -160,14 +161,7 @@ def _tagged_meta(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleError(f"{META_FILE} is not valid JSON ({_first_line(error)}).") from error
+        raise BundleError(f"{META_FILE} is not valid JSON ({first_line(error)}).") from error
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise BundleError(f"{META_FILE} does not describe a {FORMAT} bundle.")
     return meta
-
-
-def _first_line(error: Exception) -> str:
-    """An error's first line, without the file path an OSError carries."""
-    if isinstance(error, OSError):
-        return error.strerror or type(error).__name__
-    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -20,6 +20,7 @@ import keras
 
 from vae_core.inference import intensity_decoder
 from vae_core.model import VAE
+from vae_core.wording import first_line
 
 # A TensorFlow process needs a few seconds to start and export; far more means it hangs.
 REEXPORT_TIMEOUT_SECONDS = 300
@@ -43,14 +44,14 @@ def export_decoder(vae: VAE, destination: Path, saved_model: Path | None = None)
             _export_here(vae, partial)
         except ImportError as error:  # this backend's exporter (jax2onnx, onnxscript) is not installed
             if saved_model is None or keras.backend.backend() == "tensorflow":
-                raise DecoderExportFailed(f"ONNX export is not available here ({_first_line(error)})") from error
+                raise DecoderExportFailed(f"ONNX export is not available here ({first_line(error)})") from error
             try:
                 _export_with_tensorflow(Path(saved_model), partial)
             except (subprocess.SubprocessError, OSError) as failure:  # a hung or unstartable process
                 reason = f"ONNX export through TensorFlow failed ({type(failure).__name__})"
                 raise DecoderExportFailed(reason) from failure
         except Exception as error:  # an exporter fails in its own ways (unsupported op, converter bug)
-            raise DecoderExportFailed(f"ONNX export failed ({type(error).__name__}: {_first_line(error)})") from error
+            raise DecoderExportFailed(f"ONNX export failed ({type(error).__name__}: {first_line(error)})") from error
         os.replace(partial, destination)
     finally:
         partial.unlink(missing_ok=True)
@@ -76,10 +77,6 @@ def _export_with_tensorflow(saved_model: Path, path: Path) -> None:
     if completed.returncode != 0:
         last = (completed.stderr.strip().splitlines() or ["no message"])[-1]
         raise DecoderExportFailed(f"ONNX export through TensorFlow failed ({last})")
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def main(argv: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""The wording of messages: counts that agree with their noun ("1 image"), lists of alternatives."""
+"""The wording of messages: counts that agree with their noun ("1 image"), lists of alternatives, and
+an error told in one line."""
 
 from __future__ import annotations
 
@@ -13,3 +14,10 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 def one_of(names: Sequence[str]) -> str:
     """Alternatives for a sentence: "PNG, JPEG or GIF"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def first_line(error: Exception) -> str:
+    """An error's first line, without the file path an OSError carries."""
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
