@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     mnist = load_dataset("mnist")
     x_train = mnist.x_train[: args.train_limit]
     for name in args.variants:
-        config = VARIANTS[name].with_image_shape(mnist.image_shape)
+        config = VARIANTS[name].with_data(mnist.image_shape)
         started = time.perf_counter()
         result = train_vae(config, x_train, verbose=2)
         seconds = time.perf_counter() - started

@@ -20,10 +20,10 @@ from vae_core.registry import PRETRAINED_DIR
 # The tutorial recipe is conv, Dense 16, constant Adam 1e-3, 30 epochs. Ours widens the dense layer
 # between the convolutions and z to 256 units (16 squeezes the 3136 features through a narrow
 # ReLU layer, on both sides), warms the KL term up over the first epochs, trains longer and
-# decays the learning rate to zero along a cosine.
-def _ours(preset: str, latent_dim: int, epochs: int, kl_warmup_epochs: int = 3) -> TrainConfig:
+# decays the learning rate to zero along a cosine. The conditional model follows the same recipe.
+def _ours(preset: str, latent_dim: int, epochs: int, kl_warmup_epochs: int = 3, classes: int = 0) -> TrainConfig:
     return TrainConfig(
-        ModelConfig(preset, latent_dim=latent_dim, hidden_sizes=(256,)),
+        ModelConfig(preset, latent_dim=latent_dim, hidden_sizes=(256,), classes=classes),
         lr_schedule="cosine",
         epochs=epochs,
         kl_warmup_epochs=kl_warmup_epochs,
@@ -35,6 +35,7 @@ RECIPES = {
     "mnist-mlp-2d": ("mnist", _ours("mlp", latent_dim=2, epochs=20, kl_warmup_epochs=0)),
     "fashion-conv-2d": ("fashion_mnist", _ours("conv", latent_dim=2, epochs=20)),
     "mnist-conv-16d": ("mnist", _ours("conv", latent_dim=16, epochs=20)),
+    "mnist-cvae-2d": ("mnist", _ours("conv", latent_dim=2, epochs=50, classes=10)),
 }
 
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset = load_dataset(dataset_name)
         print(f"== {name}: {config.model.preset}, latent {config.model.latent_dim}, {config.epochs} epochs", flush=True)
         result, metrics = train_and_save(
-            config.with_image_shape(dataset.image_shape), dataset, PRETRAINED_DIR / name, verbose=2
+            config.with_data(dataset.image_shape, config.model.classes), dataset, PRETRAINED_DIR / name, verbose=2
         )
         print(f"{name}: {result.message} {result.seconds:.0f} s; test metrics {metrics.to_dict()}", flush=True)
     return 0

@@ -191,6 +191,7 @@ def test_model_config_to_dict_is_plain_and_round_trips():
         "hidden_sizes": [64, 16, 8],
         "loss": "bernoulli",
         "beta": 1.0,
+        "classes": 0,
     }
     assert ModelConfig.from_dict(json.loads(json.dumps(values))) == config
 
@@ -214,15 +215,24 @@ def test_from_dict_still_validates_values():
         TrainConfig.from_dict({"model": {"latent_dim": 0}})
 
 
-def test_with_image_shape_replaces_only_the_shape():
+def test_with_data_replaces_only_the_shape_and_classes():
     config = TrainConfig(ModelConfig(preset="conv-bn", latent_dim=8, hidden_sizes=(32,)), epochs=5, seed=3)
-    resized = config.with_image_shape([32, 32, 3])
+    resized = config.with_data([32, 32, 3], classes=10)
     assert resized.model.image_shape == (32, 32, 3)
-    assert dataclasses.replace(resized.model, image_shape=(28, 28, 1)) == config.model
+    assert resized.model.classes == 10 and resized.model.conditional
+    assert dataclasses.replace(resized.model, image_shape=(28, 28, 1), classes=0) == config.model
     assert dataclasses.replace(resized, model=config.model) == config
     assert config.model.image_shape == (28, 28, 1)  # the original is unchanged
+    assert not config.model.conditional
 
 
-def test_with_image_shape_validates_the_new_shape():
+def test_with_data_validates_the_new_shape_and_classes():
     with pytest.raises(ConfigError, match=r"image_shape=\(28, 28, 4\)"):
-        TrainConfig().with_image_shape((28, 28, 4))
+        TrainConfig().with_data((28, 28, 4))
+    with pytest.raises(ConfigError, match=r"classes=1\b"):
+        TrainConfig().with_data((28, 28, 1), classes=1)
+
+
+def test_a_bundle_from_before_conditional_models_reads_as_a_plain_model():
+    assert ModelConfig.from_dict({"preset": "conv", "latent_dim": 2}).classes == 0
+    assert ModelConfig.from_dict(ModelConfig(classes=10).to_dict()) == ModelConfig(classes=10)

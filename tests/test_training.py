@@ -265,7 +265,7 @@ def test_make_optimizer_constant_and_cosine(name, kind):
 
 
 def test_mismatched_image_shape_is_rejected(images):
-    config = CONFIG.with_image_shape((32, 32, 3))
+    config = CONFIG.with_data((32, 32, 3))
     with pytest.raises(ValueError, match=r"\(28, 28, 1\).*\(32, 32, 3\)"):
         train_vae(config, images)
 

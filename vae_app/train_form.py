@@ -38,6 +38,11 @@ def settings_form(board: JobBoard) -> None:
         preset = left.selectbox("Preset", PRESETS, index=PRESETS.index(defaults.model.preset))
         latent_dim = _number(left, "Latent size", "latent_dim", defaults.model.latent_dim)
         hidden = left.text_input("Hidden sizes", "", placeholder="preset default, or e.g. 256 or 64,16,8")
+        conditional = left.checkbox(
+            "Conditional on the label",
+            help="A conditional VAE: encoder and decoder also take each image's class, so you can ask for a"
+            " class when generating and z keeps the style. Needs labelled data.",
+        )
         loss = middle.selectbox("Reconstruction loss", LOSSES, index=LOSSES.index(defaults.model.loss))
         beta = _number(middle, "KL weight (beta)", "beta", defaults.model.beta, format="%.4g")
         warmup = _number(middle, "KL warm-up epochs", "kl_warmup_epochs", defaults.kl_warmup_epochs)
@@ -88,7 +93,7 @@ def settings_form(board: JobBoard) -> None:
         if source == OWN_FILE and upload is None:
             raise ValueError("Choose a CSV or NPZ file to train on your own data.")
         data = DataSource(source) if source != OWN_FILE else DataSource(upload.name, upload.getvalue())
-        board.start(config, data, out_dir, owner=owner_token())  # the run opens the data, and says if it cannot
+        board.start(config, data, out_dir, owner=owner_token(), conditional=conditional)  # the run opens the data, and says if it cannot
     except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
 

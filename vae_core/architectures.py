@@ -3,6 +3,10 @@
 Every preset works for any image shape a `ModelConfig` allows: convolutional presets pad the input
 up to a multiple of their total downsampling factor and the decoder crops back, so 28x28 MNIST and
 32x32 CIFAR-10 use the same code. Decoders end in logits; `VAE.decode` applies the sigmoid.
+
+A conditional model's encoder and decoder take a second input, the label one-hot (a `condition`).
+It joins the encoder at its dense layers, beside the image's features, and the decoder beside z:
+the dense layers are where the two meet in the conditional VAE of Sohn et al. (2015).
 """
 
 from __future__ import annotations
@@ -36,11 +40,16 @@ def build_encoder(config: ModelConfig, dtype_policy: str = FLOAT32) -> keras.Mod
     images = keras.Input(shape=config.image_shape, name="image")
     x = _feature_extractor(config, images, layer)
     x = layers.Flatten(**layer("flatten"))(x)
+    inputs = [images]
+    if config.conditional:
+        condition = condition_input(config)
+        inputs.append(condition)
+        x = layers.Concatenate(**layer.full_precision("concatenate"))([x, condition])
     for size in config.hidden_sizes:
         x = layers.Dense(size, activation="relu", **layer.full_precision("dense"))(x)
     z_mean = layers.Dense(config.latent_dim, name="z_mean", dtype=FLOAT32)(x)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var", dtype=FLOAT32)(x)
-    return keras.Model(images, [z_mean, z_log_var], name="encoder")
+    return keras.Model(inputs if config.conditional else images, [z_mean, z_log_var], name="encoder")
 
 
 def build_decoder(config: ModelConfig, dtype_policy: str = FLOAT32) -> keras.Model:
@@ -51,13 +60,17 @@ def build_decoder(config: ModelConfig, dtype_policy: str = FLOAT32) -> keras.Mod
     """
     layer = LayerArgs("decoder", dtype_policy)
     z = keras.Input(shape=(config.latent_dim,), name="z")
-    x = z
+    x, inputs = z, z
+    if config.conditional:
+        condition = condition_input(config)
+        inputs = [z, condition]
+        x = layers.Concatenate(**layer.full_precision("concatenate"))([z, condition])
     for size in reversed(config.hidden_sizes):
         x = layers.Dense(size, activation="relu", **layer.full_precision("dense"))(x)
     if config.preset == "mlp":
         x = layers.Dense(math.prod(config.image_shape), name="logits", dtype=FLOAT32)(x)
         logits = layers.Reshape(config.image_shape, **layer.full_precision("reshape"))(x)
-        return keras.Model(z, logits, name="decoder")
+        return keras.Model(inputs, logits, name="decoder")
     feature_shape = _feature_shape(config)
     x = layers.Dense(math.prod(feature_shape), activation="relu", **layer.full_precision("dense"))(x)
     x = layers.Reshape(feature_shape, **layer("reshape"))(x)
@@ -68,7 +81,12 @@ def build_decoder(config: ModelConfig, dtype_policy: str = FLOAT32) -> keras.Mod
     x = ChannelBias(name="logits", dtype=layer.dtype_policy)(x)
     crop = _padding(config)
     logits = layers.Cropping2D(crop, **layer("crop"))(x) if any(sum(p) for p in crop) else x
-    return keras.Model(z, logits, name="decoder")
+    return keras.Model(inputs, logits, name="decoder")
+
+
+def condition_input(config: ModelConfig) -> keras.KerasTensor:
+    """The label as a float vector over `config.classes`: one-hot, or a mix of classes for a morph."""
+    return keras.Input(shape=(config.classes,), name="condition")
 
 
 def _downsampling(config: ModelConfig) -> int:

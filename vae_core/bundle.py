@@ -5,6 +5,8 @@
     <name>/atlas.npz    test set: latent means and log-variances, labels, reconstruction errors,
                         and the uint8 images themselves, so the app needs no dataset to explore
     <name>/decoder.onnx the decoder for browsers, z to intensities (absent where export failed)
+    <name>/replay.npz   training replay: latent means of validation images after each epoch
+                        (absent in bundles saved before it, or by a run stopped in its first epoch)
 
 A bundle is written into a hidden temporary directory and renamed into place, so a save that is
 interrupted never leaves a half bundle under a name the registry lists.
@@ -37,6 +39,7 @@ from vae_core.bundle_meta import BundleMeta
 from vae_core.decoder_export import DecoderExportFailed, export_decoder
 from vae_core.inference import LatentCodec, as_intensities
 from vae_core.model import VAE
+from vae_core.replay import Replay, write_replay
 
 LOGGER = logging.getLogger(__name__)
 
@@ -67,17 +70,20 @@ class Bundle:
 
 
 def build_atlas(codec: LatentCodec, images: np.ndarray, labels: np.ndarray | None) -> Atlas:
-    """Encode the test images; reconstruction error is the mean squared error at z = z_mean."""
-    z_mean, z_log_var = codec.encode(images)
+    """Encode the test images; reconstruction error is the mean squared error at z = z_mean.
+
+    A conditional model encodes and decodes each image with its own label."""
+    z_mean, z_log_var = codec.encode(images, labels)
     errors = np.empty(len(images), np.float32)
     for start in range(0, len(images), 1024):
         x = as_intensities(images[start : start + 1024])
-        reconstruction = codec.decode(z_mean[start : start + 1024])
+        chunk_labels = None if labels is None else labels[start : start + 1024]
+        reconstruction = codec.decode(z_mean[start : start + 1024], chunk_labels)
         errors[start : start + 1024] = np.mean((reconstruction - x) ** 2, axis=(1, 2, 3))
     return Atlas(z_mean, z_log_var, errors, np.asarray(images, np.uint8), labels)
 
 
-def save_bundle(path: Path, model: VAE, meta: BundleMeta, atlas: Atlas) -> Path:
+def save_bundle(path: Path, model: VAE, meta: BundleMeta, atlas: Atlas, replay: Replay | None = None) -> Path:
     """Write a bundle atomically at `path`, replacing any bundle already there (and nothing else)."""
     path = Path(path)
     check_destination(path)
@@ -90,6 +96,8 @@ def save_bundle(path: Path, model: VAE, meta: BundleMeta, atlas: Atlas) -> Path:
         except DecoderExportFailed as error:  # the app decodes on the server instead, and says so
             LOGGER.warning("Saving %s without %s: %s", path.name, DECODER_FILE, error)
         np.savez_compressed(staging / ATLAS_FILE, **atlas.to_arrays())
+        if replay is not None and replay.epochs:
+            write_replay(staging, replay)
         write_meta(staging, meta)
         replace_directory(staging, path)
     except BaseException:
@@ -101,7 +109,7 @@ def save_bundle(path: Path, model: VAE, meta: BundleMeta, atlas: Atlas) -> Path:
 def without_optimizer(model: VAE) -> VAE:
     """A weight-for-weight copy with no optimizer state, which would triple the file's size."""
     copy = VAE.from_config(model.get_config())
-    copy(keras.ops.zeros((1, *model.image_shape)))  # builds it, so Keras saves it as a built model
+    copy(copy.zeros_input())  # builds it, so Keras saves it as a built model
     copy.set_weights(model.get_weights())
     return copy
 

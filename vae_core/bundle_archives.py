@@ -118,9 +118,10 @@ def _known(module: str) -> bool:
 MAX_DECODER_BYTES = 200 * 2**20
 
 
-def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, ...]) -> None:
+def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, ...], classes: int = 0) -> None:
     """Refuse a decoder.onnx that is too large, not ONNX, leans on files beside it, or does not map
-    z (n, latent_dim) to images (n, *image_shape), before a browser is sent to fetch it."""
+    z (n, latent_dim), and a conditional model's condition (n, classes), to images (n, *image_shape),
+    before a browser is sent to fetch it."""
     import onnx  # only where a decoder is served
 
     if path.stat().st_size > MAX_DECODER_BYTES:
@@ -132,13 +133,16 @@ def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, .
     graph = model.graph
     if any(tensor.data_location == onnx.TensorProto.EXTERNAL for tensor in graph.initializer):
         raise BundleError(f"{DECODER_FILE} keeps its weights in other files; refused.")
-    if len(graph.input) != 1 or len(graph.output) != 1:
-        raise BundleError(f"{DECODER_FILE} should have one input (z) and one output (the image).")
+    expected_inputs = [[latent_dim], [classes]] if classes else [[latent_dim]]
+    if len(graph.input) != len(expected_inputs) or len(graph.output) != 1:
+        inputs = "two inputs (z, condition)" if classes else "one input (z)"
+        raise BundleError(f"{DECODER_FILE} should have {inputs} and one output (the image).")
     shapes = [
         [dim.dim_value or None for dim in value.type.tensor_type.shape.dim] for value in (*graph.input, *graph.output)
     ]
-    if shapes[0][1:] != [latent_dim] or shapes[1][1:] != list(image_shape):
+    if [shape[1:] for shape in shapes[:-1]] != expected_inputs or shapes[-1][1:] != list(image_shape):
+        wanted = f"latent size {latent_dim}" + (f" and {classes} classes" if classes else "")
         raise BundleError(
-            f"{DECODER_FILE} maps {shapes[0][1:]} to {shapes[1][1:]}, not latent size {latent_dim} to"
+            f"{DECODER_FILE} maps {[shape[1:] for shape in shapes[:-1]]} to {shapes[-1][1:]}, not {wanted} to"
             f" images {tuple(image_shape)}."
         )

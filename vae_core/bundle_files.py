@@ -26,6 +26,8 @@ BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
 # The decoder for browsers (`vae_core.decoder_export`): in every bundle this version saves, where
 # the export works, but not required; an older or foreign bundle has none.
 DECODER_FILE = "decoder.onnx"
+# The training replay (`vae_core.replay`), optional likewise: bundles saved before it have none.
+REPLAY_FILE = "replay.npz"
 # The atlas's arrays, one row per test image; an optional `labels` array may follow them.
 ATLAS_ARRAYS = ("z_mean", "z_log_var", "reconstruction_error", "images")
 # Longest name a file system takes for one path component, and the longest of the names a save

@@ -58,6 +58,7 @@ class NumberRange:
 # Every numeric setting's range, by the name of its config field (hidden_sizes: each layer's).
 RANGES = {
     "latent_dim": NumberRange(1, 64),
+    "classes": NumberRange(2, 1000),
     "hidden_sizes": NumberRange(1, 4096),
     "beta": NumberRange(0.0, 100.0, whole=False, low_open=True),
     "learning_rate": NumberRange(0.0, 1.0, whole=False, low_open=True),
@@ -110,6 +111,9 @@ class ModelConfig:
             error summed over pixels).
         beta: weight of the KL term; below 1 trades a less regular latent space for sharper
             reconstructions.
+        classes: 0 for a plain VAE; N for a conditional VAE (Sohn et al. 2015) whose encoder and
+            decoder both also take the image's label, one-hot over N classes, so z is left to hold
+            what the label does not say (the style).
     """
 
     preset: str = "conv"
@@ -118,6 +122,7 @@ class ModelConfig:
     hidden_sizes: tuple[int, ...] | None = None
     loss: str = "bernoulli"
     beta: float = 1.0
+    classes: int = 0
 
     def __post_init__(self) -> None:
         _require(self.preset in PRESETS, f"Expected preset in {PRESETS}. Received: preset={self.preset!r}")
@@ -143,6 +148,15 @@ class ModelConfig:
         )
         object.__setattr__(self, "hidden_sizes", sizes)
         _require_in_range(self, "beta")
+        _require(
+            self.classes == 0 or RANGES["classes"].allows(self.classes),
+            f"Expected classes 0 (a plain VAE) or {RANGES['classes']} (a conditional one)."
+            f" Received: classes={self.classes!r}",
+        )
+
+    @property
+    def conditional(self) -> bool:
+        return self.classes > 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, for meta.json and the model's own Keras config."""
@@ -219,9 +233,11 @@ class TrainConfig:
         )
         _require_in_range(self, "steps_per_execution")
 
-    def with_image_shape(self, image_shape: tuple[int, int, int]) -> TrainConfig:
-        """The same settings for images of another shape, once the data is known."""
-        return dataclasses.replace(self, model=dataclasses.replace(self.model, image_shape=tuple(image_shape)))
+    def with_data(self, image_shape: tuple[int, int, int], classes: int = 0) -> TrainConfig:
+        """The same settings for the data once it is known: its image shape, and the number of
+        classes a conditional model is conditioned on (0 for a plain one)."""
+        model = dataclasses.replace(self.model, image_shape=tuple(image_shape), classes=classes)
+        return dataclasses.replace(self, model=model)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, for meta.json."""

@@ -97,6 +97,18 @@ class Dataset:
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(int(s) for s in self.x_train.shape[1:])  # type: ignore[return-value]
 
+    def condition_classes(self, conditional: bool) -> int:
+        """How many classes a model trained on this data is conditioned on: 0 for a plain model,
+        the number of classes for a conditional one, which needs labels (`DatasetError` without)."""
+        if not conditional:
+            return 0
+        if self.y_train is None or not self.class_names:
+            raise DatasetError(
+                f"{self.name} has no labels, and a conditional VAE is conditioned on each image's label."
+                " Train a plain VAE on it, or use labelled data."
+            )
+        return max(len(self.class_names), 2)
+
     def limited(self, train_images: int) -> Dataset:
         """The same dataset with only its first `train_images` training images, for quick runs."""
         y_train = None if self.y_train is None else self.y_train[:train_images]

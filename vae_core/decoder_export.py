@@ -1,7 +1,8 @@
 """The decoder as ONNX, so a browser can decode latent points itself (ONNX Runtime Web).
 
 The file maps z, float32 (n, latent_dim), to pixel intensities in [0, 1], float32 (n, h, w, c):
-the decoder with its sigmoid, as `LatentCodec.decode` computes in float32. Keras's own exporter
+the decoder with its sigmoid; a conditional model's takes a second input, `condition`, float32
+(n, classes), the class weights, as `LatentCodec.decode` computes in float32. Keras's own exporter
 runs where the backend has one installed (TensorFlow's needs tf2onnx); elsewhere, as under JAX
 without jax2onnx, a TensorFlow process exports it again from the saved model file, which is
 backend-independent.
@@ -59,7 +60,8 @@ def export_decoder(vae: VAE, destination: Path, saved_model: Path | None = None)
 
 def _export_here(vae: VAE, path: Path) -> None:
     decoder = intensity_decoder(vae.decoder)
-    decoder(keras.ops.zeros((1, vae.latent_dim)))  # Keras exports only a model that has been called
+    zeros = [keras.ops.zeros((1, *tensor.shape[1:])) for tensor in decoder.inputs]
+    decoder(zeros if len(zeros) > 1 else zeros[0])  # Keras exports only a model that has been called
     decoder.export(str(path), format="onnx", verbose=False)
 
 

@@ -1,7 +1,8 @@
 """Test-set metrics: negative ELBO, the importance-weighted bound, and k-NN accuracy of latent means.
 
 All likelihoods are Bernoulli on [0, 1] intensities, in nats per image, whatever loss the model
-trained with, so models of every preset and loss compare on one scale.
+trained with, so models of every preset and loss compare on one scale. A conditional model is
+measured given each image's label: its bounds are on log p(x | label), not log p(x).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def kl_from_prior(z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:
 def importance_weighted_bounds(
     codec: LatentCodec,
     images: np.ndarray,
+    labels: np.ndarray | None = None,
     samples: int = 100,
     seed: int = 0,
     chunk_images: int = 64,
@@ -79,18 +81,21 @@ def importance_weighted_bounds(
 
     With z_1..z_k ~ q(z|x): log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x). The ELBO is
     estimated from the same samples as mean_i log p(x|z_i) minus the closed-form KL. `on_chunk`
-    is called after each chunk with the share of images done.
+    is called after each chunk with the share of images done. `labels` condition a conditional
+    model (a plain one ignores them).
     """
     rng = np.random.default_rng(seed)
     results: dict[str, list[np.ndarray]] = {"reconstruction_nll": [], "kl": [], "neg_iw_bound": []}
     for start in range(0, len(images), chunk_images):
         x = images[start : start + chunk_images]
-        z_mean, z_log_var = (a.astype(np.float64) for a in codec.encode(x))
+        y = None if labels is None else np.asarray(labels)[start : start + chunk_images]
+        z_mean, z_log_var = (a.astype(np.float64) for a in codec.encode(x, y))
         epsilon = rng.standard_normal((len(x), samples, z_mean.shape[1]))
         z = z_mean[:, None, :] + np.exp(0.5 * z_log_var)[:, None, :] * epsilon
-        log_px_z = codec.log_likelihood(z.reshape(-1, z.shape[2]), np.repeat(x, samples, axis=0)).reshape(
-            len(x), samples
-        )
+        repeated_y = None if y is None else np.repeat(y, samples, axis=0)
+        log_px_z = codec.log_likelihood(
+            z.reshape(-1, z.shape[2]), np.repeat(x, samples, axis=0), repeated_y
+        ).reshape(len(x), samples)
         log_pz = log_prior(z)
         log_qz_x = -0.5 * np.sum(epsilon**2 + z_log_var[:, None, :] + LOG_2PI, axis=2)
         log_weights = log_px_z + log_pz - log_qz_x
@@ -147,6 +152,7 @@ def evaluate(
     bounds = importance_weighted_bounds(
         codec,
         x_test,
+        y_test,
         samples=iw_samples,
         seed=seed,
         on_chunk=lambda done: between_chunks(stop, progress, done * BOUND_SHARE),
@@ -154,7 +160,8 @@ def evaluate(
     accuracy = None
     if y_test is not None and x_train is not None and y_train is not None:
         between_chunks(stop, progress, BOUND_SHARE)
-        accuracy = knn_accuracy(codec.encode(x_train)[0], y_train, codec.encode(x_test)[0], y_test, k=knn_k)
+        train_z, test_z = codec.encode(x_train, y_train)[0], codec.encode(x_test, y_test)[0]
+        accuracy = knn_accuracy(train_z, y_train, test_z, y_test, k=knn_k)
     between_chunks(stop, progress, 1.0)
     reconstruction, kl = float(bounds["reconstruction_nll"].mean()), float(bounds["kl"].mean())
     return TestMetrics(

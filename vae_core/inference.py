@@ -23,6 +23,9 @@ class LatentCodec:
 
     Images go in as uint8 (0-255) or floats in [0, 1]; decoded images come out as float32 in [0, 1]
     with shape (n, height, width, channels). Safe to share between threads once constructed.
+    A conditional model needs each image's or point's class: `labels` is then an integer label per
+    row, one label for every row, or rows of class weights (one-hot, or a mix for a morph); a plain
+    model ignores it, so callers may pass what they have for either kind.
 
     Args:
         vae: the trained model.
@@ -36,48 +39,73 @@ class LatentCodec:
     def __init__(self, vae: VAE, decode_precision: str = FLOAT32) -> None:
         self.latent_dim = vae.latent_dim
         self.image_shape = vae.image_shape
+        self.classes = vae.classes
         self._encoder = vae.encoder
         self._decoder = intensity_decoder(with_dtype_policy(vae.decoder, resolve_precision(decode_precision)))
         z, images = keras.Input(shape=(self.latent_dim,)), keras.Input(shape=self.image_shape)
         # log p(x|z) per image, computed in the same compiled call as the decoder so importance
         # sampling never moves (samples x pixels) logits through numpy.
+        if self.classes:
+            condition = keras.Input(shape=(self.classes,))
+            logits, inputs = vae.decoder([z, condition]), [z, images, condition]
+        else:
+            logits, inputs = vae.decoder(z), [z, images]
         self._log_likelihood = keras.Model(
-            [z, images], ops.negative(bernoulli_nll(images, vae.decoder(z))), name="log_likelihood"
+            inputs, ops.negative(bernoulli_nll(images, logits)), name="log_likelihood"
         )
         # Compile each predict function now, not on a user's first slider move.
-        self.encode(np.zeros((1, *self.image_shape), np.float32))
-        self.decode(np.zeros((1, self.latent_dim), np.float32))
+        self.encode(np.zeros((1, *self.image_shape), np.float32), labels=0)
+        self.decode(np.zeros((1, self.latent_dim), np.float32), labels=0)
 
-    def encode(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, images: np.ndarray, labels: np.ndarray | int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(z_mean, z_log_var), each (n, latent_dim), for images (n, h, w, c)."""
         x = as_intensities(images)
-        parts = [self._encoder.predict_on_batch(x[i : i + BATCH_SIZE]) for i in range(0, len(x), BATCH_SIZE)]
+        parts = self._batched(self._encoder, [x], labels)
         if not parts:
             empty = np.zeros((0, self.latent_dim), np.float32)
             return empty, empty
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
-    def decode(self, z: np.ndarray) -> np.ndarray:
+    def decode(self, z: np.ndarray, labels: np.ndarray | int | None = None) -> np.ndarray:
         """Images in [0, 1], (n, h, w, c), for latent points z of shape (n, latent_dim) or (latent_dim,)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
-        parts = [self._decoder.predict_on_batch(z[i : i + BATCH_SIZE]) for i in range(0, len(z), BATCH_SIZE)]
+        parts = self._batched(self._decoder, [z], labels)
         return np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), np.float32)
 
-    def log_likelihood(self, z: np.ndarray, images: np.ndarray) -> np.ndarray:
+    def log_likelihood(self, z: np.ndarray, images: np.ndarray, labels: np.ndarray | int | None = None) -> np.ndarray:
         """Bernoulli log p(x|z) in nats, one per row, for paired z (n, d) and images (n, h, w, c)."""
         z, x = np.asarray(z, dtype=np.float32), as_intensities(images)
-        parts = [
-            self._log_likelihood.predict_on_batch([z[i : i + BATCH_SIZE], x[i : i + BATCH_SIZE]])
-            for i in range(0, len(z), BATCH_SIZE)
+        return np.concatenate(self._batched(self._log_likelihood, [z, x], labels)).astype(np.float64)
+
+    def condition(self, labels: np.ndarray | int | None, rows: int) -> np.ndarray:
+        """(rows, classes) float32 class weights for `labels` (see the class docstring)."""
+        if labels is None:
+            raise ValueError("This model is conditional: say which class each image or point is (labels).")
+        values = np.asarray(labels)
+        if values.ndim <= 1 and np.issubdtype(values.dtype, np.integer):
+            if values.size and (values.min() < 0 or values.max() >= self.classes):
+                raise ValueError(f"Expected labels from 0 to {self.classes - 1}. Received: {values.min()}..{values.max()}")
+            values = np.eye(self.classes, dtype=np.float32)[values]
+        weights = np.broadcast_to(np.asarray(values, np.float32).reshape(-1, self.classes), (rows, self.classes))
+        return np.ascontiguousarray(weights)
+
+    def _batched(self, model: keras.Model, arrays: list[np.ndarray], labels: np.ndarray | int | None) -> list:
+        """`model` on each chunk of BATCH_SIZE rows of `arrays`, the condition appended where it takes one."""
+        if self.classes:
+            arrays = [*arrays, self.condition(labels, len(arrays[0]))]
+        return [
+            model.predict_on_batch([a[i : i + BATCH_SIZE] for a in arrays] if len(arrays) > 1 else arrays[0][i : i + BATCH_SIZE])
+            for i in range(0, len(arrays[0]), BATCH_SIZE)
         ]
-        return np.concatenate(parts).astype(np.float64)
 
 
 def intensity_decoder(decoder: keras.Model) -> keras.Model:
-    """z to pixel intensities in [0, 1]: the decoder's logits through a float32 sigmoid."""
-    z = keras.Input(shape=decoder.inputs[0].shape[1:], name="z")
-    intensities = layers.Activation("sigmoid", dtype=FLOAT32)(decoder(z))
-    return keras.Model(z, intensities, name="decode_intensities")
+    """z (and a conditional decoder's condition) to pixel intensities in [0, 1]: the decoder's logits
+    through a float32 sigmoid."""
+    inputs = [keras.Input(shape=t.shape[1:], name=name) for t, name in zip(decoder.inputs, ("z", "condition"))]
+    logits = decoder(inputs if len(inputs) > 1 else inputs[0])
+    intensities = layers.Activation("sigmoid", dtype=FLOAT32)(logits)
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], intensities, name="decode_intensities")
 
 
 def as_intensities(images: np.ndarray) -> np.ndarray:

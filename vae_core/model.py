@@ -25,9 +25,13 @@ class VAE(keras.Model):
     `fit` reports `loss`, `reconstruction_loss` and `kl_loss` (and their `val_` twins), each the
     mean over images of a per-image sum, in nats for the Bernoulli likelihood.
 
+    A conditional VAE (`classes` > 0) takes `(images, condition)` wherever a plain one takes images,
+    the condition being each image's label one-hot; its loss is then the conditional negative ELBO,
+    a bound on -log p(x | label).
+
     Args:
-        encoder: model from images to `[z_mean, z_log_var]`.
-        decoder: model from z to per-pixel logits.
+        encoder: model from images (and, if conditional, the condition) to `[z_mean, z_log_var]`.
+        decoder: model from z (and, if conditional, the condition) to per-pixel logits.
         likelihood: `bernoulli` or `gaussian`, the reconstruction term (see `losses`).
         beta: weight of the KL term.
         seed: seed of the sampling noise.
@@ -65,8 +69,23 @@ class VAE(keras.Model):
     def image_shape(self) -> tuple[int, ...]:
         return tuple(int(s) for s in self.encoder.inputs[0].shape[1:])
 
-    def call(self, images: Any, training: bool = False) -> tuple[Any, Any, Any]:
-        z_mean, z_log_var = self.encoder(images, training=training)
+    @property
+    def classes(self) -> int:
+        """The number of classes the model is conditioned on; 0 for a plain VAE."""
+        return int(self.decoder.inputs[1].shape[-1]) if len(self.decoder.inputs) > 1 else 0
+
+    def zeros_input(self) -> Any:
+        """One all-zero input of the structure `call` takes, to build the model."""
+        images = ops.zeros((1, *self.image_shape))
+        return (images, ops.zeros((1, self.classes))) if self.classes else images
+
+    def call(self, inputs: Any, training: bool = False) -> tuple[Any, Any, Any]:
+        if self.classes:
+            images, condition = inputs
+            z_mean, z_log_var = self.encoder([images, condition], training=training)
+            z = self.sampling(z_mean, z_log_var)
+            return z_mean, z_log_var, self.decoder([z, condition], training=training)
+        z_mean, z_log_var = self.encoder(inputs, training=training)
         z = self.sampling(z_mean, z_log_var)
         return z_mean, z_log_var, self.decoder(z, training=training)
 
@@ -74,8 +93,9 @@ class VAE(keras.Model):
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None, training: bool = True
     ) -> Any:
         z_mean, z_log_var, logits = y_pred
+        images = x[0] if self.classes else x
         logits = ops.cast(logits, FLOAT32)  # bfloat16 under a mixed policy
-        reconstruction_loss = ops.mean(RECONSTRUCTION_LOSSES[self.likelihood](x, logits))
+        reconstruction_loss = ops.mean(RECONSTRUCTION_LOSSES[self.likelihood](images, logits))
         kl_loss = ops.mean(kl_divergence(z_mean, z_log_var))
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         self.kl_loss_tracker.update_state(kl_loss)
@@ -114,5 +134,5 @@ def build_vae(config: ModelConfig, seed: int | None = None, dtype_policy: str = 
         seed=seed,
         name="vae",
     )
-    vae(ops.zeros((1, *config.image_shape)))
+    vae(vae.zeros_input())
     return vae

@@ -29,7 +29,8 @@ class RunMonitor(keras.callbacks.Callback):
         listener: called with each `Event`, in the training thread.
         stop_event: when set (from any thread), training ends after the current batch, or the
             current group of batches when the model runs several per execution.
-        snapshot_images: images encoded after each epoch into `EpochEnd.latent_means`.
+        snapshot_inputs: what the encoder takes (images, and a conditional model's conditions),
+            encoded after each epoch into `EpochEnd.latent_means` and kept in `latent_history`.
     """
 
     def __init__(
@@ -38,15 +39,16 @@ class RunMonitor(keras.callbacks.Callback):
         batches_per_epoch: int,
         listener: Callable[[Event], None] | None = None,
         stop_event: threading.Event | None = None,
-        snapshot_images: np.ndarray | None = None,
+        snapshot_inputs: np.ndarray | tuple | None = None,
     ) -> None:
         super().__init__()
         self.epochs = epochs
         self.batches_per_epoch = batches_per_epoch
         self.listener = listener
         self.stop_event = stop_event
-        self.snapshot_images = snapshot_images
+        self.snapshot_inputs = snapshot_inputs
         self.history: list[dict[str, float]] = []
+        self._latent_means: list[np.ndarray] = []
         self.stopped_by_request = False
         self.non_finite_at: tuple[int, int] | None = None
         self._epoch = 0
@@ -92,9 +94,18 @@ class RunMonitor(keras.callbacks.Callback):
         record = {"epoch": self._epoch, "batches": self._batches, **record}
         self.history.append(record)
         latent_means = None
-        if self.snapshot_images is not None and len(self.snapshot_images):
-            latent_means = np.asarray(self.model.encoder.predict_on_batch(self.snapshot_images)[0])
+        inputs = self.snapshot_inputs
+        if inputs is not None and len(inputs[0] if isinstance(inputs, tuple) else inputs):
+            latent_means = np.asarray(self.model.encoder.predict_on_batch(inputs)[0])
+            self._latent_means.append(latent_means)
         self._emit(EpochEnd(self._epoch, self.epochs, record, latent_means))
+
+    @property
+    def latent_history(self) -> np.ndarray:
+        """(epochs kept, snapshot images, latent_dim): each kept epoch's snapshot, in order."""
+        if not self._latent_means:
+            return np.zeros((0, 0, 0), np.float32)
+        return np.stack(self._latent_means)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.non_finite_at is not None and self._last_good_weights is not None:

@@ -40,10 +40,13 @@ class LensView:
         return self.log_px - self.elbo
 
 
-def posterior_lens(codec: LatentCodec, image: np.ndarray, axes: np.ndarray, seed: int = 0) -> LensView:
-    """The lens for one image (h, w, c) on the plane through its q(z|x) mean spanned by `axes` (2, d)."""
+def posterior_lens(
+    codec: LatentCodec, image: np.ndarray, axes: np.ndarray, seed: int = 0, label: int | None = None
+) -> LensView:
+    """The lens for one image (h, w, c) on the plane through its q(z|x) mean spanned by `axes` (2, d);
+    a conditional model's lens is p(z | x, label), for the image's `label`."""
     images = np.asarray(image)[np.newaxis]
-    z_mean, z_log_var = (a[0].astype(np.float64) for a in codec.encode(images))
+    z_mean, z_log_var = (a[0].astype(np.float64) for a in codec.encode(images, label))
     plane = Plane(z_mean, np.asarray(axes, dtype=np.float64))
     spread = plane.spread(z_log_var)
     reach = np.maximum(REACH_SIGMAS * spread, MIN_REACH)
@@ -51,9 +54,10 @@ def posterior_lens(codec: LatentCodec, image: np.ndarray, axes: np.ndarray, seed
     v = np.linspace(-reach[1], reach[1], GRID_SIDE) if not plane.is_line else np.zeros(1)
     uu, vv = np.meshgrid(u, v)
     z = plane.lift(np.stack([uu.ravel(), vv.ravel()], axis=1))
-    log_px_z = codec.log_likelihood(z, np.repeat(images, len(z), axis=0))
+    log_px_z = codec.log_likelihood(z, np.repeat(images, len(z), axis=0), label)
     log_pz = log_prior(z)
-    bounds = importance_weighted_bounds(codec, images, samples=LENS_SAMPLES, seed=seed)
+    labels = None if label is None else np.array([label])
+    bounds = importance_weighted_bounds(codec, images, labels, samples=LENS_SAMPLES, seed=seed)
     elbo = -float(bounds["reconstruction_nll"][0] + bounds["kl"][0])
     return LensView(
         u=u,

@@ -28,7 +28,9 @@ class TrainingResult:
 
     `history` has one record per epoch run (a stopped run's last epoch may be partial: compare its
     `batches` with `batches_per_epoch`); a diverged run keeps the last finite epochs and weights.
-    `model` computes in float32 whatever `config.precision` training used.
+    `model` computes in float32 whatever `config.precision` training used. `latent_history` holds,
+    per epoch in `history`, the latent means of the first validation images (up to
+    `SNAPSHOT_SIZE`, in `validation_indices` order): the run's training replay.
     """
 
     model: VAE
@@ -39,6 +41,7 @@ class TrainingResult:
     seconds: float
     batches_per_epoch: int
     validation_indices: np.ndarray
+    latent_history: np.ndarray
 
 
 def split_validation(n_images: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +71,7 @@ def steps_per_execution(config: TrainConfig, batches_per_epoch: int, backend: st
 def train_vae(
     config: TrainConfig,
     images: np.ndarray,
+    labels: np.ndarray | None = None,
     *,
     listener: Callable[[Event], None] | None = None,
     stop_event: threading.Event | None = None,
@@ -79,6 +83,8 @@ def train_vae(
     Args:
         config: model and training settings; `config.model.image_shape` must match the images.
         images: the training split; `config.validation_split` of it is held out for validation.
+        labels: the images' classes (int, (n,)); a conditional model is conditioned on them, a
+            plain one ignores them.
         listener: receives `TrainingStarted`, `BatchEnd` and `EpochEnd` events in this thread;
             `EpochEnd.latent_means` encodes the first validation images (up to 1000).
         stop_event: set it from another thread to stop after the current execution (at most
@@ -91,23 +97,24 @@ def train_vae(
             f"Images have shape {tuple(images.shape[1:])} but the model expects {config.model.image_shape}."
         )
     keras.utils.set_random_seed(config.seed)
-    x = as_intensities(images)
-    train_index, val_index = split_validation(len(x), config.validation_split, config.seed)
-    x_train, x_val = x[train_index], x[val_index]
-    if len(x_train) == 0:
+    x = model_inputs(config, as_intensities(images), labels)
+    train_index, val_index = split_validation(len(images), config.validation_split, config.seed)
+    x_train, x_val = _rows(x, train_index), _rows(x, val_index)
+    if len(train_index) == 0:
         raise ValueError("No training images left after the validation split.")
     vae = build_vae(config.model, seed=config.seed, dtype_policy=config.precision)
-    batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
     vae.compile(
         optimizer=make_optimizer(config, config.epochs * batches_per_epoch),
         steps_per_execution=steps_per_execution(config, batches_per_epoch, keras.backend.backend()),
     )
-    monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_images=x_val[:SNAPSHOT_SIZE])
+    snapshot = _rows(x_val, slice(0, SNAPSHOT_SIZE))
+    monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_inputs=snapshot)
     warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
     started = time.perf_counter()
     vae.fit(
         x_train,
-        validation_data=(x_val,) if len(x_val) else None,
+        validation_data=(x_val,) if len(val_index) else None,
         epochs=config.epochs,
         batch_size=config.batch_size,
         shuffle=True,
@@ -118,7 +125,24 @@ def train_vae(
     status, message = _outcome(monitor, config.epochs)
     if config.precision != FLOAT32:
         vae = _as_float32(vae, config)
-    return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index)
+    return TrainingResult(
+        vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, monitor.latent_history
+    )
+
+
+def model_inputs(config: TrainConfig, x: np.ndarray, labels: np.ndarray | None) -> np.ndarray | tuple:
+    """What `fit` takes: the images, or for a conditional model (images, labels one-hot)."""
+    if not config.model.conditional:
+        return x
+    if labels is None or len(labels) != len(x):
+        raise ValueError("A conditional VAE trains on labelled images: give one label per image.")
+    if len(labels) and (labels.min() < 0 or labels.max() >= config.model.classes):
+        raise ValueError(f"Expected labels from 0 to {config.model.classes - 1} for this conditional VAE.")
+    return x, np.eye(config.model.classes, dtype=np.float32)[labels]
+
+
+def _rows(x: np.ndarray | tuple, index: np.ndarray | slice) -> np.ndarray | tuple:
+    return tuple(part[index] for part in x) if isinstance(x, tuple) else x[index]
 
 
 def _as_float32(vae: VAE, config: TrainConfig) -> VAE:

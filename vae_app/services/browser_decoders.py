@@ -77,7 +77,7 @@ def _place(target: Path, model: VAE, write: Callable[[Path], None]) -> None:
     try:
         write(partial)
         try:
-            check_decoder_archive(partial, model.latent_dim, model.image_shape)
+            check_decoder_archive(partial, model.latent_dim, model.image_shape, model.classes)
         except BundleError as error:
             raise DecoderUnavailable(str(error).rstrip(".")) from error
         os.replace(partial, target)

@@ -89,11 +89,14 @@ class JobProgress:
 class TrainingJob:
     """One background training run; `progress()` can be called from any thread.
 
-    `owner` names the browser that started it: only that one is offered Stop.
+    `owner` names the browser that started it: only that one is offered Stop. `conditional` asks
+    for a conditional VAE on the data's labels, whose classes are known once the data is open.
     """
 
-    def __init__(self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "") -> None:
-        self.config, self.out_dir, self.owner = config, Path(out_dir), owner
+    def __init__(
+        self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "", conditional: bool = False
+    ) -> None:
+        self.config, self.out_dir, self.owner, self.conditional = config, Path(out_dir), owner, conditional
         self._progress = JobProgress(self.out_dir.name, self.out_dir, config.epochs, started=time.time())
         self._lock = threading.Lock()
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
@@ -154,7 +157,7 @@ class TrainingJob:
         child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
         ended = None
         try:
-            self._connection.send((self.config, self._source, self.out_dir))
+            self._connection.send((self.config, self._source, self.out_dir, self.conditional))
             self._source = None
             ended = self._relay_events()
         except (EOFError, OSError):  # the child is gone: its exit code says more below
@@ -190,10 +193,10 @@ def train_in_child(connection: Connection, stop: multiprocessing.synchronize.Eve
     """The child process: open the data, train, evaluate and save, reporting every event."""
     if hasattr(os, "nice"):
         os.nice(TRAINING_NICENESS)
-    config, source, out_dir = connection.recv()
+    config, source, out_dir, conditional = connection.recv()
     try:
         dataset = source.open(seed=config.seed)  # first, so a bad file is reported before Keras loads
-        config = config.with_image_shape(dataset.image_shape)
+        config = config.with_data(dataset.image_shape, dataset.condition_classes(conditional))
         from vae_core.pipeline import train_and_save  # imports Keras, which the app's process need not
         from vae_core.training import SNAPSHOT_SIZE, split_validation
 
@@ -223,12 +226,14 @@ class JobBoard:
         self._lock = threading.Lock()
         self._latest: TrainingJob | None = None
 
-    def start(self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "") -> TrainingJob:
+    def start(
+        self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "", conditional: bool = False
+    ) -> TrainingJob:
         """Start a run on `source` saving to `out_dir`, unless one is still going (`JobBusy`)."""
         with self._lock:
             if self._latest is not None and self._latest.running:
                 raise JobBusy(f"{self._latest.out_dir.name} is still training; stop it or wait for it to finish.")
-            job = TrainingJob(config, source, out_dir, owner)
+            job = TrainingJob(config, source, out_dir, owner, conditional)
             job.start()  # raises when no process can be started: then the previous job stays the latest
             self._latest = job
             return job

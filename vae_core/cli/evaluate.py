@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except BundleError as error:
         parser.exit(1, f"{parser.prog}: error: {args.bundle}: {error}\n")
+    if model.classes and dataset.y_test is None:
+        message = f"{args.bundle} is a conditional VAE, measured given each image's label, and {dataset.name} has none"
+        parser.exit(1, f"{parser.prog}: error: {message}\n")
     metrics = evaluate(
         LatentCodec(model),
         dataset.x_test,
@@ -58,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=seed,
     )
     print(f"{args.bundle} on {dataset.name} test split ({count(len(dataset.x_test), 'image')}):")
+    if model.classes:
+        print("Test metrics are conditional: bounds on -log p(x | label), in nats.")
     print(format_metrics(metrics.to_dict()))
     if args.save:
         # A later version's extra metrics were measured with the old figures: they go with them.

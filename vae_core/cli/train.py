@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--hidden", type=sizes, default=None, help="dense sizes, e.g. 256 or 64,16,8 (default: preset's)"
     )
+    parser.add_argument(
+        "--conditional",
+        action="store_true",
+        help="a conditional VAE: encoder and decoder also take each image's label (labelled data only)",
+    )
     parser.add_argument("--loss", choices=LOSSES, default=model_defaults.loss)
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
     parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=defaults.lr_schedule)
@@ -138,9 +143,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{parser.prog}: warning: {note}", file=sys.stderr)
     if args.train_limit is not None:
         dataset = dataset.limited(args.train_limit)
-    config = config.with_image_shape(dataset.image_shape)
+    try:
+        config = config.with_data(dataset.image_shape, dataset.condition_classes(args.conditional))
+    except DatasetError as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    kind = "conditional " if config.model.conditional else ""
     print(
-        f"Training {config.model.preset} (latent {config.model.latent_dim}) on {dataset.name}: "
+        f"Training {kind}{config.model.preset} (latent {config.model.latent_dim}) on {dataset.name}: "
         f"{count(len(dataset.x_train), 'training image')} from {dataset.source}"
     )
     tty, show = sys.stdout.isatty(), EvaluationPrinter(sys.stdout.isatty())
@@ -153,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         config, dataset, out, verbose=1 if tty else 2, iw_samples=args.iw_samples, listener=listener
     )
     print(result.message)
+    if config.model.conditional:
+        print("Test metrics are conditional: bounds on -log p(x | label), in nats.")
     print(format_metrics(metrics.to_dict()))
     print(f"Saved bundle: {out}")
     return 0 if result.status != "diverged" else 3
