@@ -36,6 +36,7 @@ st.dataframe(
             "model": name,
             "dataset": model.meta.dataset.name,
             "latent size": model.meta.model.latent_dim,
+            "conditional": model.meta.model.conditional,
             "test −ELBO": rounded(model.meta.test_metrics.neg_elbo),
             "reconstruction": rounded(model.meta.test_metrics.reconstruction_nll),
             "KL": rounded(model.meta.test_metrics.kl),
@@ -50,7 +51,9 @@ st.dataframe(
 st.caption(
     "All in nats per test image (Bernoulli likelihood), lower is better, except 5-NN accuracy; active units are"
     " latent dimensions whose average KL from the prior exceeds 0.01 nats. A validation loss that rises in the"
-    " first epochs is a KL warm-up bringing its term in."
+    " first epochs is a KL warm-up bringing its term in. A conditional model's figures are given each image's"
+    " label (bounds on −log p(x | label)), so they sit below a plain model's by up to log 10 ≈ 2.3 nats for"
+    " ten equally common classes, and its z holds style rather than class, which lowers its 5-NN accuracy."
 )
 st.plotly_chart(compared_loss_curves({name: model.meta.training.history for name, model in models.items()}))
 
@@ -66,7 +69,8 @@ else:
     picks = np.linspace(0, len(atlas.images) - 1, min(SHOWN_IMAGES, len(atlas.images))).astype(int)
     show(tile(atlas.images[picks], columns=len(picks), gap=2), "test images", side=700)
     for name, model in models.items():
-        decoded = model.codec.decode(model.bundle.atlas.z_mean[picks])
+        labels = model.bundle.atlas.labels
+        decoded = model.codec.decode(model.bundle.atlas.z_mean[picks], None if labels is None else labels[picks])
         show(tile(decoded, columns=len(picks), gap=2), f"{name}: reconstructions from the latent means", side=700)
 
 st.subheader(f"{SAMPLES} samples from the prior, with the same seed")
@@ -76,4 +80,7 @@ if len(latent_sizes) > 1:
 else:
     z = prior_samples(SAMPLES, latent_sizes.pop(), seed=0)
     for name, model in models.items():
-        show(tile(model.codec.decode(z), columns=SAMPLES, gap=2), f"{name}: z ~ N(0, I), seed 0", side=1200)
+        classes = model.codec.classes
+        samples = model.codec.decode(z, np.arange(SAMPLES) % classes if classes else None)
+        caption = f"{name}: z ~ N(0, I), seed 0" + (", as classes 0, 1, 2… in turn" if classes else "")
+        show(tile(samples, columns=SAMPLES, gap=2), caption, side=1200)

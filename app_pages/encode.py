@@ -13,6 +13,7 @@ from vae_app.pictures import show
 from vae_app.planes import choose_plane
 from vae_app.services.digit_preprocess import EmptyDrawing, preprocess_digit
 from vae_app.services.image_input import UPLOAD_EXTENSIONS, ImageRejected, open_user_image
+from vae_app.style_panel import read_as, style_strip
 from vae_app.unusual import test_scores
 from vae_core.latent_tools import nearest_indices, tile
 from vae_core.outliers import neg_elbo_per_image, share_below
@@ -69,8 +70,9 @@ for column, step in zip(st.columns(len(steps)), steps, strict=True):
     show(step.image, step.title, side=160, container=column)
 
 digit = steps[-1].image[np.newaxis, :, :, np.newaxis]
-z_mean, z_log_var = model.codec.encode(digit)
-reconstruction = model.codec.decode(z_mean)[0]
+label = read_as(model, digit[0])  # a conditional model's class for it; None for a plain model
+z_mean, z_log_var = model.codec.encode(digit, label)
+reconstruction = model.codec.decode(z_mean, label)[0]
 atlas = model.bundle.atlas
 st.subheader("Where it lands")
 plane, axis_titles = choose_plane(model, key="encode")
@@ -85,18 +87,19 @@ show(digit[0], "your digit, preprocessed", container=left)
 show(reconstruction, "its reconstruction", container=right)
 details.markdown(f"**z mean** `{np.array2string(z_mean[0], precision=3)}`")
 details.markdown(f"**z std** `{np.array2string(np.exp(0.5 * z_log_var[0]), precision=3)}`")
-score = neg_elbo_per_image(model.codec, digit)[0]
+score = neg_elbo_per_image(model.codec, digit, None if label is None else np.array([label]))[0]
 details.markdown(
     f"**anomaly score** (negative ELBO) {score:.1f} nats: more unusual than"
     f" {share_below(score, test_scores(model)):.1%} of test images"
 )
-show_lens(model, plane, axis_titles, image=digit[0])
+show_lens(model, plane, axis_titles, image=digit[0], label=label)
+style_strip(model, digit[0], label)
 directions = kept_directions(model)
 if directions:
     st.subheader("Move your digit along a kept direction")
     chosen = st.selectbox("Direction", [d.name for d in directions], key="encode_direction")
     vector = next(d.vector for d in directions if d.name == chosen)
-    move_along(model, z_mean[0], digit[0], "your digit", chosen, vector)
+    move_along(model, z_mean[0], digit[0], "your digit", chosen, vector, label)
 else:
     st.caption("Directions kept on the Explore page can move your digit here.")
 nearest = nearest_indices(z_mean[0], atlas.z_mean, k=8)

@@ -1,8 +1,10 @@
-"""Explore: the test set in latent space; click a point to see it beside its reconstruction."""
+"""Explore: the test set in latent space; click a point to see it beside its reconstruction; watch
+the map form epoch by epoch."""
 
 import numpy as np
 import streamlit as st
 
+from vae_app.class_choice import class_picker
 from vae_app.directions_panel import direction_arrow, directions_panel
 from vae_app.figures import add_direction_arrow, latent_scatter, score_scatter, selected_indices
 from vae_app.latent_pad import latent_pad
@@ -10,6 +12,7 @@ from vae_app.lens import show_lens
 from vae_app.model_picker import current_model, nats
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
+from vae_app.replay_panel import replay_panel
 from vae_app.unusual import test_scores
 from vae_core.latent_tools import nearest_indices, tile
 from vae_core.outliers import most_unusual
@@ -25,8 +28,10 @@ if model is None:
     st.info("No model to explore yet: train one on the Train page.")
     st.stop()
 atlas, metrics = model.bundle.atlas, model.meta.test_metrics
+labels = atlas.labels  # a conditional model encodes and decodes each test image given its label
+given = " given the label" if model.codec.classes else ""
 columns = st.columns(4)
-columns[0].metric("test −ELBO (nats)", nats(metrics.neg_elbo))
+columns[0].metric(f"test −ELBO{given} (nats)", nats(metrics.neg_elbo))
 columns[1].metric(f"IW bound, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound))
 columns[2].metric("5-NN accuracy", "—" if metrics.knn_accuracy is None else f"{metrics.knn_accuracy:.1%}")
 columns[3].metric("test images", f"{len(atlas.z_mean):,}")
@@ -44,6 +49,11 @@ arrow = direction_arrow(model, plane)  # from group A's mean code to group B's, 
 if arrow is not None:
     add_direction_arrow(figure, *arrow)
 st.caption("Click a point to see that image and its reconstruction; drag a box or lasso to see a group.")
+if model.codec.classes:
+    st.caption(
+        "This model is conditional: it is given each image's label, so z is left to hold the style (slant,"
+        " stroke, width), and the classes overlap on this map by design."
+    )
 event = st.plotly_chart(
     figure,
     on_select="rerun",
@@ -54,7 +64,7 @@ event = st.plotly_chart(
 indices = selected_indices(event)
 if len(indices) == 1:
     index = indices[0]
-    reconstruction = model.codec.decode(atlas.z_mean[index])[0]
+    reconstruction = model.codec.decode(atlas.z_mean[index], None if labels is None else labels[index])[0]
     left, right, details = st.columns([1, 1, 1])
     show(atlas.images[index], f"test image {index}: {model.label_name(index)}", container=left)
     show(reconstruction, "reconstruction from its latent mean", container=right)
@@ -76,6 +86,7 @@ def decode_anywhere() -> None:
     test images to that point. Only this part reruns, once per release."""
     z_key = f"explore_z:{model.bundle.path}:{plane.fingerprint}"
     st.session_state.setdefault(z_key, plane.lift(np.zeros((1, 2)))[0])
+    label = class_picker(model, key="explore_class", title="Class to decode as")
     released = latent_pad(
         model,
         plane,
@@ -83,6 +94,7 @@ def decode_anywhere() -> None:
         st.session_state[z_key],
         key=f"explore_pad:{model.bundle.path}",
         fallback="click the pad to see the nearest test images to a point",
+        label=label,
     )
     if released is not None:
         st.session_state[z_key] = np.asarray(released, dtype=np.float64)
@@ -98,7 +110,9 @@ if st.toggle(f"Show the {UNUSUAL_SHOWN} test images this model explains worst", 
     worst = most_unusual(scores, UNUSUAL_SHOWN)
     names = ", ".join(f"{index}: {model.label_name(index)} ({scores[index]:.0f})" for index in worst)
     show(tile(atlas.images[worst], columns=12, gap=2), f"highest negative ELBO first, in nats: {names}", side=900)
-    show(tile(model.codec.decode(atlas.z_mean[worst]), columns=12, gap=2), "their reconstructions", side=900)
+    reconstructions = model.codec.decode(atlas.z_mean[worst], None if labels is None else labels[worst])
+    show(tile(reconstructions, columns=12, gap=2), "their reconstructions", side=900)
 
 st.subheader("Decode any point")
 decode_anywhere()
+replay_panel(model, plane, axis_titles)

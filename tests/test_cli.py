@@ -19,6 +19,7 @@ from vae_core.bundle import load_bundle
 from vae_core.cli import evaluate as evaluate_cli
 from vae_core.cli import train as train_cli
 from vae_core.config import TrainConfig
+from vae_core.replay import read_replay
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300  # only so that a hung command fails its test instead of the whole session
@@ -64,6 +65,14 @@ def trained(work_dir, npz_file) -> tuple[subprocess.CompletedProcess, Path]:
     return completed, bundle
 
 
+@pytest.fixture(scope="module")
+def trained_conditional(work_dir, npz_file) -> tuple[subprocess.CompletedProcess, Path]:
+    bundle = work_dir / "conditional"
+    args = ["--dataset", str(npz_file), "--conditional", "--epochs", "2", "--iw-samples", "2", "--preset", "conv"]
+    completed = _run("vae_core.cli.train", [*args, "--batch-size", "32", "--out", str(bundle)], work_dir / "models")
+    return completed, bundle
+
+
 def test_train_exits_cleanly_and_prints_metrics(trained):
     completed, bundle = trained
     assert completed.returncode == 0, completed.stderr
@@ -84,6 +93,18 @@ def test_train_writes_a_loadable_bundle(trained):
     assert bundle.model.image_shape == (28, 28, 1)
     assert bundle.atlas.z_mean.shape == (12, 2)
     assert bundle.atlas.labels is not None and len(bundle.atlas.labels) == 12
+    replay = read_replay(path, 2)  # 11 of the 108 training images held out, encoded after the one epoch
+    assert replay.latent_means.shape == (1, 11, 2) and len(replay.labels) == 11
+
+
+def test_train_conditional_saves_a_model_conditioned_on_the_datas_classes(trained_conditional):
+    completed, path = trained_conditional
+    assert completed.returncode == 0, completed.stderr
+    assert "Training conditional conv (latent 2) on squares" in completed.stdout
+    assert "Test metrics are conditional" in completed.stdout
+    bundle = load_bundle(path)
+    assert bundle.model.classes == 10 and bundle.meta.model.classes == 10
+    assert read_replay(path, 2).epochs == 2
 
 
 def test_train_meta_records_the_run(trained):
@@ -141,6 +162,7 @@ BAD_RUNS = {
     "no dataset": ("vae_core.cli.train", None, "--dataset"),
     "missing dataset file": ("vae_core.cli.train", ["--dataset", "{missing}"], "does-not-exist.npz"),
     "not a bundle": ("vae_core.cli.evaluate", ["{empty}"], "not a complete model bundle"),
+    "conditional without labels": ("vae_core.cli.train", ["--dataset", "{unlabelled}", "--conditional"], "no labels"),
 }
 
 
@@ -149,7 +171,9 @@ def bad_runs(work_dir, npz_file) -> dict[str, subprocess.CompletedProcess]:
     """Every bad command, a few at a time: each spends most of its time importing Keras."""
     empty = work_dir / "empty"
     empty.mkdir()
-    places = {"missing": str(work_dir / "does-not-exist.npz"), "empty": str(empty)}
+    unlabelled = work_dir / "unlabelled.npz"
+    np.savez(unlabelled, x=synthetic_images(40, seed=9)[0][..., 0])
+    places = {"missing": str(work_dir / "does-not-exist.npz"), "empty": str(empty), "unlabelled": str(unlabelled)}
     commands = {}
     for name, (module, args, _) in BAD_RUNS.items():
         if args is None:

@@ -84,8 +84,9 @@ def directions_panel(model: LoadedModel, selection: list[int]) -> None:
     index = int(selection[0]) if len(selection) == 1 else None
     index = st.number_input("Image to move (a clicked point, or any test image)", 0, len(atlas.images) - 1,
                             index or 0, key=f"direction_image:{path}:{index}")  # fmt: skip
+    label = None if atlas.labels is None else int(atlas.labels[index])
     move_along(model, atlas.z_mean[index], atlas.images[index], f"test image {index}", chosen_direction,
-               choices[chosen_direction])  # fmt: skip
+               choices[chosen_direction], label)  # fmt: skip
     _keep_and_share(kept, vector, f"{first} → {second}", model)
 
 
@@ -99,13 +100,17 @@ def kept_directions(model: LoadedModel) -> list[Direction]:
     return st.session_state.setdefault(f"directions:{model.bundle.path}", [])
 
 
-def move_along(model: LoadedModel, z: np.ndarray, image: np.ndarray, what: str, name: str, vector: np.ndarray) -> None:
-    """A slider moves the image along the direction; beside it, the strip from -2 to +2 lengths."""
+def move_along(
+    model: LoadedModel, z: np.ndarray, image: np.ndarray, what: str, name: str, vector: np.ndarray, label: int | None
+) -> None:
+    """A slider moves the image along the direction; beside it, the strip from -2 to +2 lengths. A
+    conditional model keeps the image's class, `label`, all along."""
     slider, picture = st.columns([3, 1])
     length = slider.slider(f"Lengths of {name} to move {what} by", float(STRIP_LENGTHS[0]), float(STRIP_LENGTHS[-1]),
                            1.0, 0.1, key=f"direction_length:{model.bundle.path}")  # fmt: skip
-    show(model.codec.decode(z + length * vector)[0], f"{what} moved {length:+.1f} lengths", side=160, container=picture)
-    strip = model.codec.decode(walk(z, vector))
+    moved = model.codec.decode(z + length * vector, label)[0]
+    show(moved, f"{what} moved {length:+.1f} lengths", side=160, container=picture)
+    strip = model.codec.decode(walk(z, vector), label)
     pictures = np.concatenate([as_intensities(np.asarray(image)[None]), strip])
     lengths = f"from {STRIP_LENGTHS[0]:+g} to {STRIP_LENGTHS[-1]:+g} lengths of {name}"
     show(tile(pictures, columns=len(pictures), gap=2), f"{what}, then moved {lengths}", side=1100)

@@ -174,8 +174,7 @@ function createPad(root, data, setTriggerValue) {
     state.busy = true;
     try {
       const { ort, session } = state.decoder;
-      const input = new ort.Tensor("float32", Float32Array.from(z), [1, z.length]);
-      const output = await session.run({ [session.inputNames[0]]: input });
+      const output = await session.run(decoderInputs(ort, session, Float32Array.from(z), 1, state.data.condition));
       paint(output[session.outputNames[0]].data);
       // From the pointer event to the frame that shows the picture: the next one after the paint,
       // when its callbacks run (the frame's own start time can precede the event it shows).
@@ -305,10 +304,13 @@ function createPad(root, data, setTriggerValue) {
       const fromPython = Float32Array.from(newData.z);
       const echoed = state.reported.some((z) => sameZ(z, fromPython, 1e-5));
       const movedByPython = !sameZ(fromPython, Float32Array.from(state.data.z), 1e-5) && !echoed;
+      const newClass = JSON.stringify(newData.condition) !== JSON.stringify(state.data.condition);
       state.data = newData;
       if (movedByPython && !state.dragging) {
         state.z = fromPython;
         ask(state.z, performance.now());
+      } else if (newClass) {
+        ask(state.shown, performance.now()); // a conditional model's class changed: the same z, redrawn
       }
     },
     stop() {
@@ -334,7 +336,7 @@ function createPad(root, data, setTriggerValue) {
         if (state.stopped) return;
         state.decoder = decoder;
         root.dataset.readyAt = performance.now().toFixed(1); // since the page's navigation started
-        root.timeBatchDecode = (count) => timeBatchDecode(decoder, state.data.base.length, count);
+        root.timeBatchDecode = (count) => timeBatchDecode(decoder, state.data, count);
         root.dataset.mode = "browser";
         status.textContent = "Decoding in your browser (WebAssembly): move over the pad, drag, or use the arrow keys.";
         ask(state.z, performance.now());
@@ -345,11 +347,22 @@ function createPad(root, data, setTriggerValue) {
   return pad;
 }
 
+// The decoder's inputs for `rows` latent points: z, and a conditional decoder's class weights
+// (the class Python sent, one row for each point).
+function decoderInputs(ort, session, z, rows, condition) {
+  const inputs = { [session.inputNames[0]]: new ort.Tensor("float32", z, [rows, z.length / rows]) };
+  if (session.inputNames.length > 1) {
+    const weights = Float32Array.from({ length: rows * condition.length }, (_, i) => condition[i % condition.length]);
+    inputs[session.inputNames[1]] = new ort.Tensor("float32", weights, [rows, condition.length]);
+  }
+  return inputs;
+}
+
 // For bench.pad_latency: milliseconds to decode `count` random points in one call, as a grid would.
-async function timeBatchDecode({ ort, session }, latentDim, count) {
-  const z = Float32Array.from({ length: count * latentDim }, () => Math.random() * 4 - 2);
+async function timeBatchDecode({ ort, session }, data, count) {
+  const z = Float32Array.from({ length: count * data.base.length }, () => Math.random() * 4 - 2);
   const started = performance.now();
-  await session.run({ [session.inputNames[0]]: new ort.Tensor("float32", z, [count, latentDim]) });
+  await session.run(decoderInputs(ort, session, z, count, data.condition));
   return performance.now() - started;
 }
 

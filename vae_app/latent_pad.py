@@ -61,11 +61,18 @@ def _decoder_url(path: str, created: str, _model: LoadedModel) -> tuple[str | No
 
 
 def latent_pad(
-    model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], z: np.ndarray, key: str, fallback: str
+    model: LoadedModel,
+    plane: Plane,
+    axis_titles: tuple[str, str],
+    z: np.ndarray,
+    key: str,
+    fallback: str,
+    label: int | None = None,
 ) -> list | None:
     """Mount the pad for `model` on `plane` at latent point `z`; the z the user released at, or None.
 
-    `fallback` tells the person what the page does instead where the browser cannot decode."""
+    `fallback` tells the person what the page does instead where the browser cannot decode; `label`
+    is the class a conditional model decodes (a plain model has none)."""
     atlas = model.bundle.atlas
     coords = plane.project(atlas.z_mean)
     url, reason = _decoder_url(str(model.bundle.path), model.meta.created, model)
@@ -94,6 +101,8 @@ def latent_pad(
             "names": model.class_names if atlas.labels is not None else [],
         },
         "z": np.asarray(z, dtype=np.float64).round(6).tolist(),
+        # A conditional decoder's second input; a new class redraws the pad's picture at the same z.
+        "condition": model.codec.condition(label, 1)[0].tolist() if model.codec.classes else None,
         "crosshair_colour": "#e040fb",
         "hover_colour": "#888888",
     }

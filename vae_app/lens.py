@@ -16,7 +16,9 @@ from vae_core.posterior_lens import LensView, posterior_lens
 def _test_image_lens(
     path: str, created: str, index: int, fingerprint: str, _model: LoadedModel, _axes: np.ndarray
 ) -> LensView:
-    return posterior_lens(_model.codec, _model.bundle.atlas.images[index], _axes)
+    labels = _model.bundle.atlas.labels
+    label = None if labels is None else int(labels[index])
+    return posterior_lens(_model.codec, _model.bundle.atlas.images[index], _axes, label=label)
 
 
 def show_lens(
@@ -25,14 +27,16 @@ def show_lens(
     axis_titles: tuple[str, str],
     image: np.ndarray | None = None,
     index: int | None = None,
+    label: int | None = None,
 ) -> None:
-    """The lens for test image `index` (cached) or for `image` (an upload), on `plane`'s directions."""
+    """The lens for test image `index` (cached) or for `image` (an upload, read as class `label` by a
+    conditional model), on `plane`'s directions."""
     if index is not None:
         key = (str(model.bundle.path), model.meta.created, int(index), plane.fingerprint)
         view = _test_image_lens(*key, model, plane.axes)
     else:
         with st.spinner("Looking through the lens…"):
-            view = posterior_lens(model.codec, image, plane.axes)
+            view = posterior_lens(model.codec, image, plane.axes, label=label)
     st.subheader("The posterior lens")
     caption = (
         "The true posterior log p(x|z) + log p(z), up to a constant, around the encoder's guess q(z|x) (its 2σ"

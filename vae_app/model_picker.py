@@ -41,10 +41,11 @@ class LoadedModel:
 
     @property
     def class_names(self) -> list[str]:
-        """A name for every label in the atlas: the dataset's names, then numbers for labels past them."""
+        """A name for every label in the atlas and every class a conditional model knows: the
+        dataset's names, then numbers for labels past them."""
         names = list(self.meta.dataset.class_names or ())
         labels = self.bundle.atlas.labels
-        classes = int(labels.max()) + 1 if labels is not None else 0
+        classes = max(int(labels.max()) + 1 if labels is not None else 0, self.codec.classes)
         return names + [str(label) for label in range(len(names), classes)]
 
     def label_name(self, index: int) -> str:
@@ -137,10 +138,12 @@ def _label(info: BundleInfo) -> str:
 def _model_card(info: BundleInfo) -> None:
     meta = info.meta
     metrics, knn = meta.test_metrics, meta.test_metrics.knn_accuracy
+    kind = " · conditional" if meta.model.conditional else ""
+    given = " given the label" if meta.model.conditional else ""
     st.sidebar.markdown(
-        f"**{plain(meta.dataset.name)}** · {meta.model.preset} · latent {meta.model.latent_dim} · "
+        f"**{plain(meta.dataset.name)}** · {meta.model.preset}{kind} · latent {meta.model.latent_dim} · "
         f"{count(meta.training.epochs_run, 'epoch')}  \n"
-        f"test −ELBO **{nats(metrics.neg_elbo, 1)}** nats · IW bound {nats(metrics.neg_iw_bound, 1)}"
+        f"test −ELBO{given} **{nats(metrics.neg_elbo, 1)}** nats · IW bound {nats(metrics.neg_iw_bound, 1)}"
         + (f" · 5-NN accuracy {knn:.1%}" if knn is not None else "")
     )
 

@@ -93,7 +93,8 @@ def settings_form(board: JobBoard) -> None:
         if source == OWN_FILE and upload is None:
             raise ValueError("Choose a CSV or NPZ file to train on your own data.")
         data = DataSource(source) if source != OWN_FILE else DataSource(upload.name, upload.getvalue())
-        board.start(config, data, out_dir, owner=owner_token(), conditional=conditional)  # the run opens the data, and says if it cannot
+        # The run opens the data, and says if it cannot (or has no labels for a conditional model).
+        board.start(config, data, out_dir, owner=owner_token(), conditional=conditional)
     except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
 

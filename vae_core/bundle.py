@@ -151,4 +151,9 @@ def load_bundle(path: Path) -> Bundle:
             f"{MODEL_FILE} does not match its {META_FILE} and {ATLAS_FILE}: latent size {model.latent_dim},"
             f" images {model.image_shape}."
         )
+    if model.classes and (atlas.labels is None or (len(atlas.labels) and atlas.labels.max() >= model.classes)):
+        raise BundleError(
+            f"{MODEL_FILE} is conditioned on {model.classes} classes, but {ATLAS_FILE} lacks a label"
+            " within them for every test image. Train or copy the model again."
+        )
     return Bundle(Path(path), meta, model, atlas)

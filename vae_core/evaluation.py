@@ -93,9 +93,9 @@ def importance_weighted_bounds(
         epsilon = rng.standard_normal((len(x), samples, z_mean.shape[1]))
         z = z_mean[:, None, :] + np.exp(0.5 * z_log_var)[:, None, :] * epsilon
         repeated_y = None if y is None else np.repeat(y, samples, axis=0)
-        log_px_z = codec.log_likelihood(
-            z.reshape(-1, z.shape[2]), np.repeat(x, samples, axis=0), repeated_y
-        ).reshape(len(x), samples)
+        log_px_z = codec.log_likelihood(z.reshape(-1, z.shape[2]), np.repeat(x, samples, axis=0), repeated_y).reshape(
+            len(x), samples
+        )
         log_pz = log_prior(z)
         log_qz_x = -0.5 * np.sum(epsilon**2 + z_log_var[:, None, :] + LOG_2PI, axis=2)
         log_weights = log_px_z + log_pz - log_qz_x

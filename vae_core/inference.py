@@ -50,9 +50,7 @@ class LatentCodec:
             logits, inputs = vae.decoder([z, condition]), [z, images, condition]
         else:
             logits, inputs = vae.decoder(z), [z, images]
-        self._log_likelihood = keras.Model(
-            inputs, ops.negative(bernoulli_nll(images, logits)), name="log_likelihood"
-        )
+        self._log_likelihood = keras.Model(inputs, ops.negative(bernoulli_nll(images, logits)), name="log_likelihood")
         # Compile each predict function now, not on a user's first slider move.
         self.encode(np.zeros((1, *self.image_shape), np.float32), labels=0)
         self.decode(np.zeros((1, self.latent_dim), np.float32), labels=0)
@@ -84,7 +82,8 @@ class LatentCodec:
         values = np.asarray(labels)
         if values.ndim <= 1 and np.issubdtype(values.dtype, np.integer):
             if values.size and (values.min() < 0 or values.max() >= self.classes):
-                raise ValueError(f"Expected labels from 0 to {self.classes - 1}. Received: {values.min()}..{values.max()}")
+                received = f"{values.min()}..{values.max()}"
+                raise ValueError(f"Expected labels from 0 to {self.classes - 1}. Received: {received}")
             values = np.eye(self.classes, dtype=np.float32)[values]
         weights = np.broadcast_to(np.asarray(values, np.float32).reshape(-1, self.classes), (rows, self.classes))
         return np.ascontiguousarray(weights)
@@ -93,16 +92,15 @@ class LatentCodec:
         """`model` on each chunk of BATCH_SIZE rows of `arrays`, the condition appended where it takes one."""
         if self.classes:
             arrays = [*arrays, self.condition(labels, len(arrays[0]))]
-        return [
-            model.predict_on_batch([a[i : i + BATCH_SIZE] for a in arrays] if len(arrays) > 1 else arrays[0][i : i + BATCH_SIZE])
-            for i in range(0, len(arrays[0]), BATCH_SIZE)
-        ]
+        chunks = ([a[i : i + BATCH_SIZE] for a in arrays] for i in range(0, len(arrays[0]), BATCH_SIZE))
+        return [model.predict_on_batch(chunk if len(chunk) > 1 else chunk[0]) for chunk in chunks]
 
 
 def intensity_decoder(decoder: keras.Model) -> keras.Model:
     """z (and a conditional decoder's condition) to pixel intensities in [0, 1]: the decoder's logits
     through a float32 sigmoid."""
-    inputs = [keras.Input(shape=t.shape[1:], name=name) for t, name in zip(decoder.inputs, ("z", "condition"))]
+    names = ("z", "condition")[: len(decoder.inputs)]
+    inputs = [keras.Input(shape=t.shape[1:], name=name) for t, name in zip(decoder.inputs, names, strict=True)]
     logits = decoder(inputs if len(inputs) > 1 else inputs[0])
     intensities = layers.Activation("sigmoid", dtype=FLOAT32)(logits)
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], intensities, name="decode_intensities")

@@ -1,0 +1,82 @@
+"""Training replay files: written by a training run's save, read back, and refused with a sentence
+when damaged, hostile or from another model."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+from synthetic import synthetic_dataset
+
+from vae_core.bundle_files import REPLAY_FILE, BundleError
+from vae_core.config import ModelConfig, TrainConfig
+from vae_core.pipeline import train_and_save
+from vae_core.replay import Replay, read_replay, write_replay
+
+
+def replay(epochs: int = 3, images: int = 5, latent_dim: int = 2) -> Replay:
+    means = np.random.default_rng(0).normal(size=(epochs, images, latent_dim)).astype(np.float32)
+    return Replay(means, np.arange(images) % 3)
+
+
+def test_a_replay_round_trips_at_float16_precision(tmp_path):
+    written = replay()
+    write_replay(tmp_path, written)
+    read = read_replay(tmp_path, 2)
+    assert read.epochs == 3
+    np.testing.assert_allclose(read.latent_means, written.latent_means, atol=2e-3)
+    np.testing.assert_array_equal(read.labels, written.labels)
+
+
+def test_a_bundle_without_a_replay_reads_as_none(tmp_path):
+    assert read_replay(tmp_path, 2) is None
+
+
+def _write(folder, **arrays) -> None:
+    np.savez(folder / REPLAY_FILE, **arrays)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "expected"),
+    [
+        ({"latent_means": np.zeros((3, 5, 4), np.float32)}, r"shape \(epochs, images, 2\)"),
+        ({"latent_means": np.zeros((5, 2), np.float32)}, r"shape \(epochs, images, 2\)"),
+        ({"other": np.zeros(3)}, r"shape \(epochs, images, 2\)"),
+        ({"latent_means": np.full((1, 5, 2), np.nan, np.float32)}, "not finite"),
+        ({"latent_means": np.zeros((1, 5, 2), np.float32), "labels": np.arange(4)}, "one class number"),
+        ({"latent_means": np.zeros((1, 5, 2), np.float32), "labels": -np.ones(5, int)}, "one class number"),
+        ({"latent_means": np.zeros((1, 5, 2), np.int64)}, r"shape \(epochs, images, 2\)"),
+    ],
+)
+def test_a_replay_that_does_not_fit_the_model_is_refused(tmp_path, arrays, expected):
+    _write(tmp_path, **arrays)
+    with pytest.raises(BundleError, match=expected):
+        read_replay(tmp_path, 2)
+
+
+def test_a_damaged_or_pickled_replay_is_refused(tmp_path):
+    (tmp_path / REPLAY_FILE).write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(BundleError, match="not a readable"):
+        read_replay(tmp_path, 2)
+    np.savez(tmp_path / REPLAY_FILE, latent_means=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(BundleError, match="not a readable"):
+        read_replay(tmp_path, 2)
+
+
+def test_a_replay_that_unpacks_past_the_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr("vae_core.replay.MAX_REPLAY_BYTES", 1000)
+    with zipfile.ZipFile(tmp_path / REPLAY_FILE, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("latent_means.npy", b"\0" * 100_000)  # a small file that unpacks large
+    with pytest.raises(BundleError, match="larger than"):
+        read_replay(tmp_path, 2)
+
+
+def test_a_training_run_saves_one_snapshot_per_epoch_with_the_validation_labels(tmp_path):
+    dataset = synthetic_dataset(n_train=100, n_test=20)
+    config = TrainConfig(ModelConfig(preset="mlp", latent_dim=2, hidden_sizes=(16,)), batch_size=25, epochs=2)
+    result, _ = train_and_save(config, dataset, tmp_path / "bundle", iw_samples=2)
+    saved = read_replay(tmp_path / "bundle", 2)
+    assert saved.latent_means.shape == (2, 10, 2)
+    np.testing.assert_array_equal(saved.labels, dataset.y_train[result.validation_indices])
+    np.testing.assert_allclose(saved.latent_means, result.latent_history, atol=2e-3)

@@ -1,0 +1,65 @@
+"""Training replay on the Explore page: the latent map after each epoch, on fixed axes, beside that
+epoch's losses; bundles saved without a replay say so."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from vae_app.figures import latent_scatter, loss_curves
+from vae_app.messages import plain
+from vae_app.model_picker import LoadedModel
+from vae_core.bundle_files import BundleError
+from vae_core.latent_tools import Plane, plane_ranges
+from vae_core.replay import Replay, read_replay
+from vae_core.wording import count
+
+# How much of all epochs' points the fixed axes take in: early epochs sit far from the final map.
+REPLAY_COVERAGE = 99.8
+
+
+@st.cache_resource(max_entries=16, show_spinner="Reading the training replay…")
+def _replay(path: str, created: str, latent_dim: int) -> Replay | str | None:
+    """The bundle's replay, None without one, or the reason it cannot be read."""
+    try:
+        return read_replay(path, latent_dim)
+    except BundleError as error:
+        return str(error)
+
+
+def replay_panel(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str]) -> None:
+    """An epoch slider over the run's replay: where the snapshot images sat after that epoch."""
+    st.subheader("Training replay")
+    replay = _replay(str(model.bundle.path), model.meta.created, model.bundle.model.latent_dim)
+    if isinstance(replay, str):
+        st.warning(plain(f"This model's training replay cannot be shown: {replay}"))
+        return
+    if replay is None:
+        st.info(
+            "This model was saved without a training replay (by an older version of the app, or a run stopped"
+            " in its first epoch). Train it again to watch its latent map form."
+        )
+        return
+    history, epochs = model.meta.training.history, replay.epochs
+    images = replay.latent_means.shape[1]
+    st.caption(
+        f"{count(images, 'validation image')} encoded after each of {count(epochs, 'epoch')}, on the page's plane"
+        " and the same axes throughout."
+    )
+    epoch = st.slider("After epoch", 1, epochs, epochs, key=f"replay_epoch:{model.bundle.path}") if epochs > 1 else 1
+    points = plane.project(replay.latent_means.reshape(-1, replay.latent_means.shape[2]))
+    ranges = plane_ranges(points, REPLAY_COVERAGE)
+    shown = plane.project(replay.latent_means[epoch - 1])
+    figure = latent_scatter(shown, replay.labels, model.class_names, axis_titles)
+    figure.update_xaxes(range=list(ranges[0]), autorange=False)
+    figure.update_yaxes(range=list(ranges[1]), autorange=False)
+    figure.update_layout(height=480, title=f"after epoch {epoch}")
+    scatter, numbers = st.columns([3, 1])
+    scatter.plotly_chart(figure, key=f"replay_scatter:{model.bundle.path}")
+    record = history[epoch - 1] if epoch <= len(history) else {}
+    for name, key in (("loss", "loss"), ("validation loss", "val_loss"), ("KL", "kl_loss")):
+        if key in record:
+            numbers.metric(f"{name} (nats)", f"{record[key]:.2f}")
+    if history:
+        curves = loss_curves(history)
+        curves.add_vline(x=epoch, line_dash="dot", line_color="#e040fb", row="all", col="all")
+        st.plotly_chart(curves, key=f"replay_losses:{model.bundle.path}")
