@@ -28,6 +28,7 @@ from vae_core.training import TrainingResult, train_vae
 CONFIG = TrainConfig(
     ModelConfig(preset="conv", latent_dim=2), batch_size=32, epochs=2, validation_split=0.2, kl_warmup_epochs=1
 )
+CONDITIONAL = dataclasses.replace(CONFIG, model=dataclasses.replace(CONFIG.model, classes=10))
 
 
 def bias_gradient(layer: ChannelBias, upstream: np.ndarray) -> np.ndarray:
@@ -59,10 +60,10 @@ def check_channel_bias_sums_its_gradient_accurately() -> None:
     np.testing.assert_allclose(bias_gradient(layer, upstream), exact, rtol=0.01)
 
 
-def check_training(dataset: Dataset) -> TrainingResult:
+def check_training(dataset: Dataset, config: TrainConfig = CONFIG) -> TrainingResult:
     """With the default steps per execution (Keras's PyTorch trainer refuses more than one): losses
-    fall, validation losses are reported, warm-up ends at 1."""
-    result = train_vae(CONFIG, dataset.x_train)
+    fall, validation losses are reported, warm-up ends at 1, the replay has each epoch."""
+    result = train_vae(config, dataset.x_train, dataset.y_train)
     assert result.status == "completed", result.message
     assert len(result.history) == 2
     assert result.history[1]["loss"] < result.history[0]["loss"], result.history
@@ -70,6 +71,7 @@ def check_training(dataset: Dataset) -> TrainingResult:
     # Epoch 1 ran with KL weight 0, so its loss is its reconstruction term alone.
     np.testing.assert_allclose(result.history[0]["loss"], result.history[0]["reconstruction_loss"], rtol=1e-5)
     assert float(keras.ops.convert_to_numpy(result.model.kl_warmup)) == 1.0
+    assert result.latent_history.shape == (2, 32, 2), result.latent_history.shape
     return result
 
 
@@ -99,9 +101,9 @@ class Poison(keras.callbacks.Callback):
             kernel.assign(np.full(tuple(kernel.shape), np.nan, np.float32))
 
 
-def check_non_finite_guard(dataset: Dataset) -> None:
+def check_non_finite_guard(dataset: Dataset, config: TrainConfig = CONFIG) -> None:
     """Epoch 1's weights come back when epoch 2 turns them to NaN."""
-    diverged = train_vae(dataclasses.replace(CONFIG, epochs=3), dataset.x_train, callbacks=[Poison()])
+    diverged = train_vae(dataclasses.replace(config, epochs=3), dataset.x_train, dataset.y_train, callbacks=[Poison()])
     assert diverged.status == "diverged", diverged.message
     assert "non-finite" in diverged.message
     assert len(diverged.history) == 1
@@ -115,12 +117,13 @@ def check_bundle_round_trip(result: TrainingResult, dataset: Dataset, out_dir: P
     """The loaded model decodes exactly as the trained one."""
     codec = LatentCodec(result.model)
     atlas = build_atlas(codec, dataset.x_test, dataset.y_test)
-    save_bundle(out_dir / "bundle", result.model, bundle_meta(CONFIG, len(dataset.x_test), None), atlas)
-    bundle = load_bundle(out_dir / "bundle")
+    save_bundle(out_dir, result.model, bundle_meta(result.config, len(dataset.x_test), None), atlas)
+    bundle = load_bundle(out_dir)
     z = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
-    np.testing.assert_array_equal(LatentCodec(bundle.model).decode(z), codec.decode(z))
+    labels = np.arange(5)  # a plain model ignores them
+    np.testing.assert_array_equal(LatentCodec(bundle.model).decode(z, labels), codec.decode(z, labels))
     np.testing.assert_array_equal(bundle.atlas.z_mean, atlas.z_mean)
-    check_browser_decoder(out_dir / "bundle" / DECODER_FILE, codec)
+    check_browser_decoder(out_dir / DECODER_FILE, codec)
 
 
 def check_browser_decoder(path: Path, codec: LatentCodec) -> None:
@@ -128,8 +131,10 @@ def check_browser_decoder(path: Path, codec: LatentCodec) -> None:
     import onnxruntime
 
     z = np.random.default_rng(1).normal(size=(10, codec.latent_dim)).astype(np.float32)
+    labels = np.arange(10) % max(codec.classes, 1)
+    inputs = {"z": z} | ({"condition": codec.condition(labels, 10)} if codec.classes else {})
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    np.testing.assert_allclose(session.run(None, {"z": z})[0], codec.decode(z), atol=1e-5)
+    np.testing.assert_allclose(session.run(None, inputs)[0], codec.decode(z, labels), atol=1e-5)
 
 
 def main(backend: str, out_dir: Path) -> None:
@@ -139,7 +144,11 @@ def main(backend: str, out_dir: Path) -> None:
     result = check_training(dataset)
     check_stop_flag(dataset)
     check_non_finite_guard(dataset)
-    check_bundle_round_trip(result, dataset, out_dir)
+    check_bundle_round_trip(result, dataset, out_dir / "bundle")
+    conditional = check_training(dataset, CONDITIONAL)
+    assert conditional.model.classes == 10
+    check_non_finite_guard(dataset, CONDITIONAL)
+    check_bundle_round_trip(conditional, dataset, out_dir / "conditional")
     print("OK")
 
 

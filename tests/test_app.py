@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from synthetic import synthetic_images
 
 import vae_core.datasets
 from vae_app.figures import selected_indices
+from vae_core.bundle_files import REPLAY_FILE, read_meta
 from vae_core.config import RANGES, TrainConfig
+from vae_core.registry import PRETRAINED_DIR
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 PAGES = [
@@ -120,7 +123,7 @@ def test_generate_slider_change_decodes_a_new_image(models_dir):
     after = app.get("image")[0]
     assert not app.exception
     assert (after.proto.imgs[0].url, after.proto.imgs[0].caption) != before
-    assert len(app.get("download_button")) == 4  # sliders, manifold, samples, interpolation
+    assert len(app.get("download_button")) == 5  # sliders, manifold, samples, interpolation, animation
 
 
 def test_explore_colours_by_each_score_and_shows_the_worst_modelled_images(models_dir):
@@ -394,3 +397,57 @@ def test_encode_moves_the_upload_along_a_direction_kept_on_explore(models_dir):
     captions = [image.proto.imgs[0].caption for image in app.get("image")]
     assert "your digit moved +1.0 lengths" in captions
     assert "your digit, then moved from -2 to +2 lengths of class 0 → class 1" in captions
+
+
+def test_a_conditional_model_trains_from_the_form_and_replays_its_epochs_on_explore(models_dir, tiny_mnist):
+    app = app_on("app_pages/train.py")
+    set_form(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "cvae"})
+    conditional_checkbox(app).check()
+    app.button[0].click().run()
+    assert not app.error, app.error
+    rerun_until_finished(app)
+    assert "Trained 3 epochs" in app.success[0].value
+    assert read_meta(models_dir / "cvae").model.classes == 10
+
+    app.sidebar.selectbox[0].set_value("cvae").run()
+    app.switch_page("app_pages/explore.py").run()
+    assert not app.exception
+    assert app.metric[0].label == "test −ELBO given the label (nats)"
+    epoch = app.slider(key=f"replay_epoch:{models_dir / 'cvae'}")
+    assert (epoch.min, epoch.max, epoch.value) == (1, 3, 3)
+    epoch.set_value(1).run()
+    first_loss = next(metric.value for metric in app.metric if metric.label == "loss (nats)")
+    history = read_meta(models_dir / "cvae").training.history
+    assert first_loss == f"{history[0]['loss']:.2f}"
+
+
+def conditional_checkbox(app: AppTest):
+    return next(box for box in app.checkbox if box.label == "Conditional on the label")
+
+
+def test_a_conditional_model_on_unlabelled_data_is_refused_with_a_reason(models_dir):
+    app = app_on("app_pages/train.py")
+    set_form(app, **{"Dataset": "own", "Preset": "mlp", "Hidden sizes": "32", "Epochs": 1, "Model name": "nolabels"})
+    app.get("file_uploader")[0].set_value(csv_upload(784, 20))
+    conditional_checkbox(app).check()
+    app.button[0].click().run()
+    rerun_until_finished(app)
+    assert "has no labels, and a conditional VAE is conditioned on each image's label" in app.error[0].value
+    assert not (models_dir / "nolabels").exists()
+
+
+def test_explore_says_when_a_model_has_no_training_replay_or_a_damaged_one(models_dir):
+    for name in ("old", "damaged"):
+        shutil.copytree(PRETRAINED_DIR / "mnist-conv-2d", models_dir / name)
+        (models_dir / name / REPLAY_FILE).unlink(missing_ok=True)
+    (models_dir / "damaged" / REPLAY_FILE).write_bytes(b"not an npz")
+    app = app_on()
+    app.sidebar.selectbox[0].set_value("old").run()
+    app.switch_page("app_pages/explore.py").run()
+    assert any("saved without a training replay" in info.value for info in app.info)
+    app.sidebar.selectbox[0].set_value("damaged").run()
+    assert any(
+        warning.value
+        == "This model's training replay cannot be shown: replay.npz is not a readable .npz file of arrays."
+        for warning in app.warning
+    )

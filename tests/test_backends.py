@@ -1,4 +1,5 @@
-"""The core under JAX and PyTorch: training, stop flag, non-finite guard and bundle round trip.
+"""The core under JAX and PyTorch: training, stop flag, non-finite guard and bundle round trip, for
+the plain and the conditional VAE.
 
 Keras fixes its backend at import, so each backend runs in a subprocess (KERAS_BACKEND=jax or
 torch). JAX keeps model state outside the Keras variables during `fit` and syncs it back at epoch
