@@ -3,12 +3,56 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageColor
+from playwright.sync_api import expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+
+PAGES = {
+    "": "VAE Explorer",
+    "train": "Train a VAE",
+    "explore": "Explore the latent space",
+    "generate": "Generate",
+    "encode": "Encode your own digit",
+    "compare": "Compare models",
+}
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+PAD = ".latent-pad"
+
+
+def open_page(tab, url: str, path: str) -> None:
+    tab.goto(f"{url}/{path}")
+    tab.get_by_role("heading", name=PAGES[path.split("?")[0]]).wait_for()
+    tab.locator(IDLE).wait_for()
+
+
+def open_pad(tab, url: str) -> object:
+    """Go to `url` and wait for its latent pad to decode in the browser or say it cannot."""
+    tab.goto(url)
+    pad = tab.locator(PAD)  # in the component's shadow root, which locators (not querySelector) enter
+    expect(pad).to_have_attribute("data-mode", re.compile("^(browser|server)$"), timeout=60_000)
+    return pad
+
+
+def picture_pixels(pad) -> np.ndarray:
+    """The pad's decoded picture as the person sees it: grey levels 0-255, (height, width)."""
+    rgba = pad.locator("canvas.picture").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    )
+    size = int(np.sqrt(len(rgba) // 4))
+    return np.array(rgba, np.uint8).reshape(size, size, 4)[..., 0]
+
+
+def shown_pixels(tab, picture) -> np.ndarray:
+    """The pixels of an `<img>` on the page, fetched from the server as the browser got them."""
+    answer = tab.request.get(picture.evaluate("element => element.src"))
+    with Image.open(io.BytesIO(answer.body())) as shown:
+        return np.asarray(shown)
 
 
 def screenshot(tab, name: str) -> Path:

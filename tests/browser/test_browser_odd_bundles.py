@@ -4,11 +4,10 @@ opened through a link that names it: the slider redraws and an upload is encoded
 from __future__ import annotations
 
 import pytest
-from browser_support import screenshot
+from browser_support import IDLE, open_page, screenshot
 from odd_bundles import ODD_BUNDLES, save_odd_bundle
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
-from test_pages import IDLE, PAGES
 
 SHOWN = ("one-image", "line-1d", "collapsed-64d", "labels-beyond-names")
 
@@ -21,9 +20,7 @@ def odd_models(app_models_dir):
 
 
 def open_linked(tab, url: str, path: str, model: str) -> None:
-    tab.goto(f"{url}/{path}?model={model}")
-    tab.get_by_role("heading", name=PAGES[path]).wait_for()
-    tab.locator(IDLE).wait_for()
+    open_page(tab, url, f"{path}?model={model}")
     assert tab.locator('[data-testid="stException"]').count() == 0
     assert tab.get_by_role("combobox", name="Model").input_value() == model
 

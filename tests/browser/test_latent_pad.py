@@ -8,32 +8,15 @@ import re
 
 import numpy as np
 import pytest
-from browser_support import screenshot
+from browser_support import open_pad, picture_pixels, screenshot
 from playwright.sync_api import expect
 
-PAD = ".latent-pad"
 SERVER_CAPTION = re.compile(r"decoded on the server at z0 = (-?[0-9.]+), z1 = (-?[0-9.]+)")
-
-
-def open_pad(tab, url: str) -> object:
-    tab.goto(url)
-    pad = tab.locator(PAD)  # in the component's shadow root, which locators (not querySelector) enter
-    expect(pad).to_have_attribute("data-mode", re.compile("^(browser|server)$"), timeout=60_000)
-    return pad
 
 
 def server_caption(tab) -> str:
     return next(text for text in tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
                 if SERVER_CAPTION.search(text))  # fmt: skip
-
-
-def picture_pixels(pad) -> np.ndarray:
-    """The pad's decoded picture as the person sees it: grey levels 0-255, (height, width)."""
-    rgba = pad.locator("canvas.picture").evaluate(
-        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
-    )
-    size = int(np.sqrt(len(rgba) // 4))
-    return np.array(rgba, np.uint8).reshape(size, size, 4)[..., 0]
 
 
 @pytest.fixture(scope="module")

@@ -9,27 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import contrast_ratio, plot_to_screen, rgb, screenshot, viewport_pixels
+from browser_support import (
+    IDLE,
+    PAGES,
+    contrast_ratio,
+    open_page,
+    plot_to_screen,
+    rgb,
+    screenshot,
+    shown_pixels,
+    viewport_pixels,
+)
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
-
-PAGES = {
-    "": "VAE Explorer",
-    "train": "Train a VAE",
-    "explore": "Explore the latent space",
-    "generate": "Generate",
-    "encode": "Encode your own digit",
-    "compare": "Compare models",
-}
-
-
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-
-
-def open_page(tab, url: str, path: str) -> None:
-    tab.goto(f"{url}/{path}")
-    tab.get_by_role("heading", name=PAGES[path]).wait_for()
-    tab.locator(IDLE).wait_for()
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -73,13 +65,6 @@ COUNT_SCRIPT_RUNS = """() => {
         if (app.getAttribute('data-test-script-state') === 'running') window.__scriptRuns++;
     }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
-
-
-def shown_pixels(tab, picture) -> np.ndarray:
-    """The pixels of an `<img>` on the page, fetched from the server as the browser got them."""
-    answer = tab.request.get(picture.evaluate("element => element.src"))
-    with Image.open(io.BytesIO(answer.body())) as shown:
-        return np.asarray(shown)
 
 
 def downloaded_png(tab, button, path: Path) -> np.ndarray:

@@ -1,0 +1,141 @@
+"""Choosing what is generated, in a real browser: the conditional model's class on the live pad and
+in a class x z grid, style transfer of an upload, walks downloaded as GIF and WebP, and the
+training replay's epoch slider."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+from browser_support import IDLE, open_pad, open_page, picture_pixels, screenshot
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+CVAE = "mnist-cvae-2d"
+
+
+@pytest.fixture(scope="module")
+def codec():
+    from vae_core.bundle import load_bundle
+    from vae_core.inference import LatentCodec
+    from vae_core.registry import PRETRAINED_DIR
+
+    return LatentCodec(load_bundle(PRETRAINED_DIR / CVAE).model)
+
+
+def pick(tab, group: str, option: str) -> None:
+    """Click `option` in the radio group titled `group`, and wait for the rerun it starts to end."""
+    tab.get_by_role("radiogroup", name=group).get_by_text(option, exact=True).click()
+    tab.locator(IDLE).wait_for()
+
+
+@pytest.fixture(params=["light", "dark"])
+def themed_page(request, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=request.param)
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    yield request.param, tab
+    context.close()
+
+
+def test_the_pad_writes_the_class_picked_and_matches_the_server(themed_page, app_url, codec):
+    theme, page = themed_page
+    pad = open_pad(page, f"{app_url}/generate?model={CVAE}")
+    assert pad.get_attribute("data-mode") == "browser"
+    box = pad.locator("canvas.pad").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.6)
+    z = np.array(json.loads(pad.get_attribute("data-z")), np.float32)
+    page.locator(IDLE).wait_for()
+    picture = pad.locator("canvas.picture")
+    for label in (0, 3, 8):
+        if label:
+            frames = picture.get_attribute("data-frames")
+            pick(page, "Class to generate", str(label))
+            expect(picture).not_to_have_attribute("data-frames", frames)  # redrawn for the new class
+        expected = np.round(codec.decode(z, label)[0, ..., 0] * 255)
+        difference = np.abs(picture_pixels(pad).astype(float) - expected).max()
+        assert difference <= 2, f"class {label}: browser and server differ by {difference} grey levels"
+    screenshot(page, f"generate-cvae-{theme}")
+
+
+def test_the_class_by_z_grid_writes_each_class_in_every_style(page, app_url):
+    open_page(page, app_url, f"generate?model={CVAE}")
+    page.get_by_role("tab", name="Class × z grid").click()
+    grid = page.locator('[data-testid="stImage"]').filter(has_text="each row a class")
+    grid.wait_for()
+    with Image.open(io.BytesIO(page.request.get(grid.locator("img").evaluate("i => i.src")).body())) as shown:
+        pixels = np.asarray(shown.convert("L"), float)
+    rows = np.array_split(pixels, 10, axis=0)
+    assert min(np.abs(rows[i] - rows[i + 1]).mean() for i in range(9)) > 5, "rows should be different classes"
+    screenshot(page, "generate-class-grid")
+
+
+def upload_a_seven(tab, folder) -> None:
+    paper = Image.new("L", (600, 800), 235)
+    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=10)
+    paper.save(folder / "seven.png")
+    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(folder / "seven.png"))
+
+
+def test_encode_reads_the_digits_class_and_writes_its_style_as_every_class(page, app_url, tmp_path):
+    open_page(page, app_url, f"encode?model={CVAE}")
+    upload_a_seven(page, tmp_path)
+    reading = page.get_by_role("radiogroup", name="Read your digit as")
+    expect(reading.get_by_role("radio", checked=True)).to_have_accessible_name("7")
+    strip = page.locator('[data-testid="stImage"]').filter(has_text="your 7, then its slant and stroke")
+    strip.wait_for()
+    page.get_by_text(re.compile(r"^The model's reading, p\(class \| your digit\).*: 7 \d")).wait_for()
+    pick(page, "Read your digit as", "1")
+    page.locator('[data-testid="stImage"]').filter(has_text="your 1, then its slant and stroke").wait_for()
+    screenshot(page, "encode-style")
+
+
+def downloaded_animation(tab, button, path):
+    with tab.expect_download() as download:
+        button.click()
+    download.value.save_as(path)
+    return Image.open(path)
+
+
+def test_a_walk_downloads_as_a_gif_and_a_webp_of_the_chosen_frames(page, app_url, tmp_path):
+    open_page(page, app_url, "generate?model=mnist-conv-2d")
+    page.get_by_role("tab", name="Animation").click()
+    page.get_by_text(re.compile(r"^24 frames, 80 ms each")).wait_for()
+    with downloaded_animation(page, page.get_by_role("button", name="Download GIF"), tmp_path / "walk.gif") as gif:
+        assert (gif.format, gif.n_frames, gif.size) == ("GIF", 24, (224, 224))
+        first = np.asarray(gif.convert("L"), float)
+        gif.seek(23)
+        assert np.abs(np.asarray(gif.convert("L"), float) - first).mean() > 5, "the walk should move"
+    pick(page, "Format", "WebP")
+    pick(page, "Walk", "along a direction")
+    page.get_by_text(re.compile(r"^24 frames, 80 ms each")).wait_for()
+    with downloaded_animation(page, page.get_by_role("button", name="Download WebP"), tmp_path / "walk.webp") as webp:
+        assert (webp.format, webp.n_frames) == ("WEBP", 24)
+    screenshot(page, "generate-animation")
+
+
+def test_the_replay_slider_shows_the_map_after_each_epoch(page, app_url):
+    open_page(page, app_url, f"explore?model={CVAE}")
+    page.get_by_text("Training replay").scroll_into_view_if_needed()
+    chart = page.locator(".js-plotly-plot").filter(has_text="after epoch")
+    expect(chart.get_by_text(re.compile(r"^after epoch \d+$"))).to_have_text(re.compile("after epoch 50"))
+    handle = page.get_by_test_id("stSlider").filter(has_text="After epoch").get_by_role("slider")
+    handle.focus()
+    handle.press("Home")
+    expect(chart.get_by_text(re.compile(r"^after epoch \d+$"))).to_have_text("after epoch 1")
+    page.locator(IDLE).wait_for()
+    screenshot(page, "explore-replay-epoch-1")
+
+
+def test_a_model_saved_before_replays_says_so(page, app_url, app_models_dir):
+    from vae_core.bundle_files import REPLAY_FILE
+    from vae_core.registry import PRETRAINED_DIR
+
+    shutil.copytree(PRETRAINED_DIR / "mnist-conv-2d", app_models_dir / "before-replays", dirs_exist_ok=True)
+    (app_models_dir / "before-replays" / REPLAY_FILE).unlink(missing_ok=True)
+    open_page(page, app_url, "explore?model=before-replays")
+    expect(page.get_by_text("saved without a training replay", exact=False)).to_be_visible()
