@@ -46,3 +46,13 @@ def page(browser):
     tab.set_default_timeout(90_000)
     yield tab
     context.close()
+
+
+@pytest.fixture(params=["light", "dark"])
+def themed_page(request, browser):
+    """A tab whose system colour scheme is light or dark; Streamlit's theme follows it."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=request.param)
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    yield request.param, tab
+    context.close()

@@ -33,15 +33,6 @@ def pick(tab, group: str, option: str) -> None:
     tab.locator(IDLE).wait_for()
 
 
-@pytest.fixture(params=["light", "dark"])
-def themed_page(request, browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=request.param)
-    tab = context.new_page()
-    tab.set_default_timeout(90_000)
-    yield request.param, tab
-    context.close()
-
-
 def test_the_pad_writes_the_class_picked_and_matches_the_server(themed_page, app_url, codec):
     theme, page = themed_page
     pad = open_pad(page, f"{app_url}/generate?model={CVAE}")

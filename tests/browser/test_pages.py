@@ -254,16 +254,6 @@ POINTS_IN_THE_SELECTED_BOX = """() => {
 }"""
 
 
-@pytest.fixture(params=["light", "dark"])
-def themed_page(request, browser):
-    """A tab whose system colour scheme is light or dark; Streamlit's theme follows it."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=request.param)
-    tab = context.new_page()
-    tab.set_default_timeout(90_000)
-    yield request.param, tab
-    context.close()
-
-
 # The encoded digit's star on the page's chart: where it is, its colour, the classes' colours, and
 # how many test points lie within 8 screen pixels of it (those it must be drawn over).
 STAR_AND_CLASSES = """() => {
