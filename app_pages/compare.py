@@ -52,8 +52,8 @@ st.caption(
     "All in nats per test image (Bernoulli likelihood), lower is better, except 5-NN accuracy; active units are"
     " latent dimensions whose average KL from the prior exceeds 0.01 nats. A validation loss that rises in the"
     " first epochs is a KL warm-up bringing its term in. A conditional model's figures are given each image's"
-    " label (bounds on −log p(x | label)), so they sit below a plain model's by up to log 10 ≈ 2.3 nats for"
-    " ten equally common classes, and its z holds style rather than class, which lowers its 5-NN accuracy."
+    " label (bounds on −log p(x | label), not −log p(x); knowing the label is worth up to log 10 ≈ 2.3 nats"
+    " for ten equally common classes), and its z holds style rather than class, which lowers its 5-NN accuracy."
 )
 st.plotly_chart(compared_loss_curves({name: model.meta.training.history for name, model in models.items()}))
 
