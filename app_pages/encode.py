@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from vae_app.conditional_panels import read_as, style_strip
 from vae_app.directions_panel import kept_directions, move_along
 from vae_app.figures import add_encoded_point, latent_scatter
 from vae_app.lens import show_lens
@@ -13,7 +14,6 @@ from vae_app.pictures import show
 from vae_app.planes import choose_plane
 from vae_app.services.digit_preprocess import EmptyDrawing, preprocess_digit
 from vae_app.services.image_input import UPLOAD_EXTENSIONS, ImageRejected, open_user_image
-from vae_app.style_panel import read_as, style_strip
 from vae_app.unusual import test_scores
 from vae_core.latent_tools import nearest_indices, tile
 from vae_core.outliers import neg_elbo_per_image, share_below
@@ -87,7 +87,7 @@ show(digit[0], "your digit, preprocessed", container=left)
 show(reconstruction, "its reconstruction", container=right)
 details.markdown(f"**z mean** `{np.array2string(z_mean[0], precision=3)}`")
 details.markdown(f"**z std** `{np.array2string(np.exp(0.5 * z_log_var[0]), precision=3)}`")
-score = neg_elbo_per_image(model.codec, digit, None if label is None else np.array([label]))[0]
+score = neg_elbo_per_image(model.codec, digit, labels=None if label is None else np.array([label]))[0]
 details.markdown(
     f"**anomaly score** (negative ELBO) {score:.1f} nats: more unusual than"
     f" {share_below(score, test_scores(model)):.1%} of test images"

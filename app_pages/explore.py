@@ -4,7 +4,7 @@ the map form epoch by epoch."""
 import numpy as np
 import streamlit as st
 
-from vae_app.class_choice import class_picker
+from vae_app.conditional_panels import class_picker
 from vae_app.directions_panel import direction_arrow, directions_panel
 from vae_app.figures import add_direction_arrow, latent_scatter, score_scatter, selected_indices
 from vae_app.latent_pad import latent_pad
@@ -28,11 +28,10 @@ if model is None:
     st.info("No model to explore yet: train one on the Train page.")
     st.stop()
 atlas, metrics = model.bundle.atlas, model.meta.test_metrics
-labels = atlas.labels  # a conditional model encodes and decodes each test image given its label
 given = " given the label" if model.codec.classes else ""
 columns = st.columns(4)
 columns[0].metric(f"test −ELBO{given} (nats)", nats(metrics.neg_elbo))
-columns[1].metric(f"IW bound, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound))
+columns[1].metric(f"IW bound{given}, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound))
 columns[2].metric("5-NN accuracy", "—" if metrics.knn_accuracy is None else f"{metrics.knn_accuracy:.1%}")
 columns[3].metric("test images", f"{len(atlas.z_mean):,}")
 
@@ -64,7 +63,7 @@ event = st.plotly_chart(
 indices = selected_indices(event)
 if len(indices) == 1:
     index = indices[0]
-    reconstruction = model.codec.decode(atlas.z_mean[index], None if labels is None else labels[index])[0]
+    reconstruction = model.codec.decode(atlas.z_mean[index], model.labels_at(index))[0]
     left, right, details = st.columns([1, 1, 1])
     show(atlas.images[index], f"test image {index}: {model.label_name(index)}", container=left)
     show(reconstruction, "reconstruction from its latent mean", container=right)
@@ -110,7 +109,7 @@ if st.toggle(f"Show the {UNUSUAL_SHOWN} test images this model explains worst", 
     worst = most_unusual(scores, UNUSUAL_SHOWN)
     names = ", ".join(f"{index}: {model.label_name(index)} ({scores[index]:.0f})" for index in worst)
     show(tile(atlas.images[worst], columns=12, gap=2), f"highest negative ELBO first, in nats: {names}", side=900)
-    reconstructions = model.codec.decode(atlas.z_mean[worst], None if labels is None else labels[worst])
+    reconstructions = model.codec.decode(atlas.z_mean[worst], model.labels_at(worst))
     show(tile(reconstructions, columns=12, gap=2), "their reconstructions", side=900)
 
 st.subheader("Decode any point")

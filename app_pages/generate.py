@@ -4,13 +4,13 @@ animate; a conditional model writes the class picked at the top."""
 import numpy as np
 import streamlit as st
 
-from vae_app.class_choice import class_picker
+from vae_app.conditional_panels import class_grid, class_picker
 from vae_app.latent_pad import latent_pad
 from vae_app.model_picker import current_model
-from vae_app.pictures import png_bytes, show
+from vae_app.pictures import show, show_with_download
 from vae_app.planes import choose_plane
-from vae_app.walks import path_between, walk_animation
-from vae_core.conditional import every_class
+from vae_app.walks import walk_animation
+from vae_core.conditional import interpolation
 from vae_core.latent_tools import GRID_MODES, grid_coordinates, nearest_indices, plane_ranges, prior_samples, tile
 
 st.title("Generate")
@@ -23,18 +23,6 @@ plane, axis_titles = choose_plane(model, key="generate")
 label = class_picker(model, key="generate_class")  # None for a plain model
 ranges = plane_ranges(plane.project(atlas.z_mean))
 model_key = str(model.bundle.path)  # slider ranges differ per model: so do their keys
-
-
-def show_picture(picture: np.ndarray, caption: str, filename: str, side: int) -> None:
-    show(picture, caption, side)
-    # Encoded only when clicked, and no rerun after: a download changes nothing on the page.
-    st.download_button(
-        "Download PNG",
-        lambda: png_bytes(picture, side),
-        file_name=filename,
-        mime="image/png",
-        on_click="ignore",
-    )
 
 
 @st.fragment
@@ -73,7 +61,7 @@ def live_decoder() -> None:
     u, v = plane.project(z[None, :])[0]
     place = f"{axis_titles[0]} = {u:.2f}" + ("" if plane.is_line else f", {axis_titles[1]} = {v:.2f}")
     with right:
-        show_picture(codec.decode(z, label)[0], f"decoded on the server at {place}", "decoded.png", 224)
+        show_with_download(codec.decode(z, label)[0], f"decoded on the server at {place}", "decoded.png", 224)
     nearest = nearest_indices(z, atlas.z_mean, k=8)
     show(tile(atlas.images[nearest], columns=8, gap=2), "nearest test images (by latent mean)", side=600)
 
@@ -98,30 +86,26 @@ with manifold:
     )
     rows = 1 if plane.is_line else n  # on a line every row would be the same
     grid = codec.decode(plane.lift(grid_coordinates(n, ranges, mode)[: rows * n]), label)
-    show_picture(tile(grid, columns=n), f"{rows} x {n} manifold, {mode} spacing", f"manifold-{rows}x{n}.png", 900)
+    show_with_download(tile(grid, columns=n), f"{rows} x {n} manifold, {mode} spacing", f"manifold-{rows}x{n}.png", 900)
 with samples:
     count = st.slider("Samples", 8, 64, 32, step=8, key="sample_count")
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
     drawn = codec.decode(prior_samples(count, atlas.z_mean.shape[1], int(seed)), label)
-    show_picture(tile(drawn, columns=8, gap=2), f"{count} samples of z ~ N(0, I)", "samples.png", 900)
+    show_with_download(tile(drawn, columns=8, gap=2), f"{count} samples of z ~ N(0, I)", "samples.png", 900)
 with path:
     last = len(atlas.z_mean) - 1
     left, middle, right = st.columns(3)
     start = left.number_input("From test image", 0, last, 0, key="path_start")
     end = middle.number_input("To test image", 0, last, min(1, last), key="path_end")
     steps = right.slider("Steps", 3, 20, 10, key="path_steps")
-    frames = codec.decode(*path_between(model, start, end, steps))
+    frames = codec.decode(*interpolation(codec, atlas.z_mean[[start, end]], model.labels_at([start, end]), steps))
     strip = np.concatenate([atlas.images[[start]] / 255.0, frames, atlas.images[[end]] / 255.0])
     caption = f"{model.label_name(start)} → {model.label_name(end)}: originals at both ends, decoded path between"
     if label is not None:
         caption += " (the class morphs from one label to the other)"
-    show_picture(tile(strip, columns=len(strip), gap=2), caption, "interpolation.png", 1200)
+    show_with_download(tile(strip, columns=len(strip), gap=2), caption, "interpolation.png", 1200)
 with animation:
     walk_animation(model, plane, axis_titles, label)
 for tab in by_class:
     with tab:
-        columns = st.slider("Styles (columns)", 4, 16, 8, key="class_grid_columns")
-        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="class_grid_seed")
-        grid = every_class(codec, prior_samples(columns, atlas.z_mean.shape[1], int(seed)))
-        caption = f"each row a class ({', '.join(model.class_names[: codec.classes])}), each column one z ~ N(0, I)"
-        show_picture(tile(grid, columns=columns, gap=2), caption, "classes-by-z.png", 900)
+        class_grid(model)

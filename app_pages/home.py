@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from vae_app.conditional_panels import CONDITIONAL_FIGURES
 from vae_app.model_picker import rounded
 from vae_core.datasets import SPECS
 from vae_core.registry import scan_bundles
@@ -33,7 +34,8 @@ if bundles:
                 "name": info.name,
                 "kind": "pretrained" if info.pretrained else "yours",
                 "dataset": info.meta.dataset.name,
-                "preset": info.meta.model.preset + (", conditional" if info.meta.model.conditional else ""),
+                "preset": info.meta.model.preset,
+                "conditional": info.meta.model.conditional,
                 "latent size": info.meta.model.latent_dim,
                 "epochs": info.meta.training.epochs_run,
                 "test −ELBO (nats)": rounded(info.meta.test_metrics.neg_elbo),
@@ -46,10 +48,7 @@ if bundles:
         hide_index=True,
     )
     if any(info.meta.model.conditional for info in bundles):
-        st.caption(
-            "A conditional model's figures are given each image's label: bounds on −log p(x | label), not −log p(x)."
-            " Knowing the label is worth up to log 10 ≈ 2.3 nats per image for ten equally common classes."
-        )
+        st.caption(CONDITIONAL_FIGURES)
 else:
     st.info("No trained models yet: train one on the Train page.")
 if unusable:

@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid-repeats", type=int, default=5, help="repeats of the 30x30 timings")
     args = parser.parse_args(argv)
     model = load_model(args.model)
+    if model.classes or model.latent_dim != 2:
+        parser.error(f"{args.model}: the timings decode 2-D points with a plain model's decoder")
     codec = LatentCodec(model, decode_precision="auto")
     float32_codec = LatentCodec(model)
     decoder = model.decoder

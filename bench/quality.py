@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     # Ours was measured when its bundle was built, by the same `evaluate` with the same seed (0) and
     # k; its meta.json holds those figures. Read first, so a missing bundle fails before training.
     ours = read_meta(args.ours)
+    if ours.model.conditional:
+        parser.error(f"{args.ours} is conditional: its bounds are on -log p(x | label), the tutorial's on -log p(x)")
     if ours.config.seed != 0 or ours.test_metrics.iw_samples != args.iw_samples:
         parser.error(f"{args.ours} was evaluated with another seed or k; run python -m vae_core.cli.evaluate --save")
     mnist = load_dataset("mnist")

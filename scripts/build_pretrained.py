@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset = load_dataset(dataset_name)
         print(f"== {name}: {config.model.preset}, latent {config.model.latent_dim}, {config.epochs} epochs", flush=True)
         result, metrics = train_and_save(
-            config.with_data(dataset.image_shape, config.model.classes), dataset, PRETRAINED_DIR / name, verbose=2
+            config.with_data(dataset.image_shape), dataset, PRETRAINED_DIR / name, verbose=2
         )
         print(f"{name}: {result.message} {result.seconds:.0f} s; test metrics {metrics.to_dict()}", flush=True)
     return 0

@@ -71,7 +71,7 @@ def check_training(dataset: Dataset, config: TrainConfig = CONFIG) -> TrainingRe
     # Epoch 1 ran with KL weight 0, so its loss is its reconstruction term alone.
     np.testing.assert_allclose(result.history[0]["loss"], result.history[0]["reconstruction_loss"], rtol=1e-5)
     assert float(keras.ops.convert_to_numpy(result.model.kl_warmup)) == 1.0
-    assert result.latent_history.shape == (2, 32, 2), result.latent_history.shape
+    assert result.replay.latent_means.shape == (2, 32, 2), result.replay.latent_means.shape
     return result
 
 

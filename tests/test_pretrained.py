@@ -93,7 +93,7 @@ def test_each_bundle_is_what_its_recipe_builds(name):
     dataset, recipe = RECIPES[name]
     bundle = load_bundle(PRETRAINED_DIR / name)
     assert bundle.meta.dataset.name == dataset
-    assert bundle.meta.config == recipe.with_data(bundle.meta.dataset.image_shape, recipe.model.classes)
+    assert bundle.meta.config == recipe.with_data(bundle.meta.dataset.image_shape)
     rebuilt = build_vae(bundle.meta.model, seed=recipe.seed)
     assert bundle.model.get_config() == rebuilt.get_config()
     replay = read_replay(bundle.path, bundle.model.latent_dim)

@@ -46,22 +46,33 @@ def animation_bytes(frames: np.ndarray, file_format: str, frame_ms: int, side: i
     return data
 
 
-def animation_download(make_frames: Callable[[int], np.ndarray], name: str, key: str) -> None:
+@st.cache_data(max_entries=8, show_spinner="Making the animation…")
+def _animation(
+    walk: str, count: int, file_format: str, frame_ms: int, side: int, _make_frames: Callable[[int], np.ndarray]
+) -> tuple[bytes, bytes]:
+    """(preview, file): the page shows a GIF whatever the format, as Streamlit animates no other."""
+    frames = _make_frames(count)
+    data = animation_bytes(frames, file_format, frame_ms, side)
+    return (data if file_format == "GIF" else animation_bytes(frames, "GIF", frame_ms, side)), data
+
+
+def animation_download(make_frames: Callable[[int], np.ndarray], walk: str, name: str, key: str) -> None:
     """Format, frame count, speed and size choices, then the animation shown and offered as a file.
 
-    `make_frames(n)` decodes the walk's n frames."""
+    `make_frames(n)` decodes the walk's n frames; `walk` names what it decodes (model, path and
+    class), so a page rerun that changes none of it reuses the file."""
     kind, frames, speed, size = st.columns(4)
     file_format = kind.radio("Format", list(FORMATS), horizontal=True, key=f"{key}:format")
     count = frames.slider("Frames", *FRAME_COUNTS, 24, key=f"{key}:frames")
     frame_ms = speed.slider("Milliseconds per frame", *FRAME_MILLISECONDS, 80, step=10, key=f"{key}:ms")
     side = size.select_slider("Size (pixels)", SIDES, 224, key=f"{key}:side")
     try:
-        data = animation_bytes(make_frames(count), file_format, frame_ms, side)
+        preview, data = _animation(walk, count, file_format, frame_ms, side, make_frames)
     except AnimationTooLarge as error:
         st.warning(plain(str(error)))
         return
-    caption = f"{count} frames, {frame_ms} ms each, {len(data) / 1024:.0f} KB"
-    st.image(data, caption=caption, width=min(side, 448))
+    caption = f"{count} frames, {frame_ms} ms each, {len(data) / 1024:.0f} KB as {file_format}"
+    st.image(preview, caption=caption, width=min(side, 448))
     st.download_button(
         f"Download {file_format}",
         data,

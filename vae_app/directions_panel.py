@@ -84,9 +84,8 @@ def directions_panel(model: LoadedModel, selection: list[int]) -> None:
     index = int(selection[0]) if len(selection) == 1 else None
     index = st.number_input("Image to move (a clicked point, or any test image)", 0, len(atlas.images) - 1,
                             index or 0, key=f"direction_image:{path}:{index}")  # fmt: skip
-    label = None if atlas.labels is None else int(atlas.labels[index])
     move_along(model, atlas.z_mean[index], atlas.images[index], f"test image {index}", chosen_direction,
-               choices[chosen_direction], label)  # fmt: skip
+               choices[chosen_direction], model.labels_at(index))  # fmt: skip
     _keep_and_share(kept, vector, f"{first} → {second}", model)
 
 

@@ -347,13 +347,13 @@ function createPad(root, data, setTriggerValue) {
   return pad;
 }
 
-// The decoder's inputs for `rows` latent points: z, and a conditional decoder's class weights
-// (the class Python sent, one row for each point).
+// The decoder's inputs for `rows` latent points, by name: z, and a conditional decoder's class
+// weights (the class Python sent, one row for each point).
 function decoderInputs(ort, session, z, rows, condition) {
-  const inputs = { [session.inputNames[0]]: new ort.Tensor("float32", z, [rows, z.length / rows]) };
-  if (session.inputNames.length > 1) {
+  const inputs = { z: new ort.Tensor("float32", z, [rows, z.length / rows]) };
+  if (session.inputNames.includes("condition")) {
     const weights = Float32Array.from({ length: rows * condition.length }, (_, i) => condition[i % condition.length]);
-    inputs[session.inputNames[1]] = new ort.Tensor("float32", weights, [rows, condition.length]);
+    inputs.condition = new ort.Tensor("float32", weights, [rows, condition.length]);
   }
   return inputs;
 }

@@ -16,9 +16,7 @@ from vae_core.posterior_lens import LensView, posterior_lens
 def _test_image_lens(
     path: str, created: str, index: int, fingerprint: str, _model: LoadedModel, _axes: np.ndarray
 ) -> LensView:
-    labels = _model.bundle.atlas.labels
-    label = None if labels is None else int(labels[index])
-    return posterior_lens(_model.codec, _model.bundle.atlas.images[index], _axes, label=label)
+    return posterior_lens(_model.codec, _model.bundle.atlas.images[index], _axes, label=_model.labels_at(index))
 
 
 def show_lens(
@@ -38,9 +36,10 @@ def show_lens(
         with st.spinner("Looking through the lens…"):
             view = posterior_lens(model.codec, image, plane.axes, label=label)
     st.subheader("The posterior lens")
+    given = ", label" if model.codec.classes else ""  # a conditional model's lens is given the label
     caption = (
-        "The true posterior log p(x|z) + log p(z), up to a constant, around the encoder's guess q(z|x) (its 2σ"
-        " ellipse, dotted)"
+        f"The true posterior log p(x|z{given}) + log p(z), up to a constant, around the encoder's guess"
+        f" q(z|x{given}) (its 2σ ellipse, dotted)"
     )
     if model.bundle.model.latent_dim > 2:
         caption += f", on the plane of {axis_titles[0]} and {axis_titles[1]} through q's mean"
@@ -48,5 +47,5 @@ def show_lens(
     figure, numbers = st.columns([3, 1])
     figure.plotly_chart(lens_figure(view, axis_titles), key=f"lens_{index}")
     numbers.metric("ELBO (nats)", f"{view.elbo:.2f}")
-    numbers.metric(f"log p(x), k={view.samples} (nats)", f"{view.log_px:.2f}")
+    numbers.metric(f"log p(x{' | label' if given else ''}), k={view.samples} (nats)", f"{view.log_px:.2f}")
     numbers.metric("gap = KL(q ‖ true posterior)", f"{max(view.gap, 0.0):.2f}")

@@ -10,6 +10,7 @@ import gc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import streamlit as st
 
 from vae_app.messages import plain
@@ -47,6 +48,11 @@ class LoadedModel:
         labels = self.bundle.atlas.labels
         classes = max(int(labels.max()) + 1 if labels is not None else 0, self.codec.classes)
         return names + [str(label) for label in range(len(names), classes)]
+
+    def labels_at(self, indices: int | list[int] | np.ndarray) -> np.ndarray | None:
+        """The test images' labels at `indices`, for a conditional model's codec; None for unlabelled data."""
+        labels = self.bundle.atlas.labels
+        return None if labels is None else labels[indices]
 
     def label_name(self, index: int) -> str:
         """The class name of test image `index`, or '-' for unlabelled data."""
@@ -143,7 +149,7 @@ def _model_card(info: BundleInfo) -> None:
     st.sidebar.markdown(
         f"**{plain(meta.dataset.name)}** · {meta.model.preset}{kind} · latent {meta.model.latent_dim} · "
         f"{count(meta.training.epochs_run, 'epoch')}  \n"
-        f"test −ELBO{given} **{nats(metrics.neg_elbo, 1)}** nats · IW bound {nats(metrics.neg_iw_bound, 1)}"
+        f"test −ELBO{given} **{nats(metrics.neg_elbo, 1)}** nats · IW bound{given} {nats(metrics.neg_iw_bound, 1)}"
         + (f" · 5-NN accuracy {knn:.1%}" if knn is not None else "")
     )
 

@@ -37,3 +37,17 @@ def show(image: np.ndarray, caption: str, side: int = DISPLAY_SIDE, container: o
     """Show an image enlarged, as PNG (JPEG would smear the square pixels), in `container`; the
     caption is also its text for screen readers."""
     container.image(enlarged(image, side), caption=caption, output_format="PNG", alt=caption)
+
+
+def show_with_download(picture: np.ndarray, caption: str, filename: str, side: int) -> None:
+    """`show` the picture, with a button that downloads it as that PNG."""
+    show(picture, caption, side)
+    # Encoded only when clicked, and no rerun after: a download changes nothing on the page.
+    st.download_button(
+        "Download PNG",
+        lambda: png_bytes(picture, side),
+        file_name=filename,
+        mime="image/png",
+        on_click="ignore",
+        key=f"download:{filename}",
+    )

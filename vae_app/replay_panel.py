@@ -35,30 +35,34 @@ def replay_panel(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str])
         return
     if replay is None:
         st.info(
-            "This model was saved without a training replay (by an older version of the app, or a run stopped"
-            " in its first epoch). Train it again to watch its latent map form."
+            "This model has no training replay: it was saved by an older version of the app, or trained with"
+            " no validation split (the replay follows validation images)."
         )
         return
-    history, epochs = model.meta.training.history, replay.epochs
-    images = replay.latent_means.shape[1]
+    epochs = [int(epoch) for epoch in replay.epochs]
     st.caption(
-        f"{count(images, 'validation image')} encoded after each of {count(epochs, 'epoch')}, on the page's plane"
-        " and the same axes throughout."
+        f"{count(replay.latent_means.shape[1], 'validation image')} encoded after each of"
+        f" {count(len(epochs), 'epoch')}"
+        + ("" if epochs[-1] == len(epochs) else f" (of {epochs[-1]}, evenly spaced)")
+        + ", on the page's plane and the same axes throughout."
     )
-    epoch = st.slider("After epoch", 1, epochs, epochs, key=f"replay_epoch:{model.bundle.path}") if epochs > 1 else 1
+    key = f"replay_epoch:{model.bundle.path}"
+    epoch = st.select_slider("After epoch", epochs, epochs[-1], key=key) if len(epochs) > 1 else epochs[0]
+    frame = epochs.index(epoch)
     points = plane.project(replay.latent_means.reshape(-1, replay.latent_means.shape[2]))
     ranges = plane_ranges(points, REPLAY_COVERAGE)
-    shown = plane.project(replay.latent_means[epoch - 1])
+    shown = plane.project(replay.latent_means[frame])
     figure = latent_scatter(shown, replay.labels, model.class_names, axis_titles)
     figure.update_xaxes(range=list(ranges[0]), autorange=False)
     figure.update_yaxes(range=list(ranges[1]), autorange=False)
     figure.update_layout(height=480, title=f"after epoch {epoch}")
     scatter, numbers = st.columns([3, 1])
     scatter.plotly_chart(figure, key=f"replay_scatter:{model.bundle.path}")
-    record = history[epoch - 1] if epoch <= len(history) else {}
-    for name, key in (("loss", "loss"), ("validation loss", "val_loss"), ("KL", "kl_loss")):
-        if key in record:
-            numbers.metric(f"{name} (nats)", f"{record[key]:.2f}")
+    history = model.meta.training.history
+    record = next((r for r in history if r.get("epoch") == epoch), {})
+    for name, loss in (("loss", "loss"), ("validation loss", "val_loss"), ("KL", "kl_loss")):
+        if loss in record:
+            numbers.metric(f"{name} (nats)", f"{record[loss]:.2f}")
     if history:
         curves = loss_curves(history)
         curves.add_vline(x=epoch, line_dash="dot", line_color="#e040fb", row="all", col="all")

@@ -11,7 +11,7 @@ from vae_core.outliers import neg_elbo_per_image
 
 @st.cache_resource(max_entries=16, show_spinner="Scoring every test image against the model…")
 def _scores(path: str, created: str, _model: LoadedModel) -> np.ndarray:
-    return neg_elbo_per_image(_model.codec, _model.bundle.atlas.images, _model.bundle.atlas.labels)
+    return neg_elbo_per_image(_model.codec, _model.bundle.atlas.images, labels=_model.bundle.atlas.labels)
 
 
 def test_scores(model: LoadedModel) -> np.ndarray:

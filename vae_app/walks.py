@@ -1,5 +1,4 @@
-"""Paths through latent space that the Generate page decodes as strips and animations: from one
-test image to another, and along a direction."""
+"""The Generate page's animations: a walk from one test image to another, or along a direction."""
 
 from __future__ import annotations
 
@@ -11,27 +10,18 @@ import streamlit as st
 from vae_app.animation import animation_download
 from vae_app.directions_panel import kept_directions
 from vae_app.model_picker import LoadedModel
+from vae_core.conditional import interpolation
 from vae_core.directions import walk
-from vae_core.latent_tools import Plane, interpolate
+from vae_core.latent_tools import Plane
 
 BETWEEN, ALONG = "between two test images", "along a direction"
-
-
-def path_between(model: LoadedModel, start: int, end: int, steps: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """`steps` latent points from test image `start`'s mean to `end`'s and, for a conditional model,
-    class weights morphing from the one's label to the other's (None for a plain model)."""
-    atlas = model.bundle.atlas
-    z = interpolate(atlas.z_mean[start], atlas.z_mean[end], steps)
-    if not model.codec.classes:
-        return z, None
-    first, last = model.codec.condition(atlas.labels[[start, end]], 2)
-    return z, interpolate(first, last, steps)
 
 
 def walk_animation(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], label: int | None) -> None:
     """A walk between two test images or along a direction, shown and offered as GIF or WebP."""
     atlas, codec = model.bundle.atlas, model.codec
     last = len(atlas.z_mean) - 1
+    this_model = f"{model.bundle.path}|{model.meta.created}"
     kind = st.radio("Walk", [BETWEEN, ALONG], horizontal=True, key="walk_kind")
     if kind == BETWEEN:
         left, right = st.columns(2)
@@ -39,7 +29,12 @@ def walk_animation(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str
         end = right.number_input("To test image", 0, last, min(1, last), key="walk_end")
         if codec.classes:
             st.caption("The class morphs from the first image's label to the second's, as z moves.")
-        animation_download(lambda n: codec.decode(*path_between(model, start, end, n)), f"walk-{start}-{end}", "walk")
+        ends, labels = atlas.z_mean[[start, end]], model.labels_at([start, end])
+
+        def between(n: int) -> np.ndarray:
+            return codec.decode(*interpolation(codec, ends, labels, n))
+
+        animation_download(between, f"{this_model}|{start}|{end}", f"walk-{start}-{end}", "walk")
         return
     vectors = {f"{title} (axis of the plane)": axis for title, axis in zip(axis_titles, plane.axes, strict=True)}
     if plane.is_line:
@@ -51,9 +46,11 @@ def walk_animation(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str
     reach = right.slider("Lengths each way", 0.5, 5.0, 2.0, 0.5, key="walk_reach")
     if not kept_directions(model):
         st.caption("Directions kept on the Explore page are offered here too.")
+    vector = np.asarray(vectors[chosen], np.float64)
 
-    def frames(n: int) -> np.ndarray:
-        return codec.decode(walk(atlas.z_mean[start], vectors[chosen], np.linspace(-reach, reach, n)), label)
+    def along(n: int) -> np.ndarray:
+        return codec.decode(walk(atlas.z_mean[start], vector, np.linspace(-reach, reach, n)), label)
 
-    along = re.sub(r"[^A-Za-z0-9]+", "-", chosen.removesuffix(" (axis of the plane)")).strip("-")
-    animation_download(frames, f"walk-{start}-along-{along}", "walk")
+    walked = f"{this_model}|{start}|{vector.tobytes().hex()}|{reach}|{label}"
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", chosen.removesuffix(" (axis of the plane)")).strip("-")
+    animation_download(along, walked, f"walk-{start}-along-{slug}", "walk")

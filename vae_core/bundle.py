@@ -6,7 +6,7 @@
                         and the uint8 images themselves, so the app needs no dataset to explore
     <name>/decoder.onnx the decoder for browsers, z to intensities (absent where export failed)
     <name>/replay.npz   training replay: latent means of validation images after each epoch
-                        (absent in bundles saved before it, or by a run stopped in its first epoch)
+                        (absent in older bundles, and where no images were held out for validation)
 
 A bundle is written into a hidden temporary directory and renamed into place, so a save that is
 interrupted never leaves a half bundle under a name the registry lists.
@@ -96,7 +96,7 @@ def save_bundle(path: Path, model: VAE, meta: BundleMeta, atlas: Atlas, replay: 
         except DecoderExportFailed as error:  # the app decodes on the server instead, and says so
             LOGGER.warning("Saving %s without %s: %s", path.name, DECODER_FILE, error)
         np.savez_compressed(staging / ATLAS_FILE, **atlas.to_arrays())
-        if replay is not None and replay.epochs:
+        if replay is not None and len(replay.epochs):
             write_replay(staging, replay)
         write_meta(staging, meta)
         replace_directory(staging, path)
@@ -150,6 +150,11 @@ def load_bundle(path: Path) -> Bundle:
         raise BundleError(
             f"{MODEL_FILE} does not match its {META_FILE} and {ATLAS_FILE}: latent size {model.latent_dim},"
             f" images {model.image_shape}."
+        )
+    if model.classes != meta.model.classes:
+        raise BundleError(
+            f"{MODEL_FILE} is conditioned on {model.classes} classes and {META_FILE} says {meta.model.classes}."
+            " Train or copy the model again."
         )
     if model.classes and (atlas.labels is None or (len(atlas.labels) and atlas.labels.max() >= model.classes)):
         raise BundleError(

@@ -140,6 +140,9 @@ def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, .
     shapes = [
         [dim.dim_value or None for dim in value.type.tensor_type.shape.dim] for value in (*graph.input, *graph.output)
     ]
+    names = [value.name for value in graph.input]
+    if names != ["z", "condition"][: len(expected_inputs)]:
+        raise BundleError(f"{DECODER_FILE} names its inputs {names}, not {['z', 'condition'][: len(expected_inputs)]}.")
     if [shape[1:] for shape in shapes[:-1]] != expected_inputs or shapes[-1][1:] != list(image_shape):
         wanted = f"latent size {latent_dim}" + (f" and {classes} classes" if classes else "")
         raise BundleError(

@@ -8,6 +8,7 @@ import numpy as np
 
 from vae_core.evaluation import importance_weighted_bounds
 from vae_core.inference import LatentCodec
+from vae_core.latent_tools import interpolate
 
 CLASS_SAMPLES = 100
 
@@ -21,7 +22,8 @@ def every_class(codec: LatentCodec, z: np.ndarray) -> np.ndarray:
 def class_probabilities(codec: LatentCodec, image: np.ndarray, seed: int = 0) -> np.ndarray:
     """p(label | image) for every class: a softmax over the importance-weighted bounds on log p(x | label)."""
     images = np.repeat(np.asarray(image)[np.newaxis], codec.classes, axis=0)
-    bounds = importance_weighted_bounds(codec, images, np.arange(codec.classes), samples=CLASS_SAMPLES, seed=seed)
+    labels = np.arange(codec.classes)
+    bounds = importance_weighted_bounds(codec, images, labels=labels, samples=CLASS_SAMPLES, seed=seed)
     log_px = -bounds["neg_iw_bound"]
     weights = np.exp(log_px - log_px.max())
     return weights / weights.sum()
@@ -31,3 +33,15 @@ def style_of(codec: LatentCodec, image: np.ndarray, label: int) -> np.ndarray:
     """The image written as every class: its z, encoded given `label`, decoded as each class in turn."""
     z_mean, _ = codec.encode(np.asarray(image)[np.newaxis], label)
     return every_class(codec, z_mean)
+
+
+def interpolation(
+    codec: LatentCodec, z_pair: np.ndarray, label_pair: np.ndarray | None, steps: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """`steps` points on the line between two latent points and, for a conditional model, class weights
+    morphing from the first label to the second on the way (None for a plain model)."""
+    z = interpolate(z_pair[0], z_pair[1], steps)
+    if not codec.classes:
+        return z, None
+    first, last = codec.condition(np.asarray(label_pair), 2)
+    return z, interpolate(first, last, steps)

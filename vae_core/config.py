@@ -233,9 +233,10 @@ class TrainConfig:
         )
         _require_in_range(self, "steps_per_execution")
 
-    def with_data(self, image_shape: tuple[int, int, int], classes: int = 0) -> TrainConfig:
-        """The same settings for the data once it is known: its image shape, and the number of
-        classes a conditional model is conditioned on (0 for a plain one)."""
+    def with_data(self, image_shape: tuple[int, int, int], classes: int | None = None) -> TrainConfig:
+        """The same settings for the data once it is known: its image shape and, where given, the
+        number of classes a conditional model is conditioned on (0 for a plain one)."""
+        classes = self.model.classes if classes is None else classes
         model = dataclasses.replace(self.model, image_shape=tuple(image_shape), classes=classes)
         return dataclasses.replace(self, model=model)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_core.config import RANGES
 from vae_core.wording import count
 
 DATA_DIR_ENV = "VAE_DATA_DIR"
@@ -107,7 +108,13 @@ class Dataset:
                 f"{self.name} has no labels, and a conditional VAE is conditioned on each image's label."
                 " Train a plain VAE on it, or use labelled data."
             )
-        return max(len(self.class_names), 2)
+        classes = max(len(self.class_names), 2)
+        if not RANGES["classes"].allows(classes):
+            raise DatasetError(
+                f"{self.name} has labels up to {classes - 1}; a conditional VAE takes at most"
+                f" {RANGES['classes'].high} classes. Number the classes from 0, or train a plain VAE."
+            )
+        return classes
 
     def limited(self, train_images: int) -> Dataset:
         """The same dataset with only its first `train_images` training images, for quick runs."""

@@ -71,6 +71,7 @@ def kl_from_prior(z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:
 def importance_weighted_bounds(
     codec: LatentCodec,
     images: np.ndarray,
+    *,
     labels: np.ndarray | None = None,
     samples: int = 100,
     seed: int = 0,
@@ -81,8 +82,8 @@ def importance_weighted_bounds(
 
     With z_1..z_k ~ q(z|x): log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x). The ELBO is
     estimated from the same samples as mean_i log p(x|z_i) minus the closed-form KL. `on_chunk`
-    is called after each chunk with the share of images done. `labels` condition a conditional
-    model (a plain one ignores them).
+    is called after each chunk with the share of images done. `labels`, one per image, condition a
+    conditional model (a plain one ignores them).
     """
     rng = np.random.default_rng(seed)
     results: dict[str, list[np.ndarray]] = {"reconstruction_nll": [], "kl": [], "neg_iw_bound": []}
@@ -142,7 +143,8 @@ def evaluate(
     stop: threading.Event | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> TestMetrics:
-    """All test metrics; k-NN needs labelled training images, and is `None` without them.
+    """All test metrics; k-NN needs labelled training images, and is `None` without them, and for a
+    conditional model, whose z is given the label it would be asked to recover.
 
     `progress` hears the share of the work done after each chunk; setting `stop` ends the
     evaluation at the next chunk with `EvaluationStopped`.
@@ -152,16 +154,15 @@ def evaluate(
     bounds = importance_weighted_bounds(
         codec,
         x_test,
-        y_test,
+        labels=y_test,
         samples=iw_samples,
         seed=seed,
         on_chunk=lambda done: between_chunks(stop, progress, done * BOUND_SHARE),
     )
     accuracy = None
-    if y_test is not None and x_train is not None and y_train is not None:
+    if y_test is not None and x_train is not None and y_train is not None and not codec.classes:
         between_chunks(stop, progress, BOUND_SHARE)
-        train_z, test_z = codec.encode(x_train, y_train)[0], codec.encode(x_test, y_test)[0]
-        accuracy = knn_accuracy(train_z, y_train, test_z, y_test, k=knn_k)
+        accuracy = knn_accuracy(codec.encode(x_train)[0], y_train, codec.encode(x_test)[0], y_test, k=knn_k)
     between_chunks(stop, progress, 1.0)
     reconstruction, kl = float(bounds["reconstruction_nll"].mean()), float(bounds["kl"].mean())
     return TestMetrics(

@@ -24,8 +24,9 @@ class LatentCodec:
     Images go in as uint8 (0-255) or floats in [0, 1]; decoded images come out as float32 in [0, 1]
     with shape (n, height, width, channels). Safe to share between threads once constructed.
     A conditional model needs each image's or point's class: `labels` is then an integer label per
-    row, one label for every row, or rows of class weights (one-hot, or a mix for a morph); a plain
-    model ignores it, so callers may pass what they have for either kind.
+    row, one integer label for every row, or a 2-D array of class weights (one-hot, or a mix for a
+    morph), one row per row or one for all; a plain model ignores it, so callers may pass what they
+    have for either kind.
 
     Args:
         vae: the trained model.
@@ -80,7 +81,9 @@ class LatentCodec:
         if labels is None:
             raise ValueError("This model is conditional: say which class each image or point is (labels).")
         values = np.asarray(labels)
-        if values.ndim <= 1 and np.issubdtype(values.dtype, np.integer):
+        if values.ndim <= 1:
+            if not np.issubdtype(values.dtype, np.integer):
+                raise ValueError(f"Expected integer labels, or rows of class weights. Received: {values.dtype} labels")
             if values.size and (values.min() < 0 or values.max() >= self.classes):
                 received = f"{values.min()}..{values.max()}"
                 raise ValueError(f"Expected labels from 0 to {self.classes - 1}. Received: {received}")

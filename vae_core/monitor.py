@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from vae_core.events import BatchEnd, EpochEnd, Event, TrainingStarted
+from vae_core.replay import frame_stride
 
 
 class RunMonitor(keras.callbacks.Callback):
@@ -30,7 +31,8 @@ class RunMonitor(keras.callbacks.Callback):
         stop_event: when set (from any thread), training ends after the current batch, or the
             current group of batches when the model runs several per execution.
         snapshot_inputs: what the encoder takes (images, and a conditional model's conditions),
-            encoded after each epoch into `EpochEnd.latent_means` and kept in `latent_history`.
+            encoded after each epoch into `EpochEnd.latent_means`; the replay's epochs are kept in
+            `replay_frames`.
     """
 
     def __init__(
@@ -48,7 +50,8 @@ class RunMonitor(keras.callbacks.Callback):
         self.stop_event = stop_event
         self.snapshot_inputs = snapshot_inputs
         self.history: list[dict[str, float]] = []
-        self._latent_means: list[np.ndarray] = []
+        self._frames: list[tuple[int, np.ndarray]] = []  # (epoch, latent means) for the replay
+        self._stride = frame_stride(epochs)
         self.stopped_by_request = False
         self.non_finite_at: tuple[int, int] | None = None
         self._epoch = 0
@@ -97,15 +100,19 @@ class RunMonitor(keras.callbacks.Callback):
         inputs = self.snapshot_inputs
         if inputs is not None and len(inputs[0] if isinstance(inputs, tuple) else inputs):
             latent_means = np.asarray(self.model.encoder.predict_on_batch(inputs)[0])
-            self._latent_means.append(latent_means)
+            # The replay keeps every stride-th epoch from the first, and always the latest.
+            if self._frames and (self._frames[-1][0] - 1) % self._stride:
+                self._frames.pop()
+            self._frames.append((self._epoch, latent_means))
         self._emit(EpochEnd(self._epoch, self.epochs, record, latent_means))
 
     @property
-    def latent_history(self) -> np.ndarray:
-        """(epochs kept, snapshot images, latent_dim): each kept epoch's snapshot, in order."""
-        if not self._latent_means:
-            return np.zeros((0, 0, 0), np.float32)
-        return np.stack(self._latent_means)
+    def replay_frames(self) -> tuple[np.ndarray, np.ndarray]:
+        """The kept epochs' numbers (frames,) and snapshots (frames, images, latent_dim)."""
+        if not self._frames:
+            return np.zeros(0, np.int64), np.zeros((0, 0, 0), np.float32)
+        epochs, means = zip(*self._frames, strict=True)
+        return np.array(epochs, np.int64), np.stack(means)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.non_finite_at is not None and self._last_good_weights is not None:

@@ -15,12 +15,12 @@ CHUNK_IMAGES = 1024
 
 
 def neg_elbo_per_image(
-    codec: LatentCodec, images: np.ndarray, labels: np.ndarray | None = None, seed: int = 0
+    codec: LatentCodec, images: np.ndarray, *, labels: np.ndarray | None = None, seed: int = 0
 ) -> np.ndarray:
     """Negative ELBO of each image, in nats (Bernoulli likelihood on [0, 1] intensities): high is
     unusual. A conditional model scores each image given its label."""
     parts = importance_weighted_bounds(
-        codec, images, labels, samples=SCORE_SAMPLES, seed=seed, chunk_images=CHUNK_IMAGES
+        codec, images, labels=labels, samples=SCORE_SAMPLES, seed=seed, chunk_images=CHUNK_IMAGES
     )
     return parts["reconstruction_nll"] + parts["kl"]
 

@@ -21,7 +21,6 @@ from vae_core.datasets import Dataset
 from vae_core.evaluation import EvaluationStopped, TestMetrics, evaluate
 from vae_core.events import EvaluationProgress, EvaluationStarted, Event
 from vae_core.inference import LatentCodec
-from vae_core.replay import Replay
 from vae_core.training import TrainingResult, train_vae
 
 
@@ -76,14 +75,8 @@ def train_and_save(
         status = "stopped" if result.status == "completed" else result.status  # "diverged" stays
         result = dataclasses.replace(result, status=status, message=message)
     atlas = build_atlas(codec, dataset.x_test, dataset.y_test)
-    save_bundle(out_dir, result.model, run_meta(result, dataset, metrics), atlas, run_replay(result, dataset))
+    save_bundle(out_dir, result.model, run_meta(result, dataset, metrics), atlas, result.replay)
     return result, metrics
-
-
-def run_replay(result: TrainingResult, dataset: Dataset) -> Replay:
-    """The run's per-epoch snapshots with the labels of the validation images they encode."""
-    shown = result.validation_indices[: result.latent_history.shape[1]]
-    return Replay(result.latent_history, None if dataset.y_train is None else dataset.y_train[shown])
 
 
 def run_meta(result: TrainingResult, dataset: Dataset, metrics: TestMetrics) -> BundleMeta:

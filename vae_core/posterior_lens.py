@@ -57,7 +57,7 @@ def posterior_lens(
     log_px_z = codec.log_likelihood(z, np.repeat(images, len(z), axis=0), label)
     log_pz = log_prior(z)
     labels = None if label is None else np.array([label])
-    bounds = importance_weighted_bounds(codec, images, labels, samples=LENS_SAMPLES, seed=seed)
+    bounds = importance_weighted_bounds(codec, images, labels=labels, samples=LENS_SAMPLES, seed=seed)
     elbo = -float(bounds["reconstruction_nll"][0] + bounds["kl"][0])
     return LensView(
         u=u,

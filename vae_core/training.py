@@ -17,9 +17,8 @@ from vae_core.inference import as_intensities
 from vae_core.model import VAE, build_vae
 from vae_core.monitor import KLWarmup, RunMonitor
 from vae_core.precision import FLOAT32
+from vae_core.replay import SNAPSHOT_SIZE, Replay
 from vae_core.wording import count
-
-SNAPSHOT_SIZE = 1000
 
 
 @dataclass
@@ -28,9 +27,9 @@ class TrainingResult:
 
     `history` has one record per epoch run (a stopped run's last epoch may be partial: compare its
     `batches` with `batches_per_epoch`); a diverged run keeps the last finite epochs and weights.
-    `model` computes in float32 whatever `config.precision` training used. `latent_history` holds,
-    per epoch in `history`, the latent means of the first validation images (up to
-    `SNAPSHOT_SIZE`, in `validation_indices` order): the run's training replay.
+    `model` computes in float32 whatever `config.precision` training used. `replay` holds the
+    latent means of the first validation images (up to `SNAPSHOT_SIZE`, in `validation_indices`
+    order) after the epochs it keeps; no frames where nothing was held out for validation.
     """
 
     model: VAE
@@ -41,7 +40,7 @@ class TrainingResult:
     seconds: float
     batches_per_epoch: int
     validation_indices: np.ndarray
-    latent_history: np.ndarray
+    replay: Replay
 
 
 def split_validation(n_images: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -125,9 +124,8 @@ def train_vae(
     status, message = _outcome(monitor, config.epochs)
     if config.precision != FLOAT32:
         vae = _as_float32(vae, config)
-    return TrainingResult(
-        vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, monitor.latent_history
-    )
+    replay = Replay(*monitor.replay_frames, None if labels is None else labels[val_index[:SNAPSHOT_SIZE]])
+    return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, replay)
 
 
 def model_inputs(config: TrainConfig, x: np.ndarray, labels: np.ndarray | None) -> np.ndarray | tuple:

@@ -198,7 +198,8 @@ def train_in_child(connection: Connection, stop: multiprocessing.synchronize.Eve
         dataset = source.open(seed=config.seed)  # first, so a bad file is reported before Keras loads
         config = config.with_data(dataset.image_shape, dataset.condition_classes(conditional))
         from vae_core.pipeline import train_and_save  # imports Keras, which the app's process need not
-        from vae_core.training import SNAPSHOT_SIZE, split_validation
+        from vae_core.replay import SNAPSHOT_SIZE
+        from vae_core.training import split_validation
 
         labels = None
         if dataset.y_train is not None:

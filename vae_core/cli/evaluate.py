@@ -48,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except BundleError as error:
         parser.exit(1, f"{parser.prog}: error: {args.bundle}: {error}\n")
-    if model.classes and dataset.y_test is None:
-        message = f"{args.bundle} is a conditional VAE, measured given each image's label, and {dataset.name} has none"
+    if model.classes and (dataset.y_test is None or dataset.y_test.max() >= model.classes):
+        message = (
+            f"{args.bundle} is a conditional VAE of classes 0 to {model.classes - 1}, measured given each image's"
+            f" label, and {dataset.name} has " + ("no labels" if dataset.y_test is None else "labels beyond them")
+        )
         parser.exit(1, f"{parser.prog}: error: {message}\n")
     metrics = evaluate(
         LatentCodec(model),

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset = dataset.limited(args.train_limit)
     try:
         config = config.with_data(dataset.image_shape, dataset.condition_classes(args.conditional))
-    except DatasetError as error:
+    except (DatasetError, ConfigError) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     kind = "conditional " if config.model.conditional else ""
     print(
