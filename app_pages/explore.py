@@ -4,17 +4,16 @@ the map form epoch by epoch."""
 import numpy as np
 import streamlit as st
 
-from vae_app.conditional_panels import class_picker
 from vae_app.directions_panel import direction_arrow, directions_panel
 from vae_app.figures import add_direction_arrow, latent_scatter, score_scatter, selected_indices
-from vae_app.latent_pad import latent_pad
 from vae_app.lens import show_lens
 from vae_app.model_picker import current_model, nats
+from vae_app.pad_panels import explore_pad
 from vae_app.pictures import show
 from vae_app.planes import choose_plane
 from vae_app.replay_panel import replay_panel
 from vae_app.unusual import test_scores
-from vae_core.latent_tools import nearest_indices, tile
+from vae_core.latent_tools import tile
 from vae_core.outliers import most_unusual
 from vae_core.wording import count
 
@@ -79,29 +78,6 @@ elif indices:
     show(tile(atlas.images[shown], columns=10, gap=2), caption, side=900)
 
 
-@st.fragment
-def decode_anywhere() -> None:
-    """Hover or drag over the pad to see what the model decodes there; a release shows the nearest
-    test images to that point. Only this part reruns, once per release."""
-    z_key = f"explore_z:{model.bundle.path}:{plane.fingerprint}"
-    st.session_state.setdefault(z_key, plane.lift(np.zeros((1, 2)))[0])
-    label = class_picker(model, key="explore_class", title="Class to decode as")
-    released = latent_pad(
-        model,
-        plane,
-        axis_titles,
-        st.session_state[z_key],
-        key=f"explore_pad:{model.bundle.path}",
-        fallback="click the pad to see the nearest test images to a point",
-        label=label,
-    )
-    if released is not None:
-        st.session_state[z_key] = np.asarray(released, dtype=np.float64)
-    nearest = nearest_indices(st.session_state[z_key], atlas.z_mean, k=8)
-    labels = ", ".join(model.label_name(index) for index in nearest)
-    show(tile(atlas.images[nearest], columns=8, gap=2), f"nearest test images to the pad's point: {labels}", side=600)
-
-
 directions_panel(model, indices)
 
 if st.toggle(f"Show the {UNUSUAL_SHOWN} test images this model explains worst", key="explore_unusual"):
@@ -113,5 +89,5 @@ if st.toggle(f"Show the {UNUSUAL_SHOWN} test images this model explains worst", 
     show(tile(reconstructions, columns=12, gap=2), "their reconstructions", side=900)
 
 st.subheader("Decode any point")
-decode_anywhere()
+explore_pad(model, plane, axis_titles)
 replay_panel(model, plane, axis_titles)

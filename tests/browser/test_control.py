@@ -129,4 +129,4 @@ def test_a_model_saved_before_replays_says_so(page, app_url, app_models_dir):
     shutil.copytree(PRETRAINED_DIR / "mnist-conv-2d", app_models_dir / "before-replays", dirs_exist_ok=True)
     (app_models_dir / "before-replays" / REPLAY_FILE).unlink(missing_ok=True)
     open_page(page, app_url, "explore?model=before-replays")
-    expect(page.get_by_text("saved without a training replay", exact=False)).to_be_visible()
+    expect(page.get_by_text("This model has no training replay", exact=False)).to_be_visible()
