@@ -451,3 +451,17 @@ def test_explore_says_when_a_model_has_no_training_replay_or_a_damaged_one(model
         == "This model's training replay cannot be shown: replay.npz is not a readable .npz file of arrays."
         for warning in app.warning
     )
+
+
+def test_the_form_offers_data_parallel_training_only_where_several_devices_are_visible(models_dir, monkeypatch):
+    app = app_on("app_pages/train.py")
+    assert not [box for box in app.checkbox if box.label.startswith("Data parallel")]  # TensorFlow, one device
+
+    monkeypatch.setattr("vae_app.train_form.parallel_devices", lambda: 4)
+    app.run()
+    offered = next(box for box in app.checkbox if box.label == "Data parallel on 4 devices")
+    offered.check()
+    set_form(app, **{"Model name": "parallel"})
+    app.button[0].click().run()
+    assert "Data-parallel training runs on the JAX backend" in app.error[0].value  # this test runs TensorFlow
+    assert not (models_dir / "parallel").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -64,6 +66,12 @@ def settings_form(board: JobBoard) -> None:
             help="mixed_bfloat16 trains faster on processors with bfloat16 units (the same ELBO on the conv"
             " preset); elsewhere it is slower",
         )
+        devices = parallel_devices()
+        parallel = devices > 1 and right.checkbox(
+            f"Data parallel on {devices} devices",
+            help="Each batch is split among the devices (Keras DataParallel); the batch size must divide by"
+            f" {devices}.",
+        )
         name = right.text_input("Model name", "my-vae")
         if not st.form_submit_button("Start training", type="primary"):
             return
@@ -82,7 +90,12 @@ def settings_form(board: JobBoard) -> None:
             kl_warmup_epochs=int(warmup),
             seed=int(seed),
             precision=precision,
+            data_parallel=parallel,
         )
+        if parallel:
+            from vae_core.distribution import data_parallel
+
+            data_parallel(config.batch_size)  # refuses a batch that does not split among the devices
         out_dir = user_models_dir() / safe_model_name(name)
         if out_dir.exists():
             raise ValueError(f"A model named {out_dir.name!r} exists already; choose another name.")
@@ -104,6 +117,16 @@ def _number(container: DeltaGenerator, label: str, setting: str, default: float,
     config's to refuse, with its message."""
     allowed = RANGES[setting]
     return container.number_input(label, allowed.low, allowed.high, default, help=f"Allowed: {allowed}.", **shown)
+
+
+def parallel_devices() -> int:
+    """The devices data-parallel training would split batches among; 0 unless training runs on JAX,
+    which is imported then (under TensorFlow the Train page loads no Keras)."""
+    if os.environ.get("KERAS_BACKEND") != "jax":
+        return 0
+    from vae_core.distribution import local_devices
+
+    return len(local_devices())
 
 
 def _dataset_title(name: str) -> str:

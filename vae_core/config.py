@@ -196,6 +196,9 @@ class TrainConfig:
             More saves Python overhead per step; progress events and the stop flag act once per
             call, so fewer makes Stop answer sooner.
             Keras's PyTorch backend runs one step per call whatever this says.
+        data_parallel: split each batch across every local device with Keras's distribution API
+            (`keras.distribution.DataParallel`, JAX backend only); `batch_size` is the global batch
+            and must divide by the number of devices.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -209,6 +212,7 @@ class TrainConfig:
     seed: int = 0
     precision: str = "float32"
     steps_per_execution: int = 8
+    data_parallel: bool = False
 
     def __post_init__(self) -> None:
         _require(
@@ -232,6 +236,10 @@ class TrainConfig:
             f"Expected precision in {PRECISIONS}. Received: precision={self.precision!r}",
         )
         _require_in_range(self, "steps_per_execution")
+        _require(
+            isinstance(self.data_parallel, bool),
+            f"Expected data_parallel True or False. Received: data_parallel={self.data_parallel!r}",
+        )
 
     def with_data(self, image_shape: tuple[int, int, int], classes: int | None = None) -> TrainConfig:
         """The same settings for the data once it is known: its image shape and, where given, the

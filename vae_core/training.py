@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -12,6 +13,7 @@ import keras
 import numpy as np
 
 from vae_core.config import TrainConfig
+from vae_core.distribution import data_parallel, local_devices, whole_shards
 from vae_core.events import Event
 from vae_core.inference import as_intensities
 from vae_core.model import VAE, build_vae
@@ -90,36 +92,45 @@ def train_vae(
             `config.steps_per_execution` batches; one on PyTorch), keeping the model.
         callbacks: further Keras callbacks, e.g. a progress bar.
         verbose: Keras's `fit` verbosity (0 silent, 1 progress bar, 2 one line per epoch).
+
+    Under `config.data_parallel` the training and validation splits each leave out their last few
+    images (fewer than the number of devices), so that every batch splits evenly among the devices.
     """
     if tuple(images.shape[1:]) != config.model.image_shape:
         raise ValueError(
             f"Images have shape {tuple(images.shape[1:])} but the model expects {config.model.image_shape}."
         )
     keras.utils.set_random_seed(config.seed)
+    distribution = data_parallel(config.batch_size) if config.data_parallel else None
     x = model_inputs(config, as_intensities(images), labels)
     train_index, val_index = split_validation(len(images), config.validation_split, config.seed)
+    if distribution is not None:
+        devices = len(local_devices())
+        train_index, val_index = whole_shards(train_index, devices), whole_shards(val_index, devices)
     x_train, x_val = _rows(x, train_index), _rows(x, val_index)
     if len(train_index) == 0:
         raise ValueError("No training images left after the validation split.")
-    vae = build_vae(config.model, seed=config.seed, dtype_policy=config.precision)
     batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
-    vae.compile(
-        optimizer=make_optimizer(config, config.epochs * batches_per_epoch),
-        steps_per_execution=steps_per_execution(config, batches_per_epoch, keras.backend.backend()),
-    )
     snapshot = _rows(x_val, slice(0, SNAPSHOT_SIZE))
     monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_inputs=snapshot)
     warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
-    started = time.perf_counter()
-    vae.fit(
-        x_train,
-        validation_data=(x_val,) if len(val_index) else None,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        shuffle=True,
-        callbacks=[*warmup, monitor, *callbacks],
-        verbose=verbose,
-    )
+    # Under a distribution, the model's variables are laid out on its devices as they are made.
+    with distribution.scope() if distribution is not None else contextlib.nullcontext():
+        vae = build_vae(config.model, seed=config.seed, dtype_policy=config.precision)
+        vae.compile(
+            optimizer=make_optimizer(config, config.epochs * batches_per_epoch),
+            steps_per_execution=steps_per_execution(config, batches_per_epoch, keras.backend.backend()),
+        )
+        started = time.perf_counter()
+        vae.fit(
+            x_train,
+            validation_data=(x_val,) if len(val_index) else None,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            shuffle=True,
+            callbacks=[*warmup, monitor, *callbacks],
+            verbose=verbose,
+        )
     seconds = time.perf_counter() - started
     status, message = _outcome(monitor, config.epochs)
     if config.precision != FLOAT32:

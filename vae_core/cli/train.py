@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.precision,
         help="mixed_bfloat16: faster on TensorFlow with AVX512_BF16, same ELBO (see bench/RESULTS.md)",
     )
+    parser.add_argument(
+        "--data-parallel",
+        action="store_true",
+        help="split each batch across every local device (Keras DataParallel; needs KERAS_BACKEND=jax)",
+    )
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument(
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
@@ -106,6 +111,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed,
         precision=args.precision,
         steps_per_execution=args.steps_per_execution,
+        data_parallel=args.data_parallel,
     )
 
 
@@ -131,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         check_destination(Path(out))
     except BundleError as error:
         parser.error(f"--out: {error}")
+    if config.data_parallel:
+        from vae_core.distribution import DataParallelError, data_parallel
+
+        try:
+            data_parallel(config.batch_size)
+        except DataParallelError as error:
+            parser.error(f"--data-parallel: {error}")
     from vae_core.data_source import open_dataset  # heavy imports only once the flags are valid
     from vae_core.events import EvaluationProgress
     from vae_core.pipeline import train_and_save
