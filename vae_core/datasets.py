@@ -14,11 +14,15 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vae_core.config import RANGES
 from vae_core.wording import count
+
+if TYPE_CHECKING:  # the image folder module builds on this one
+    from vae_core.image_folder import ImageFiles
 
 DATA_DIR_ENV = "VAE_DATA_DIR"
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -81,12 +85,13 @@ SPECS = {
 @dataclass(frozen=True)
 class Dataset:
     """Images as uint8 (n, height, width, channels), labels as int64 (n,) or None when unlabelled.
+    An image folder's training images are `ImageFiles` instead, read from disk batch by batch.
 
     `notes` are what a person should know before training on it (a tiny test split, say).
     """
 
     name: str
-    x_train: np.ndarray
+    x_train: np.ndarray | ImageFiles
     y_train: np.ndarray | None
     x_test: np.ndarray
     y_test: np.ndarray | None

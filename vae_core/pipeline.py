@@ -20,6 +20,7 @@ from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.evaluation import EvaluationStopped, TestMetrics, evaluate
 from vae_core.events import EvaluationProgress, EvaluationStarted, Event
+from vae_core.image_folder import in_memory
 from vae_core.inference import LatentCodec
 from vae_core.training import TrainingResult, train_vae
 
@@ -58,12 +59,14 @@ def train_and_save(
         listener(EvaluationStarted(result.status, result.message))
     codec = LatentCodec(result.model)
     try:
+        # The 5-NN classifier is fitted on the training images, or on the first ones read from an image folder.
+        knn_images = in_memory(dataset.x_train)
         metrics = evaluate(
             codec,
             dataset.x_test,
             dataset.y_test,
-            dataset.x_train,
-            dataset.y_train,
+            knn_images,
+            None if dataset.y_train is None else dataset.y_train[: len(knn_images)],
             iw_samples=iw_samples,
             seed=config.seed,
             stop=stop_event,

@@ -15,6 +15,7 @@ import numpy as np
 from vae_core.config import TrainConfig
 from vae_core.distribution import data_parallel, local_devices, whole_shards
 from vae_core.events import Event
+from vae_core.image_folder import FileBatches, ImageFiles
 from vae_core.inference import as_intensities
 from vae_core.model import VAE, build_vae
 from vae_core.monitor import KLWarmup, RunMonitor
@@ -71,7 +72,7 @@ def steps_per_execution(config: TrainConfig, batches_per_epoch: int, backend: st
 
 def train_vae(
     config: TrainConfig,
-    images: np.ndarray,
+    images: np.ndarray | ImageFiles,
     labels: np.ndarray | None = None,
     *,
     listener: Callable[[Event], None] | None = None,
@@ -79,11 +80,12 @@ def train_vae(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
 ) -> TrainingResult:
-    """Train a new VAE on `images` (uint8 or [0, 1] floats, (n, h, w, c)) as `config` says.
+    """Train a new VAE on `images` as `config` says.
 
     Args:
         config: model and training settings; `config.model.image_shape` must match the images.
-        images: the training split; `config.validation_split` of it is held out for validation.
+        images: the training split, uint8 or [0, 1] floats (n, h, w, c), or `ImageFiles`, read from
+            disk batch by batch; `config.validation_split` of it is held out for validation.
         labels: the images' classes (int, (n,)); a conditional model is conditioned on them, a
             plain one ignores them.
         listener: receives `TrainingStarted`, `BatchEnd` and `EpochEnd` events in this thread;
@@ -102,17 +104,15 @@ def train_vae(
         )
     keras.utils.set_random_seed(config.seed)
     distribution = data_parallel(config.batch_size) if config.data_parallel else None
-    x = model_inputs(config, as_intensities(images), labels)
     train_index, val_index = split_validation(len(images), config.validation_split, config.seed)
     if distribution is not None:
         devices = len(local_devices())
         train_index, val_index = whole_shards(train_index, devices), whole_shards(val_index, devices)
-    x_train, x_val = _rows(x, train_index), _rows(x, val_index)
     if len(train_index) == 0:
         raise ValueError("No training images left after the validation split.")
+    feeds = Feeds.of(config, images, labels, train_index, val_index)
     batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
-    snapshot = _rows(x_val, slice(0, SNAPSHOT_SIZE))
-    monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_inputs=snapshot)
+    monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_inputs=feeds.snapshot)
     warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
     # Under a distribution, the model's variables are laid out on its devices as they are made.
     with distribution.scope() if distribution is not None else contextlib.nullcontext():
@@ -123,35 +123,87 @@ def train_vae(
         )
         started = time.perf_counter()
         vae.fit(
-            x_train,
-            validation_data=(x_val,) if len(val_index) else None,
+            feeds.train,
+            validation_data=feeds.validation,
             epochs=config.epochs,
-            batch_size=config.batch_size,
-            shuffle=True,
             callbacks=[*warmup, monitor, *callbacks],
             verbose=verbose,
+            **feeds.fit_arguments,
         )
     seconds = time.perf_counter() - started
     status, message = _outcome(monitor, config.epochs)
+    if feeds.unreadable:
+        message += f" {count(len(feeds.unreadable), 'image')} failed to decode and stood in for by others of its batch."
     if config.precision != FLOAT32:
         vae = _as_float32(vae, config)
     replay = Replay(*monitor.replay_frames, None if labels is None else labels[val_index[:SNAPSHOT_SIZE]])
     return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, replay)
 
 
-def model_inputs(config: TrainConfig, x: np.ndarray, labels: np.ndarray | None) -> np.ndarray | tuple:
-    """What `fit` takes: the images, or for a conditional model (images, labels one-hot)."""
+@dataclass
+class Feeds:
+    """What `fit` is given: training and validation data, with the keyword arguments they need, and
+    the snapshot's encoder inputs. Arrays in memory are sliced; image files are read batch by batch."""
+
+    train: object
+    validation: object
+    snapshot: np.ndarray | tuple
+    fit_arguments: dict[str, object]
+    files: tuple[FileBatches, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        config: TrainConfig,
+        images: np.ndarray | ImageFiles,
+        labels: np.ndarray | None,
+        train_index: np.ndarray,
+        val_index: np.ndarray,
+    ) -> Feeds:
+        conditions = one_hot_conditions(config, labels, len(images))
+        shown = val_index[:SNAPSHOT_SIZE]
+        if isinstance(images, ImageFiles):
+            train = FileBatches(images[train_index], _at(conditions, train_index), config.batch_size, config.seed)
+            validation = FileBatches(images[val_index], _at(conditions, val_index), config.batch_size)
+            snapshot = _with(as_intensities(images[shown].read()), _at(conditions, shown))
+            return cls(train, validation if len(val_index) else None, snapshot, {}, (train, validation))
+        x = as_intensities(images)
+        train, validation = (
+            _with(x[train_index], _at(conditions, train_index)),
+            _with(x[val_index], _at(conditions, val_index)),
+        )
+        snapshot = _with(x[shown], _at(conditions, shown))
+        return cls(
+            train,
+            (validation,) if len(val_index) else None,
+            snapshot,
+            {"batch_size": config.batch_size, "shuffle": True},
+        )
+
+    @property
+    def unreadable(self) -> set[str]:
+        """Image files that failed to decode during training (each stood in for by another)."""
+        return set().union(*(batches.unreadable for batches in self.files))
+
+
+def one_hot_conditions(config: TrainConfig, labels: np.ndarray | None, rows: int) -> np.ndarray | None:
+    """A conditional model's condition for each image, its label one-hot; None for a plain model."""
     if not config.model.conditional:
-        return x
-    if labels is None or len(labels) != len(x):
+        return None
+    if labels is None or len(labels) != rows:
         raise ValueError("A conditional VAE trains on labelled images: give one label per image.")
     if len(labels) and (labels.min() < 0 or labels.max() >= config.model.classes):
         raise ValueError(f"Expected labels from 0 to {config.model.classes - 1} for this conditional VAE.")
-    return x, np.eye(config.model.classes, dtype=np.float32)[labels]
+    return np.eye(config.model.classes, dtype=np.float32)[labels]
 
 
-def _rows(x: np.ndarray | tuple, index: np.ndarray | slice) -> np.ndarray | tuple:
-    return tuple(part[index] for part in x) if isinstance(x, tuple) else x[index]
+def _at(conditions: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
+    return None if conditions is None else conditions[index]
+
+
+def _with(x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """What the model takes: the images, or (images, conditions) for a conditional model."""
+    return x if conditions is None else (x, conditions)
 
 
 def _as_float32(vae: VAE, config: TrainConfig) -> VAE:
