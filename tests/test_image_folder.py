@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from vae_core.bundle import load_bundle
-from vae_core.config import ModelConfig, TrainConfig
+from vae_core.config import ConfigError, ImageSettings, ModelConfig, TrainConfig
 from vae_core.datasets import DatasetError
 from vae_core.image_folder import FileBatches, ImageFiles, open_image_folder, read_image
 from vae_core.pipeline import train_and_save
@@ -16,6 +16,7 @@ from vae_core.replay import read_replay
 from vae_core.training import train_vae
 
 SIDE = 16
+GRAY = ImageSettings(SIDE, 1)
 
 
 def square(brightness: int, size: int = 40, mode: str = "L") -> Image.Image:
@@ -39,7 +40,7 @@ def labelled(tmp_path):
 
 
 def test_subfolders_are_the_classes_and_files_that_are_not_images_are_counted(labelled):
-    dataset = open_image_folder(labelled, SIDE, 1, seed=0)
+    dataset = open_image_folder(labelled, GRAY, seed=0)
     assert dataset.class_names == ("bright", "dim")
     assert len(dataset.x_train) + len(dataset.x_test) == 24
     assert isinstance(dataset.x_train, ImageFiles) and dataset.x_test.shape == (2, SIDE, SIDE, 1)
@@ -51,7 +52,7 @@ def test_subfolders_are_the_classes_and_files_that_are_not_images_are_counted(la
 def test_a_folder_of_images_alone_is_unlabelled(tmp_path):
     for index in range(5):
         square(200).save(tmp_path / f"{index}.png")
-    dataset = open_image_folder(tmp_path, SIDE, 3)
+    dataset = open_image_folder(tmp_path, ImageSettings(SIDE, 3))
     assert dataset.class_names is None and dataset.y_train is None and dataset.y_test is None
     assert dataset.x_test.shape == (1, SIDE, SIDE, 3)
     with pytest.raises(DatasetError, match="has no labels"):
@@ -63,14 +64,14 @@ def test_a_folder_without_images_is_refused_with_a_reason(tmp_path, contents):
     if contents == "text":
         (tmp_path / "a.png").write_text("no")
     with pytest.raises(DatasetError, match="holds 0 readable images"):
-        open_image_folder(tmp_path, SIDE, 1)
+        open_image_folder(tmp_path, GRAY)
 
 
 def test_a_missing_folder_and_an_impossible_size_are_refused(tmp_path):
     with pytest.raises(DatasetError, match="is not a folder"):
-        open_image_folder(tmp_path / "nowhere", SIDE, 1)
-    with pytest.raises(DatasetError, match="side of 8 to 256"):
-        open_image_folder(tmp_path, 4, 1)
+        open_image_folder(tmp_path / "nowhere", GRAY)
+    with pytest.raises(ConfigError, match="side from 8 to 256"):
+        ImageSettings(4, 1)
 
 
 def test_images_are_turned_upright_as_their_exif_says_and_resized(tmp_path):
@@ -84,7 +85,7 @@ def test_images_are_turned_upright_as_their_exif_says_and_resized(tmp_path):
 
 
 def test_batches_are_read_from_disk_reshuffled_each_epoch_and_carry_conditions(labelled):
-    dataset = open_image_folder(labelled, SIDE, 1)
+    dataset = open_image_folder(labelled, GRAY)
     conditions = np.eye(2, dtype=np.float32)[dataset.y_train]
     batches = FileBatches(dataset.x_train, conditions, batch_size=8, shuffle_seed=0)
     ((x, c),) = batches[0]
@@ -96,7 +97,7 @@ def test_batches_are_read_from_disk_reshuffled_each_epoch_and_carry_conditions(l
 
 
 def test_an_image_that_fails_to_decode_is_stood_in_for_and_counted(labelled):
-    dataset = open_image_folder(labelled, SIDE, 1)
+    dataset = open_image_folder(labelled, GRAY)
     batches = FileBatches(dataset.x_train, None, batch_size=len(dataset.x_train))
     broken = dataset.x_train.paths[3]
     with open(broken, "r+b") as stream:
@@ -108,7 +109,7 @@ def test_an_image_that_fails_to_decode_is_stood_in_for_and_counted(labelled):
 
 
 def test_training_reads_the_folder_batch_by_batch_and_saves_a_bundle(labelled, tmp_path):
-    dataset = open_image_folder(labelled, SIDE, 1)
+    dataset = open_image_folder(labelled, GRAY)
     config = TrainConfig(
         ModelConfig(preset="conv", latent_dim=2, classes=2), batch_size=8, epochs=2, validation_split=0.2
     ).with_data(dataset.image_shape)
@@ -123,7 +124,7 @@ def test_training_reads_the_folder_batch_by_batch_and_saves_a_bundle(labelled, t
 
 def test_training_on_files_equals_training_on_the_same_images_read(labelled):
     """Up to the order of batches: the first epoch's loss on one and the other agree closely."""
-    dataset = open_image_folder(labelled, SIDE, 1)
+    dataset = open_image_folder(labelled, GRAY)
     config = TrainConfig(ModelConfig(preset="mlp", latent_dim=2, hidden_sizes=(16,)), batch_size=22, epochs=1)
     config = config.with_data(dataset.image_shape)
     from_files = train_vae(config, dataset.x_train)

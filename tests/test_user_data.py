@@ -419,7 +419,9 @@ def test_open_dataset_missing_file(tmp_path):
 
 
 def test_open_dataset_unknown_name():
-    with pytest.raises(DatasetError, match=r"Unknown dataset 'emnist': expected one of \['cifar10', .* or a .csv/.npz"):
+    with pytest.raises(
+        DatasetError, match=r"Unknown dataset 'emnist': expected one of .*, a .csv/.npz file or an image folder"
+    ):
         open_dataset("emnist")
 
 

@@ -272,3 +272,23 @@ def _known_fields(cls: type, values: dict[str, Any], tuples: tuple[str, ...]) ->
     unknown = sorted(set(values) - names)
     _require(not unknown, f"Unknown {cls.__name__} fields: {unknown}. Expected some of {sorted(names)}")
     return {k: (tuple(v) if k in tuples and v is not None else v) for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """How an image folder's pictures are read: resized to `side` x `side`, with 1 (grayscale) or 3
+    (RGB) channels."""
+
+    side: int = 28
+    channels: int = 1
+
+    def __post_init__(self) -> None:
+        _require(
+            isinstance(self.side, int) and MIN_IMAGE_SIDE <= self.side <= MAX_IMAGE_SIDE,
+            f"Expected an image side from {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels. Received: side={self.side!r}",
+        )
+        _require(self.channels in (1, 3), f"Expected 1 or 3 channels. Received: channels={self.channels!r}")
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.side, self.side, self.channels

@@ -27,7 +27,7 @@ import keras
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from vae_core.config import MAX_IMAGE_SIDE, MIN_IMAGE_SIDE
+from vae_core.config import ImageSettings
 from vae_core.datasets import Dataset, DatasetError
 from vae_core.wording import count
 
@@ -132,11 +132,9 @@ class FileBatches(keras.utils.PyDataset):
             self.order = self.rng.permutation(len(self.files))
 
 
-def open_image_folder(root: Path, side: int, channels: int, seed: int = 0) -> Dataset:
+def open_image_folder(root: Path, images: ImageSettings, seed: int = 0) -> Dataset:
     """The folder as a dataset whose training images are `ImageFiles`; its test split, read."""
     root = Path(root)
-    if not MIN_IMAGE_SIDE <= side <= MAX_IMAGE_SIDE or channels not in (1, 3):
-        raise DatasetError(f"Expected a side of {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels and 1 or 3 channels.")
     if not root.is_dir():
         raise DatasetError(f"{root.name or root} is not a folder.")
     paths, labels, class_names = _listed(root)
@@ -149,10 +147,10 @@ def open_image_folder(root: Path, side: int, channels: int, seed: int = 0) -> Da
             " one to train on and one to test with."
         )
     order = np.random.default_rng(seed).permutation(len(paths))
-    most = min(MAX_TEST_IMAGES, MAX_TEST_BYTES // (side * side * channels), len(paths) - 1)
+    most = min(MAX_TEST_IMAGES, MAX_TEST_BYTES // math.prod(images.image_shape), len(paths) - 1)
     n_test = min(max(1, round(len(paths) * TEST_FRACTION)), most)
     test, train = order[:n_test], order[n_test:]
-    files = ImageFiles(tuple(paths), (side, side, channels))
+    files = ImageFiles(tuple(paths), images.image_shape)
     unread = f"{count(skipped, 'file')} in {root.name} could not be read as images and were left out."
     notes = (unread,) if skipped else ()
     return Dataset(

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import multiprocessing.synchronize
 import os
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -195,7 +196,30 @@ def train_in_child(connection: Connection, stop: multiprocessing.synchronize.Eve
         os.nice(TRAINING_NICENESS)
     config, source, out_dir, conditional = connection.recv()
     try:
-        dataset = source.open(seed=config.seed)  # first, so a bad file is reported before Keras loads
+        ended = _train(connection, stop, config, source, out_dir, conditional)
+    except (DatasetError, DatasetUnavailable, ConfigError) as error:  # the data cannot be trained on
+        ended = RunEnded("failed", str(error))
+    except OSError as error:  # a full disk, a folder gone: said without the server's paths
+        LOGGER.exception("Training run %s failed", out_dir.name)
+        ended = RunEnded("failed", f"Saving the model failed: {error.strerror or type(error).__name__}.")
+    except Exception as error:  # reported to the page, and in full to the server's log
+        LOGGER.exception("Training run %s failed", out_dir.name)
+        ended = RunEnded("failed", f"{type(error).__name__}: {error}")
+    connection.send(ended)
+    connection.close()
+
+
+def _train(
+    connection: Connection,
+    stop: multiprocessing.synchronize.Event,
+    config: TrainConfig,
+    source: DataSource,
+    out_dir: Path,
+    conditional: bool,
+) -> RunEnded:
+    """Open the data (an uploaded archive unpacked into a folder removed after), train and save."""
+    with tempfile.TemporaryDirectory(prefix="vae-upload-") as unpacked:
+        dataset = source.open(seed=config.seed, unpack_to=Path(unpacked))  # a bad file is said before training
         config = config.with_data(dataset.image_shape, dataset.condition_classes(conditional))
         from vae_core.pipeline import train_and_save  # imports Keras, which the app's process need not
         from vae_core.replay import SNAPSHOT_SIZE
@@ -207,17 +231,7 @@ def train_in_child(connection: Connection, stop: multiprocessing.synchronize.Eve
             labels = dataset.y_train[validation[:SNAPSHOT_SIZE]]
         connection.send(DataOpened(dataset.class_names, labels, dataset.notes))
         result, _ = train_and_save(config, dataset, out_dir, listener=connection.send, stop_event=stop)
-        ended = RunEnded(result.status, f"{result.message} Saved as {out_dir.name}.")
-    except (DatasetError, DatasetUnavailable, ConfigError) as error:  # the data cannot be trained on
-        ended = RunEnded("failed", str(error))
-    except OSError as error:  # a full disk, a folder gone: said without the server's paths
-        LOGGER.exception("Training run %s failed", out_dir.name)
-        ended = RunEnded("failed", f"Saving the model failed: {error.strerror or type(error).__name__}.")
-    except Exception as error:  # reported to the page, and in full to the server's log
-        LOGGER.exception("Training run %s failed", out_dir.name)
-        ended = RunEnded("failed", f"{type(error).__name__}: {error}")
-    connection.send(ended)
-    connection.close()
+    return RunEnded(result.status, f"{result.message} Saved as {out_dir.name}.")
 
 
 class JobBoard:

@@ -16,6 +16,7 @@ import sys
 from vae_core.bundle_archives import check_bundle
 from vae_core.bundle_files import META_FILE, BundleError, write_meta
 from vae_core.cli.train import format_metrics
+from vae_core.config import ImageSettings
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.wording import count
 
@@ -26,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
     )
-    parser.add_argument("--data", default=None, help="the .csv/.npz the model was trained on (for uploaded data)")
+    parser.add_argument(
+        "--data", default=None, help="the .csv/.npz file or image folder the model was trained on (for your own data)"
+    )
     parser.add_argument("--save", action="store_true", help="write the metrics into the bundle's meta.json")
     args = parser.parse_args(argv)
     if args.iw_samples < 1:
@@ -42,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     seed = meta.config.seed
     try:
-        dataset = open_dataset(args.data or meta.dataset.name, seed=seed)
+        height, _, channels = meta.model.image_shape  # an image folder is read as the model was trained
+        images = ImageSettings(height, channels)
+        dataset = open_dataset(args.data or meta.dataset.name, seed=seed, images=images)
         model = load_model(args.bundle)
     except (DatasetError, DatasetUnavailable) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")

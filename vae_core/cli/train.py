@@ -16,11 +16,14 @@ from vae_core.bundle_files import BundleError, check_destination
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
+    MAX_IMAGE_SIDE,
+    MIN_IMAGE_SIDE,
     OPTIMIZERS,
     PRECISIONS,
     PRESETS,
     RANGES,
     ConfigError,
+    ImageSettings,
     ModelConfig,
     TrainConfig,
     parse_hidden_sizes,
@@ -43,7 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m vae_core.cli.train", description="Train a VAE and save a model bundle."
     )
-    parser.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10, or a .csv/.npz file")
+    parser.add_argument(
+        "--dataset", required=True, help="mnist, fashion_mnist, cifar10, a .csv/.npz file, or a folder of images"
+    )
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        default=ImageSettings.side,
+        help=f"an image folder's pictures are resized to this side, {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE}"
+        f" (default {ImageSettings.side})",
+    )
+    parser.add_argument(
+        "--color", choices=("grayscale", "rgb"), default="grayscale", help="how an image folder's pictures are read"
+    )
     parser.add_argument("--preset", choices=PRESETS, default=model_defaults.preset)
     numbers = {
         "--latent-dim": ("latent_dim", int, model_defaults.latent_dim, "size of the latent code z"),
@@ -130,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
     try:
         config = config_from_args(args)
+        images = ImageSettings(args.image_size, 1 if args.color == "grayscale" else 3)
     except ConfigError as error:
         parser.error(str(error))
     out = args.out or os.path.join(user_models_dir(), name)
@@ -149,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     from vae_core.pipeline import train_and_save
 
     try:
-        dataset = open_dataset(args.dataset, seed=args.seed)
+        dataset = open_dataset(args.dataset, seed=args.seed, images=images)
     except (DatasetError, DatasetUnavailable) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     for note in dataset.notes:

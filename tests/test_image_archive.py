@@ -1,0 +1,91 @@
+"""Zipped image folders from uploads: unpacked and opened, or refused with a sentence when they
+would escape the folder, hold links, are encrypted, or unpack past the cap."""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+
+import pytest
+from PIL import Image
+
+from vae_core.config import ImageSettings
+from vae_core.data_source import DataSource
+from vae_core.datasets import DatasetError
+from vae_core.image_archive import unpack_images
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (20, 20), 128).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def zipped(members: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if name in links:
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_a_zipped_folder_of_classes_opens_as_a_labelled_dataset(tmp_path):
+    members = {f"digits/{label}/{index}.png": png() for label in ("a", "b") for index in range(6)}
+    members |= {"digits/readme.txt": b"hello", "__MACOSX/digits/._0.png": b"junk", "digits/a/.DS_Store": b""}
+    source = DataSource("digits.zip", zipped(members), images=ImageSettings(16, 1))
+    dataset = source.open(seed=0, unpack_to=tmp_path)
+    assert dataset.name == "digits" and dataset.source == "image archive digits.zip"
+    assert dataset.class_names == ("a", "b") and len(dataset.x_train) + len(dataset.x_test) == 12
+    assert not (tmp_path / "__MACOSX").exists() and not (tmp_path / "digits" / "readme.txt").exists()
+
+
+def test_an_archive_without_a_top_folder_opens_from_where_it_was_unpacked(tmp_path):
+    assert unpack_images(zipped({"a/1.png": png(), "b/1.png": png()}), "x.zip", tmp_path) == tmp_path
+    assert unpack_images(zipped({"top/a/1.png": png()}), "x.zip", tmp_path / "2") == tmp_path / "2" / "top"
+
+
+@pytest.mark.parametrize(
+    ("members", "links", "expected"),
+    [
+        ({"../evil.png": b"x"}, (), "points outside the archive"),
+        ({"/etc/evil.png": b"x"}, (), "points outside the archive"),
+        ({"a/../../evil.png": b"x"}, (), "points outside the archive"),
+        ({"C:/evil.png": b"x"}, (), "points outside the archive"),
+        ({"a\\..\\evil.png": b"x"}, (), "points outside the archive"),
+        ({"a/link.png": b"/etc/passwd"}, ("a/link.png",), "has a link"),
+    ],
+)
+def test_members_that_could_escape_or_deceive_are_refused_before_anything_is_written(
+    tmp_path, members, links, expected
+):
+    with pytest.raises(DatasetError, match=expected):
+        unpack_images(zipped(members, links), "upload.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil.png").exists()
+
+
+def test_an_encrypted_archive_is_refused(tmp_path):
+    data = bytearray(zipped({"a/1.png": png()}))
+    for signature in (b"PK\x03\x04", b"PK\x01\x02"):  # the encryption flag, in the local and central headers
+        at = data.find(signature)
+        flag = at + (6 if signature == b"PK\x03\x04" else 8)
+        data[flag] |= 0x1
+    with pytest.raises(DatasetError, match="encrypted"):
+        unpack_images(bytes(data), "locked.zip", tmp_path)
+
+
+def test_a_zip_bomb_stops_at_the_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr("vae_core.image_archive.MAX_UNPACKED_BYTES", 100_000)
+    bomb = zipped({f"a/{index}.png": b"\0" * 60_000 for index in range(3)})  # 180 KB in a few hundred bytes
+    assert len(bomb) < 2_000
+    with pytest.raises(DatasetError, match="unpacks to more than"):
+        unpack_images(bomb, "bomb.zip", tmp_path)
+
+
+def test_something_that_is_not_a_zip_is_refused(tmp_path):
+    with pytest.raises(DatasetError, match="not a zip archive"):
+        DataSource("photos.zip", b"not a zip").open(unpack_to=tmp_path)

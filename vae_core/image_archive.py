@@ -1,0 +1,64 @@
+"""A .zip of an image folder, unpacked for training without trusting the archive.
+
+An upload can claim anything in its headers. Each member is checked before anything is written: no
+absolute paths or `..` that would land outside the destination, no links, no encryption; only image
+files are unpacked (other files, `__MACOSX` and such, are passed over); and the bytes actually
+unpacked are counted against a cap, so a zip bomb stops at the cap whatever its headers say.
+"""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from vae_core.datasets import DatasetError
+from vae_core.image_folder import IMAGE_SUFFIXES
+from vae_core.wording import count
+
+MAX_MEMBERS = 1_000_000
+MAX_UNPACKED_BYTES = 4 * 2**30
+CHUNK_BYTES = 1 << 20
+
+
+def unpack_images(data: bytes, name: str, destination: Path) -> Path:
+    """Unpack the image files of zip `data` (called `name`) into `destination`; the folder to open:
+    the archive's one top-level folder where it has one, else `destination`."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        raise DatasetError(f"{name} is not a zip archive. Zip a folder of images (one subfolder per class).") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise DatasetError(f"{name} holds {count(len(members), 'file')}; at most {MAX_MEMBERS:,} are unpacked.")
+        images = [member for member in members if _is_image(member, name)]
+        unpacked = 0
+        for member in images:
+            target = destination.joinpath(*PurePosixPath(member.filename).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(member) as source, open(target, "wb") as sink:
+                while chunk := source.read(CHUNK_BYTES):
+                    unpacked += len(chunk)
+                    if unpacked > MAX_UNPACKED_BYTES:
+                        raise DatasetError(
+                            f"{name} unpacks to more than {MAX_UNPACKED_BYTES // 2**30} GB of images; refused."
+                        )
+                    sink.write(chunk)
+    tops = {PurePosixPath(member.filename).parts[0] for member in images}
+    only = destination / next(iter(tops)) if len(tops) == 1 else None
+    return only if only is not None and only.is_dir() else destination
+
+
+def _is_image(member: zipfile.ZipInfo, name: str) -> bool:
+    """Whether to unpack `member`: an image file; a member that could escape or deceive is refused."""
+    path = PurePosixPath(member.filename)
+    if member.filename.startswith("/") or ".." in path.parts or any(c in member.filename for c in ":\\"):
+        raise DatasetError(f"{name} has a member, {member.filename!r}, that points outside the archive; refused.")
+    if stat.S_ISLNK(member.external_attr >> 16):
+        raise DatasetError(f"{name} has a link, {member.filename!r}; an archive of plain image files is needed.")
+    if member.flag_bits & 0x1:
+        raise DatasetError(f"{name} is encrypted; zip the images without a password.")
+    hidden = any(part.startswith((".", "__MACOSX")) for part in path.parts)
+    return not member.is_dir() and not hidden and path.suffix.lower() in IMAGE_SUFFIXES
