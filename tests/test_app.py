@@ -10,6 +10,7 @@ import io
 import re
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -210,7 +211,7 @@ def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):
     assert "hidden sizes" in app.error[0].value.lower()
     set_form(app, **{"Hidden sizes": "", "Dataset": "own"})
     app.button[0].click().run()
-    assert app.error[0].value == "Choose a CSV or NPZ file to train on your own data."
+    assert app.error[0].value == "Choose a CSV, NPZ or zip file to train on your own data."
     assert not models_dir.exists() or not any(models_dir.iterdir())
 
 
@@ -465,3 +466,52 @@ def test_the_form_offers_data_parallel_training_only_where_several_devices_are_v
     app.button[0].click().run()
     assert "Data-parallel training runs on the JAX backend" in app.error[0].value  # this test runs TensorFlow
     assert not (models_dir / "parallel").exists()
+
+
+def image_folder(root: Path, side: int = 20) -> Path:
+    """Two classes of 10 small PNGs each: bright and dim squares."""
+    for name, brightness in (("bright", 250), ("dim", 80)):
+        (root / name).mkdir(parents=True)
+        for index in range(10):
+            picture = Image.new("L", (side, side), 0)
+            picture.paste(brightness, (2, 2, side // 2, side // 2))
+            picture.save(root / name / f"{index}.png")
+    return root
+
+
+def test_a_folder_under_the_data_root_trains_and_none_is_offered_without_a_root(models_dir, tmp_path, monkeypatch):
+    app = app_on("app_pages/train.py")
+    assert "server folder" not in app.selectbox[0].options
+
+    image_folder(tmp_path / "root" / "shapes")
+    (tmp_path / "root" / "elsewhere").symlink_to(tmp_path)  # a link out of the root is not offered
+    monkeypatch.setenv("VAE_DATA_ROOT", str(tmp_path / "root"))
+    app.run()
+    set_form(app, **{"Dataset": "server folder", "Preset": "mlp", "Hidden sizes": "16", "Epochs": 1})
+    folders = next(box for box in app.selectbox if box.label == "Folder on this server")
+    assert folders.options == ["shapes"]
+    set_form(app, **{"Image size": 16, "Batch size": 8, "Model name": "from-folder"})
+    app.button[0].click().run()
+    assert not app.error, app.error
+    rerun_until_finished(app)
+    assert "Trained 1 epoch." in app.success[0].value
+    meta = read_meta(models_dir / "from-folder")
+    assert meta.dataset.name == "shapes" and meta.dataset.class_names == ("bright", "dim")
+    assert meta.model.image_shape == (16, 16, 1)
+
+
+def test_a_zipped_image_folder_uploaded_trains(models_dir, tmp_path):
+    folder = image_folder(tmp_path / "shapes")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(folder.rglob("*.png")):
+            zipped.write(path, path.relative_to(tmp_path).as_posix())
+    app = app_on("app_pages/train.py")
+    set_form(app, **{"Dataset": "own", "Preset": "mlp", "Hidden sizes": "16", "Epochs": 1, "Batch size": 8})
+    set_form(app, **{"Image size": 16, "Model name": "from-zip"})
+    app.get("file_uploader")[0].set_value(("shapes.zip", archive.getvalue(), "application/zip"))
+    app.button[0].click().run()
+    rerun_until_finished(app)
+    assert "Trained 1 epoch." in app.success[0].value
+    meta = read_meta(models_dir / "from-zip")
+    assert (meta.dataset.name, meta.dataset.source) == ("shapes", "image archive shapes.zip")

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from vae_app.messages import plain
 from vae_app.services.jobs import JobBoard, JobBusy
+from vae_app.services.server_folders import server_folder, server_folders
 from vae_app.training_panel import owner_token
 from vae_core.bundle_files import BundleError, check_destination
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
+    MAX_IMAGE_SIDE,
+    MIN_IMAGE_SIDE,
     OPTIMIZERS,
     PRECISIONS,
     PRESETS,
     RANGES,
     ConfigError,
+    ImageSettings,
     ModelConfig,
     TrainConfig,
     parse_hidden_sizes,
@@ -27,7 +32,8 @@ from vae_core.data_source import DataSource
 from vae_core.datasets import SPECS
 from vae_core.registry import safe_model_name, user_models_dir
 
-OWN_FILE = "own"
+OWN_FILE, SERVER_FOLDER = "own", "server folder"
+COLOURS = {"grayscale": 1, "RGB": 3}
 
 
 def settings_form(board: JobBoard) -> None:
@@ -35,8 +41,7 @@ def settings_form(board: JobBoard) -> None:
     defaults = TrainConfig()
     with st.form("train_settings"):
         left, middle, right = st.columns(3)
-        source = left.selectbox("Dataset", [*SPECS, OWN_FILE], format_func=_dataset_title)
-        upload = left.file_uploader("Your own file (CSV or NPZ)", type=["csv", "npz"])
+        data = _data_widgets(left)
         preset = left.selectbox("Preset", PRESETS, index=PRESETS.index(defaults.model.preset))
         latent_dim = _number(left, "Latent size", "latent_dim", defaults.model.latent_dim)
         hidden = left.text_input("Hidden sizes", "", placeholder="preset default, or e.g. 256 or 64,16,8")
@@ -103,13 +108,37 @@ def settings_form(board: JobBoard) -> None:
             check_destination(out_dir)
         except BundleError:
             raise ValueError("This app cannot save models: its models folder is not writable.") from None
-        if source == OWN_FILE and upload is None:
-            raise ValueError("Choose a CSV or NPZ file to train on your own data.")
-        data = DataSource(source) if source != OWN_FILE else DataSource(upload.name, upload.getvalue())
         # The run opens the data, and says if it cannot (or has no labels for a conditional model).
-        board.start(config, data, out_dir, owner=owner_token(), conditional=conditional)
+        board.start(config, data(), out_dir, owner=owner_token(), conditional=conditional)
     except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
+
+
+def _data_widgets(column: DeltaGenerator) -> Callable[[], DataSource]:
+    """The form's data choices: a built-in dataset, your own file (CSV, NPZ, or a .zip of an image
+    folder) or, where the server's owner set a data root, a folder there; an image folder's size and
+    colour. Returns what makes the `DataSource` once the form is sent, or says what is missing."""
+    folders = server_folders()
+    choices = [*SPECS, OWN_FILE, *([SERVER_FOLDER] if folders else [])]
+    source = column.selectbox("Dataset", choices, format_func=_dataset_title)
+    upload = column.file_uploader("Your own file (CSV, NPZ, or a .zip of an image folder)", type=["csv", "npz", "zip"])
+    folder = column.selectbox("Folder on this server", folders) if folders else None
+    side, colour = column.columns(2)
+    images_help = "How an image folder's pictures are read; other data keeps its own size."
+    size = side.number_input("Image size", MIN_IMAGE_SIDE, MAX_IMAGE_SIDE, ImageSettings.side, help=images_help)
+    channels = COLOURS[colour.selectbox("Colour", list(COLOURS), help=images_help)]
+
+    def data() -> DataSource:
+        images = ImageSettings(int(size), channels)
+        if source == OWN_FILE:
+            if upload is None:
+                raise ValueError("Choose a CSV, NPZ or zip file to train on your own data.")
+            return DataSource(upload.name, upload.getvalue(), images=images)
+        if source == SERVER_FOLDER:
+            return DataSource(folder, folder=server_folder(folder), images=images)
+        return DataSource(source)
+
+    return data
 
 
 def _number(container: DeltaGenerator, label: str, setting: str, default: float, **shown: object) -> float:
@@ -130,4 +159,5 @@ def parallel_devices() -> int:
 
 
 def _dataset_title(name: str) -> str:
-    return SPECS[name].title if name in SPECS else "Your own file"
+    titles = {OWN_FILE: "Your own file", SERVER_FOLDER: "A folder on this server"}
+    return SPECS[name].title if name in SPECS else titles[name]
