@@ -232,3 +232,22 @@ def test_flags_left_out_take_the_configs_defaults_and_help_gives_its_ranges():
 def test_sizes_parses_hidden_layer_lists():
     assert train_cli.sizes("256") == (256,)
     assert train_cli.sizes("64,16,8") == (64, 16, 8)
+
+
+def test_train_reads_an_image_folder_at_the_size_and_colour_asked(work_dir):
+    from PIL import Image
+
+    folder = work_dir / "photos"
+    for label, colour in (("red", (220, 30, 30)), ("blue", (30, 30, 220))):
+        (folder / label).mkdir(parents=True)
+        for index in range(15):
+            Image.new("RGB", (30 + index, 24), colour).save(folder / label / f"{index}.jpg")
+    (folder / "red" / "broken.jpg").write_bytes(b"not a jpeg")
+    args = ["--dataset", str(folder), "--image-size", "12", "--color", "rgb", "--preset", "mlp", "--hidden", "16"]
+    args += ["--epochs", "1", "--iw-samples", "2", "--out", str(work_dir / "rgb")]
+    completed = _run("vae_core.cli.train", args, work_dir / "models")
+    assert completed.returncode == 0, completed.stderr
+    assert "1 file in photos could not be read as images and were left out." in completed.stderr
+    bundle = load_bundle(work_dir / "rgb")
+    assert bundle.model.image_shape == (12, 12, 3) and bundle.meta.dataset.class_names == ("blue", "red")
+    assert bundle.meta.dataset.source == "image folder photos"
