@@ -55,6 +55,16 @@ def split_validation(n_images: int, fraction: float, seed: int) -> tuple[np.ndar
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def training_split(config: TrainConfig, n_images: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (train, validation) rows a run uses: `split_validation`'s, and under data parallelism
+    each less its last few, so that every batch splits evenly among the devices."""
+    train_index, val_index = split_validation(n_images, config.validation_split, config.seed)
+    if not config.data_parallel:
+        return train_index, val_index
+    devices = len(local_devices())
+    return whole_shards(train_index, devices), whole_shards(val_index, devices)
+
+
 def make_optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Optimizer:
     """The optimizer named in `config`, at its learning rate, decayed over `total_steps` if asked."""
     learning_rate = config.learning_rate
@@ -104,10 +114,7 @@ def train_vae(
         )
     keras.utils.set_random_seed(config.seed)
     distribution = data_parallel(config.batch_size) if config.data_parallel else None
-    train_index, val_index = split_validation(len(images), config.validation_split, config.seed)
-    if distribution is not None:
-        devices = len(local_devices())
-        train_index, val_index = whole_shards(train_index, devices), whole_shards(val_index, devices)
+    train_index, val_index = training_split(config, len(images))
     if len(train_index) == 0:
         raise ValueError("No training images left after the validation split.")
     feeds = Feeds.of(config, images, labels, train_index, val_index)

@@ -223,11 +223,11 @@ def _train(
         config = config.with_data(dataset.image_shape, dataset.condition_classes(conditional))
         from vae_core.pipeline import train_and_save  # imports Keras, which the app's process need not
         from vae_core.replay import SNAPSHOT_SIZE
-        from vae_core.training import split_validation
+        from vae_core.training import training_split
 
         labels = None
-        if dataset.y_train is not None:
-            _, validation = split_validation(len(dataset.x_train), config.validation_split, config.seed)
+        if dataset.y_train is not None:  # the labels of the images the run's snapshots encode
+            _, validation = training_split(config, len(dataset.x_train))
             labels = dataset.y_train[validation[:SNAPSHOT_SIZE]]
         connection.send(DataOpened(dataset.class_names, labels, dataset.notes))
         result, _ = train_and_save(config, dataset, out_dir, listener=connection.send, stop_event=stop)
