@@ -63,7 +63,7 @@ def train_once(folder: str, way: str, batch_size: int) -> dict:
         dataset.image_shape
     )
     started = time.perf_counter()
-    images = dataset.x_train if way == "files" else dataset.x_train.read()
+    images = dataset.x_train if way == "files" else dataset.x_train.read()[0]
     read_seconds = time.perf_counter() - started
     result = train_vae(config, images)
     trained = len(images) - len(result.validation_indices)

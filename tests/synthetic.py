@@ -6,7 +6,10 @@ import ...` would find whichever comes first on sys.path.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+from PIL import Image
 
 from vae_core.bundle_meta import BundleMeta, DatasetRecord, TrainingRecord
 from vae_core.config import TrainConfig
@@ -49,3 +52,15 @@ def bundle_meta(config: TrainConfig, test_images: int, class_names: list[str] | 
         test_metrics=TestMetrics(500.0, None, None, 499.0, 2, test_images, None, 5),
         unknown=unknown,
     )
+
+
+def write_image_folder(root: Path, per_class: int = 12, side: int = 40, suffixes: tuple[str, ...] = ("png",)) -> Path:
+    """An image folder of two classes, `bright` and `dim`: dark pictures with a square of that
+    brightness in the top-left quarter, `per_class` each, in turn in each format of `suffixes`."""
+    for name, brightness in (("bright", 250), ("dim", 90)):
+        (root / name).mkdir(parents=True)
+        for index in range(per_class):
+            picture = Image.new("L", (side, side), 0)
+            picture.paste(brightness, (0, 0, side // 2, side // 2))
+            picture.save(root / name / f"{index}.{suffixes[index % len(suffixes)]}")
+    return root

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
-from synthetic import synthetic_images
+from synthetic import synthetic_images, write_image_folder
 
 import vae_core.datasets
 from vae_app.figures import selected_indices
@@ -462,28 +462,17 @@ def test_the_form_offers_data_parallel_training_only_where_several_devices_are_v
     app.run()
     offered = next(box for box in app.checkbox if box.label == "Data parallel on 4 devices")
     offered.check()
-    set_form(app, **{"Model name": "parallel"})
+    set_form(app, **{"Model name": "parallel", "Batch size": 130})
     app.button[0].click().run()
-    assert "Data-parallel training runs on the JAX backend" in app.error[0].value  # this test runs TensorFlow
+    assert "A batch of 130 images does not split evenly among 4 devices" in app.error[0].value
     assert not (models_dir / "parallel").exists()
-
-
-def image_folder(root: Path, side: int = 20) -> Path:
-    """Two classes of 10 small PNGs each: bright and dim squares."""
-    for name, brightness in (("bright", 250), ("dim", 80)):
-        (root / name).mkdir(parents=True)
-        for index in range(10):
-            picture = Image.new("L", (side, side), 0)
-            picture.paste(brightness, (2, 2, side // 2, side // 2))
-            picture.save(root / name / f"{index}.png")
-    return root
 
 
 def test_a_folder_under_the_data_root_trains_and_none_is_offered_without_a_root(models_dir, tmp_path, monkeypatch):
     app = app_on("app_pages/train.py")
     assert "server folder" not in app.selectbox[0].options
 
-    image_folder(tmp_path / "root" / "shapes")
+    write_image_folder(tmp_path / "root" / "shapes", per_class=10, side=20)
     (tmp_path / "root" / "elsewhere").symlink_to(tmp_path)  # a link out of the root is not offered
     monkeypatch.setenv("VAE_DATA_ROOT", str(tmp_path / "root"))
     app.run()
@@ -501,7 +490,7 @@ def test_a_folder_under_the_data_root_trains_and_none_is_offered_without_a_root(
 
 
 def test_a_zipped_image_folder_uploaded_trains(models_dir, tmp_path):
-    folder = image_folder(tmp_path / "shapes")
+    folder = write_image_folder(tmp_path / "shapes", per_class=10, side=20)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         for path in sorted(folder.rglob("*.png")):

@@ -247,7 +247,7 @@ def test_train_reads_an_image_folder_at_the_size_and_colour_asked(work_dir):
     args += ["--epochs", "1", "--iw-samples", "2", "--out", str(work_dir / "rgb")]
     completed = _run("vae_core.cli.train", args, work_dir / "models")
     assert completed.returncode == 0, completed.stderr
-    assert "1 file in photos could not be read as images and were left out." in completed.stderr
+    assert "Left out 1 file of photos that could not be read as images." in completed.stderr
     bundle = load_bundle(work_dir / "rgb")
     assert bundle.model.image_shape == (12, 12, 3) and bundle.meta.dataset.class_names == ("blue", "red")
     assert bundle.meta.dataset.source == "image folder photos"

@@ -56,6 +56,7 @@ def test_an_archive_without_a_top_folder_opens_from_where_it_was_unpacked(tmp_pa
         ({"/etc/evil.png": b"x"}, (), "points outside the archive"),
         ({"a/../../evil.png": b"x"}, (), "points outside the archive"),
         ({"C:/evil.png": b"x"}, (), "points outside the archive"),
+        ({"a/ok.png": png(), "../late.png": b"x"}, (), "points outside the archive"),
         ({"a\\..\\evil.png": b"x"}, (), "points outside the archive"),
         ({"a/link.png": b"/etc/passwd"}, ("a/link.png",), "has a link"),
     ],
@@ -78,12 +79,36 @@ def test_an_encrypted_archive_is_refused(tmp_path):
         unpack_images(bytes(data), "locked.zip", tmp_path)
 
 
-def test_a_zip_bomb_stops_at_the_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr("vae_core.image_archive.MAX_UNPACKED_BYTES", 100_000)
+def test_an_archive_that_says_it_unpacks_past_the_cap_is_refused_before_unpacking(tmp_path, monkeypatch):
+    monkeypatch.setattr("vae_core.image_archive.MIN_CAP_BYTES", 100_000)
     bomb = zipped({f"a/{index}.png": b"\0" * 60_000 for index in range(3)})  # 180 KB in a few hundred bytes
     assert len(bomb) < 2_000
-    with pytest.raises(DatasetError, match="unpacks to more than"):
+    with pytest.raises(DatasetError, match="says it unpacks to more than 0 MB"):
         unpack_images(bomb, "bomb.zip", tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_archive_whose_headers_lie_stops_at_the_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr("vae_core.image_archive.MIN_CAP_BYTES", 100_000)
+    data = bytearray(zipped({"a/0.png": b"\0" * 150_000}))
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # the uncompressed size fields
+        at = data.find(signature) + offset
+        data[at : at + 4] = (1000).to_bytes(4, "little")
+    with pytest.raises(DatasetError, match="unpacks to more than 0 MB|could not be unpacked"):
+        unpack_images(bytes(data), "liar.zip", tmp_path)
+
+
+def test_a_damaged_member_is_refused_with_a_sentence(tmp_path):
+    data = bytearray(zipped({"a/0.png": png(), "a/1.png": png()}))
+    at = data.find(b"PK\x01\x02") + 16  # the first member's CRC, in the central directory zipfile reads
+    data[at] ^= 0xFF
+    with pytest.raises(DatasetError, match=r"could not be unpacked \(BadZipFile\): zip the folder again"):
+        unpack_images(bytes(data), "damaged.zip", tmp_path)
+
+
+def test_names_with_colons_are_fine_where_they_are_not_drives(tmp_path):
+    folder = unpack_images(zipped({"shots/2024-01-01T12:30:00.png": png()}), "shots.zip", tmp_path)
+    assert (folder / "2024-01-01T12:30:00.png").is_file()
 
 
 def test_something_that_is_not_a_zip_is_refused(tmp_path):

@@ -3,10 +3,14 @@ EXIF orientation, resizing, batches read from disk, and training on them end to 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
+from synthetic import write_image_folder
 
+from vae_core import image_folder
 from vae_core.bundle import load_bundle
 from vae_core.config import ConfigError, ImageSettings, ModelConfig, TrainConfig
 from vae_core.datasets import DatasetError
@@ -29,11 +33,7 @@ def square(brightness: int, size: int = 40, mode: str = "L") -> Image.Image:
 @pytest.fixture
 def labelled(tmp_path):
     """Two classes in subfolders, 12 images each in three formats, a non-image, a hidden file."""
-    root = tmp_path / "shapes"
-    for name, brightness in (("bright", 250), ("dim", 90)):
-        (root / name).mkdir(parents=True)
-        for index in range(12):
-            square(brightness).save(root / name / f"{index}.{('png', 'jpg', 'bmp')[index % 3]}")
+    root = write_image_folder(tmp_path / "shapes", suffixes=("png", "jpg", "bmp"))
     (root / "bright" / "notes.png").write_text("not a picture")
     (root / "dim" / ".hidden.png").write_bytes(b"")
     return root
@@ -44,7 +44,7 @@ def test_subfolders_are_the_classes_and_files_that_are_not_images_are_counted(la
     assert dataset.class_names == ("bright", "dim")
     assert len(dataset.x_train) + len(dataset.x_test) == 24
     assert isinstance(dataset.x_train, ImageFiles) and dataset.x_test.shape == (2, SIDE, SIDE, 1)
-    assert dataset.notes == ("1 file in shapes could not be read as images and were left out.",)
+    assert dataset.notes == ("Left out 1 file of shapes that could not be read as images.",)
     bright = dataset.x_test[dataset.y_test == 0]
     assert all(image[: SIDE // 2, : SIDE // 2].mean() > 200 for image in bright)
 
@@ -86,8 +86,7 @@ def test_images_are_turned_upright_as_their_exif_says_and_resized(tmp_path):
 
 def test_batches_are_read_from_disk_reshuffled_each_epoch_and_carry_conditions(labelled):
     dataset = open_image_folder(labelled, GRAY)
-    conditions = np.eye(2, dtype=np.float32)[dataset.y_train]
-    batches = FileBatches(dataset.x_train, conditions, batch_size=8, shuffle_seed=0)
+    batches = FileBatches(dataset.x_train, dataset.y_train, 2, batch_size=8, shuffle_seed=0)
     ((x, c),) = batches[0]
     assert len(batches) == 3 and x.shape == (8, SIDE, SIDE, 1) and x.dtype == np.float32 and x.max() <= 1.0
     np.testing.assert_array_equal(c.argmax(axis=1), dataset.y_train[batches.order[:8]])
@@ -98,7 +97,7 @@ def test_batches_are_read_from_disk_reshuffled_each_epoch_and_carry_conditions(l
 
 def test_an_image_that_fails_to_decode_is_stood_in_for_and_counted(labelled):
     dataset = open_image_folder(labelled, GRAY)
-    batches = FileBatches(dataset.x_train, None, batch_size=len(dataset.x_train))
+    batches = FileBatches(dataset.x_train, None, 0, batch_size=len(dataset.x_train))
     broken = dataset.x_train.paths[3]
     with open(broken, "r+b") as stream:
         stream.truncate(60)  # listed while whole, cut short since
@@ -128,5 +127,66 @@ def test_training_on_files_equals_training_on_the_same_images_read(labelled):
     config = TrainConfig(ModelConfig(preset="mlp", latent_dim=2, hidden_sizes=(16,)), batch_size=22, epochs=1)
     config = config.with_data(dataset.image_shape)
     from_files = train_vae(config, dataset.x_train)
-    from_memory = train_vae(config, dataset.x_train.read())
+    from_memory = train_vae(config, dataset.x_train.read()[0])
     assert from_files.history[0]["val_loss"] == pytest.approx(from_memory.history[0]["val_loss"], rel=0.02)
+
+
+def truncate(path: str | Path) -> None:
+    with open(path, "r+b") as stream:
+        stream.truncate(60)  # the header still opens; the pixels no longer decode
+
+
+def image_paths(root: Path) -> set[str]:
+    return {str(p) for p in root.rglob("*") if p.suffix in (".png", ".jpg", ".bmp") and p.stat().st_size > 100}
+
+
+def test_a_damaged_test_image_is_left_out_of_the_atlas_and_counted(labelled):
+    first = open_image_folder(labelled, GRAY)
+    test_paths = sorted(image_paths(labelled) - set(first.x_train.paths))
+    truncate(test_paths[0])
+    again = open_image_folder(labelled, GRAY)
+    assert len(again.x_test) == len(first.x_test) - 1 == len(again.y_test)
+    assert again.notes == ("Left out 2 files of shapes that could not be read as images.",)
+
+
+def test_any_failure_to_decode_marks_the_image_unreadable(labelled, monkeypatch):
+    dataset = open_image_folder(labelled, GRAY)
+    failing = dataset.x_train.paths[1]
+    real = image_folder.read_image
+
+    def flaky(path, shape):
+        if path == failing:
+            raise SyntaxError("broken PNG file")  # what Pillow raises for a bad chunk
+        return real(path, shape)
+
+    monkeypatch.setattr(image_folder, "read_image", flaky)
+    images, readable = dataset.x_train[:3].read()
+    assert list(readable) == [True, False, True] and images[1].max() == 0
+
+
+def test_files_of_other_formats_are_not_decoded_whatever_their_name(tmp_path):
+    write_image_folder(tmp_path / "mixed", per_class=3)
+    Image.new("L", (20, 20), 255).save(tmp_path / "mixed" / "bright" / "really.png", format="GIF")
+    Image.new("L", (20, 20), 255).save(tmp_path / "mixed" / "dim" / "really.jpg", format="TIFF")
+    dataset = open_image_folder(tmp_path / "mixed", GRAY)
+    assert len(dataset.x_train) + len(dataset.x_test) == 6
+    assert dataset.notes == ("Left out 2 files of mixed that could not be read as images.",)
+
+
+def test_a_damaged_training_image_still_ends_in_a_saved_bundle(labelled, tmp_path):
+    dataset = open_image_folder(labelled, GRAY)
+    for path in dataset.x_train.paths[:2]:  # among the images the 5-NN classifier is fitted on
+        truncate(path)
+    config = TrainConfig(ModelConfig(preset="mlp", latent_dim=2, hidden_sizes=(8,)), batch_size=8, epochs=1)
+    result, metrics = train_and_save(config.with_data(dataset.image_shape), dataset, tmp_path / "b", iw_samples=2)
+    assert "2 image files could not be decoded; another image of the same batch was used instead." in result.message
+    assert load_bundle(tmp_path / "b").meta.training.status == "completed"
+    assert metrics.knn_accuracy is not None
+
+
+def test_an_unpacked_archive_is_named_after_the_archive_in_every_message(tmp_path):
+    (tmp_path / "unpacked-xyz").mkdir()
+    (tmp_path / "unpacked-xyz" / "a.png").write_text("no")
+    with pytest.raises(DatasetError) as refused:
+        open_image_folder(tmp_path / "unpacked-xyz", GRAY, name="holiday")
+    assert "holiday holds 0 readable images" in str(refused.value) and "xyz" not in str(refused.value)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 
 import streamlit as st
@@ -97,10 +100,11 @@ def settings_form(board: JobBoard) -> None:
             precision=precision,
             data_parallel=parallel,
         )
-        if parallel:
-            from vae_core.distribution import data_parallel
-
-            data_parallel(config.batch_size)  # refuses a batch that does not split among the devices
+        if parallel and config.batch_size % devices:
+            raise ValueError(
+                f"A batch of {config.batch_size} images does not split evenly among {devices} devices: use a"
+                f" batch size that is a multiple of {devices}."
+            )
         out_dir = user_models_dir() / safe_model_name(name)
         if out_dir.exists():
             raise ValueError(f"A model named {out_dir.name!r} exists already; choose another name.")
@@ -148,14 +152,19 @@ def _number(container: DeltaGenerator, label: str, setting: str, default: float,
     return container.number_input(label, allowed.low, allowed.high, default, help=f"Allowed: {allowed}.", **shown)
 
 
+@functools.cache
 def parallel_devices() -> int:
-    """The devices data-parallel training would split batches among; 0 unless training runs on JAX,
-    which is imported then (under TensorFlow the Train page loads no Keras)."""
+    """The devices data-parallel training would split batches among; 0 unless training runs on JAX.
+    Counted once, in a short-lived process: the app's own imports no Keras or JAX, which on a GPU
+    would hold device memory for as long as the app runs."""
     if os.environ.get("KERAS_BACKEND") != "jax":
         return 0
-    from vae_core.distribution import local_devices
-
-    return len(local_devices())
+    count = "from vae_core.distribution import local_devices; print(len(local_devices()))"
+    try:
+        answer = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True, timeout=120, check=True)
+        return int(answer.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, OSError, ValueError, IndexError):  # no devices to offer, then
+        return 0
 
 
 def _dataset_title(name: str) -> str:

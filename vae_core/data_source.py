@@ -43,8 +43,8 @@ class DataSource:
             if unpack_to is None:
                 raise ValueError("A zip archive needs a folder to be unpacked into.")
             folder = unpack_images(self.data, self.name, unpack_to)
-            dataset = open_image_folder(folder, self.images, seed)
-            return dataclasses.replace(dataset, name=Path(self.name).stem, source=f"image archive {self.name}")
+            dataset = open_image_folder(folder, self.images, seed, name=Path(self.name).stem)
+            return dataclasses.replace(dataset, source=f"image archive {self.name}")
         return load_user_dataset(self.data, self.name, seed=seed)
 
 

@@ -2,8 +2,8 @@
 
 `keras.distribution.DataParallel` replicates the model on each device and splits each batch among
 them; Keras implements it on the JAX backend. The batch size stays the global one, so a run's
-losses match a single-device run's with the same batch. Several hosts join one run through
-`keras.distribution.initialize` before training (see README).
+losses match a single-device run's with the same batch. Only this host's devices are used: several
+hosts would join through `keras.distribution.initialize`, which is not wired in (see README).
 """
 
 from __future__ import annotations

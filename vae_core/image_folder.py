@@ -25,7 +25,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from vae_core.config import ImageSettings
 from vae_core.datasets import Dataset, DatasetError
@@ -38,9 +38,10 @@ TEST_FRACTION = 0.1
 MAX_TEST_IMAGES, MAX_TEST_BYTES = 10_000, 256 * 2**20
 KNN_IMAGES = 10_000  # training images read to fit the 5-NN label classifier
 READ_THREADS = min(8, os.cpu_count() or 1)
-# Pillow's own guard against decompression bombs, made an error: a 64-megapixel image is far past
-# anything this app resizes to, and is refused before it is decoded.
-MAX_IMAGE_PIXELS = 64_000_000
+FORMATS = ("PNG", "JPEG", "BMP")  # what Pillow may decode, whatever else it knows: files are untrusted
+# Far past anything this app resizes to (a 24-megapixel photo is 4000 x 6000), and refused before
+# it is decoded, so a small compressed file cannot make every reading thread hold gigabytes.
+MAX_IMAGE_PIXELS = 24_000_000
 
 
 class ImageFiles:
@@ -61,24 +62,41 @@ class ImageFiles:
         chosen = self.paths[index] if isinstance(index, slice) else tuple(self.paths[i] for i in np.asarray(index))
         return ImageFiles(chosen, self.image_shape)
 
-    def read(self) -> np.ndarray:
-        """Every image, read and resized in worker threads (Pillow decodes without the GIL)."""
-        images = np.empty(self.shape, np.uint8)
-        with ThreadPoolExecutor(READ_THREADS) as pool:
-            for index, image in enumerate(pool.map(lambda path: read_image(path, self.image_shape), self.paths)):
-                images[index] = image
-        return images
+    def read(self, threads: int = READ_THREADS) -> tuple[np.ndarray, np.ndarray]:
+        """(images, readable): every image, read and resized in `threads` threads (Pillow decodes
+        without the GIL), and which of them could be; those that could not are left black."""
+        images, readable = np.zeros(self.shape, np.uint8), np.zeros(len(self), bool)
+        with ThreadPoolExecutor(threads) as pool:
+            for index, image in enumerate(pool.map(self._read_or_none, self.paths)):
+                if image is not None:
+                    images[index], readable[index] = image, True
+        return images, readable
+
+    def _read_or_none(self, path: str) -> np.ndarray | None:
+        try:
+            return read_image(path, self.image_shape)
+        except Exception:  # an untrusted file fails in many ways (truncated, bad chunk, bad EXIF)
+            return None
 
 
 def read_image(path: str | Path, image_shape: tuple[int, int, int]) -> np.ndarray:
     """One image file as uint8 (side, side, channels): upright, grayscale or RGB, resized."""
     height, width, channels = image_shape
-    with Image.open(path) as image:
+    mode = "L" if channels == 1 else "RGB"
+    with Image.open(path, formats=FORMATS) as image:
         if image.width * image.height > MAX_IMAGE_PIXELS:
             raise UnreadableImage(f"{image.width}x{image.height} pixels is more than this app reads")
-        image = ImageOps.exif_transpose(image).convert("L" if channels == 1 else "RGB")
+        image.draft(mode, (width, height))  # a JPEG decodes straight at a fraction of its size
+        image = ImageOps.exif_transpose(image).convert(mode)
         pixels = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR), np.uint8)
     return pixels.reshape(image_shape)
+
+
+def stand_in(images: np.ndarray, readable: np.ndarray) -> np.ndarray:
+    """Which row to use for each: itself where it was read, else the first that was."""
+    if not readable.any():
+        raise UnreadableImage("none of these images could be read")
+    return np.where(readable, np.arange(len(readable)), np.flatnonzero(readable)[0])
 
 
 class UnreadableImage(ValueError):
@@ -86,21 +104,23 @@ class UnreadableImage(ValueError):
 
 
 class FileBatches(keras.utils.PyDataset):
-    """Batches of `fit` inputs read from image files: intensities in [0, 1], with the one-hot labels
-    a conditional model takes where `conditions` is given. Reshuffled after every epoch when asked.
+    """Batches of `fit` inputs read from image files: intensities in [0, 1], with the labels one-hot
+    over `classes` where a conditional model takes `labels`. Reshuffled after every epoch when asked.
 
-    Reading runs in Keras's worker threads, several batches ahead of the training step.
+    Reading runs in Keras's worker threads, several batches ahead of the training step. An image
+    that fails to decode is replaced by another of its batch (shapes never change) and counted.
     """
 
     def __init__(
         self,
         files: ImageFiles,
-        conditions: np.ndarray | None,
+        labels: np.ndarray | None,
+        classes: int,
         batch_size: int,
         shuffle_seed: int | None = None,
     ) -> None:
-        super().__init__(workers=READ_THREADS, use_multiprocessing=False, max_queue_size=2 * READ_THREADS)
-        self.files, self.conditions, self.batch_size = files, conditions, batch_size
+        super().__init__(workers=READ_THREADS, use_multiprocessing=False, max_queue_size=READ_THREADS)
+        self.files, self.labels, self.classes, self.batch_size = files, labels, classes, batch_size
         self.unreadable: set[str] = set()
         self._lock = threading.Lock()
         self.rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
@@ -112,55 +132,58 @@ class FileBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> np.ndarray | tuple[tuple[np.ndarray, np.ndarray]]:
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        images, read = np.empty((len(rows), *self.files.image_shape), np.uint8), np.zeros(len(rows), bool)
-        for slot, row in enumerate(rows):
-            try:
-                images[slot], read[slot] = read_image(self.files.paths[row], self.files.image_shape), True
-            except (OSError, ValueError, Image.DecompressionBombError):  # truncated or damaged since listed
-                with self._lock:
-                    self.unreadable.add(self.files.paths[row])
-        if not read.any():
-            raise UnreadableImage(f"no image of batch {index} could be read")
-        stand_ins = np.where(read, np.arange(len(rows)), np.flatnonzero(read)[0])  # the batch's first readable
-        rows, images = rows[stand_ins], images[stand_ins]
-        x = images.astype(np.float32) / 255.0
+        images, readable = self.files[rows].read(threads=1)  # Keras's workers read batches side by side
+        with self._lock:
+            self.unreadable.update(self.files.paths[row] for row in rows[~readable])
+        chosen = stand_in(images, readable)
+        x = images[chosen].astype(np.float32) / 255.0
+        if self.labels is None:
+            return x
         # A pair would read as (inputs, targets): a conditional model's two inputs go as one element.
-        return x if self.conditions is None else ((x, self.conditions[rows]),)
+        return ((x, np.eye(self.classes, dtype=np.float32)[self.labels[rows[chosen]]]),)
 
     def on_epoch_end(self) -> None:
         if self.rng is not None:
             self.order = self.rng.permutation(len(self.files))
 
 
-def open_image_folder(root: Path, images: ImageSettings, seed: int = 0) -> Dataset:
-    """The folder as a dataset whose training images are `ImageFiles`; its test split, read."""
+def open_image_folder(root: Path, images: ImageSettings, seed: int = 0, name: str | None = None) -> Dataset:
+    """The folder as a dataset whose training images are `ImageFiles`, and whose test split is read;
+    `name` is what messages call it (an unpacked upload's folder has a temporary name)."""
     root = Path(root)
+    name = name or root.resolve().name
     if not root.is_dir():
-        raise DatasetError(f"{root.name or root} is not a folder.")
-    paths, labels, class_names = _listed(root)
-    readable = _openable(paths)
-    skipped = len(paths) - int(readable.sum())
-    paths, labels = [p for p, ok in zip(paths, readable, strict=True) if ok], labels[readable]
+        raise DatasetError(f"{name} is not a folder.")
+    try:
+        paths, labels, class_names = _listed(root)
+    except OSError as error:
+        raise DatasetError(f"{name} cannot be read ({error.strerror or type(error).__name__}).") from None
+    openable = _openable(paths)
+    paths, labels = [p for p, ok in zip(paths, openable, strict=True) if ok], labels[openable]
+    too_few = DatasetError(
+        f"{name} holds {count(len(paths), 'readable image')} (PNG, JPEG or BMP); at least 2 are needed, one to"
+        " train on and one to test with."
+    )
     if len(paths) < 2:
-        raise DatasetError(
-            f"{root.name} holds {count(len(paths), 'readable image')} (PNG, JPEG or BMP); at least 2 are needed,"
-            " one to train on and one to test with."
-        )
+        raise too_few
     order = np.random.default_rng(seed).permutation(len(paths))
     most = min(MAX_TEST_IMAGES, MAX_TEST_BYTES // math.prod(images.image_shape), len(paths) - 1)
     n_test = min(max(1, round(len(paths) * TEST_FRACTION)), most)
     test, train = order[:n_test], order[n_test:]
     files = ImageFiles(tuple(paths), images.image_shape)
-    unread = f"{count(skipped, 'file')} in {root.name} could not be read as images and were left out."
-    notes = (unread,) if skipped else ()
+    x_test, read = files[test].read()  # the atlas keeps only the images that decode in full
+    if not read.any():
+        raise too_few
+    test, left_out = test[read], len(openable) - len(train) - int(read.sum())
+    notes = (f"Left out {count(left_out, 'file')} of {name} that could not be read as images.",) if left_out else ()
     return Dataset(
-        name=root.name,
+        name=name,
         x_train=files[train],
         y_train=None if class_names is None else labels[train],
-        x_test=files[test].read(),
+        x_test=x_test[read],
         y_test=None if class_names is None else labels[test],
         class_names=class_names,
-        source=f"image folder {root.name}",
+        source=f"image folder {name}",
         notes=notes,
     )
 
@@ -190,19 +213,28 @@ def _images_in(folder: Path) -> list[str]:
 
 
 def _openable(paths: list[str]) -> np.ndarray:
-    """Which files Pillow recognises as images, from their headers (fast: nothing is decoded)."""
+    """Which files Pillow opens as PNG, JPEG or BMP of a size it may decode, from their headers
+    (fast: nothing is decoded)."""
 
     def openable(path: str) -> bool:
         try:
-            with Image.open(path) as image:
+            with Image.open(path, formats=FORMATS) as image:
                 return image.width * image.height <= MAX_IMAGE_PIXELS
-        except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+        except Exception:  # an untrusted file fails in many ways
             return False
 
     with ThreadPoolExecutor(READ_THREADS) as pool:
         return np.fromiter(pool.map(openable, paths), bool, len(paths))
 
 
-def in_memory(images: np.ndarray | ImageFiles, most: int = KNN_IMAGES) -> np.ndarray:
-    """`images` as an array: an in-memory one as it is, image files read (the first `most`)."""
-    return images[:most].read() if isinstance(images, ImageFiles) else images
+def knn_sample(dataset: Dataset, classes: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Training images and labels to fit the 5-NN classifier on: all of an in-memory dataset's; of
+    an image folder, the first `KNN_IMAGES` (at most `MAX_TEST_BYTES`) that decode. None for
+    unlabelled data and for a conditional model (of `classes`), which get no 5-NN accuracy."""
+    if dataset.y_train is None or classes:
+        return None, None
+    if not isinstance(dataset.x_train, ImageFiles):
+        return dataset.x_train, dataset.y_train
+    most = min(KNN_IMAGES, MAX_TEST_BYTES // math.prod(dataset.x_train.image_shape))
+    images, readable = dataset.x_train[:most].read()
+    return images[readable], dataset.y_train[:most][readable]

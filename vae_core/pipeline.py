@@ -20,7 +20,7 @@ from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.evaluation import EvaluationStopped, TestMetrics, evaluate
 from vae_core.events import EvaluationProgress, EvaluationStarted, Event
-from vae_core.image_folder import in_memory
+from vae_core.image_folder import knn_sample
 from vae_core.inference import LatentCodec
 from vae_core.training import TrainingResult, train_vae
 
@@ -59,14 +59,13 @@ def train_and_save(
         listener(EvaluationStarted(result.status, result.message))
     codec = LatentCodec(result.model)
     try:
-        # The 5-NN classifier is fitted on the training images, or on the first ones read from an image folder.
-        knn_images = in_memory(dataset.x_train)
+        knn_images, knn_labels = knn_sample(dataset, codec.classes)
         metrics = evaluate(
             codec,
             dataset.x_test,
             dataset.y_test,
             knn_images,
-            None if dataset.y_train is None else dataset.y_train[: len(knn_images)],
+            knn_labels,
             iw_samples=iw_samples,
             seed=config.seed,
             stop=stop_event,

@@ -15,8 +15,8 @@ import numpy as np
 from vae_core.config import TrainConfig
 from vae_core.distribution import data_parallel, local_devices, whole_shards
 from vae_core.events import Event
-from vae_core.image_folder import FileBatches, ImageFiles
-from vae_core.inference import as_intensities
+from vae_core.feeds import Feeds
+from vae_core.image_folder import ImageFiles
 from vae_core.model import VAE, build_vae
 from vae_core.monitor import KLWarmup, RunMonitor
 from vae_core.precision import FLOAT32
@@ -61,6 +61,7 @@ def training_split(config: TrainConfig, n_images: int) -> tuple[np.ndarray, np.n
     train_index, val_index = split_validation(n_images, config.validation_split, config.seed)
     if not config.data_parallel:
         return train_index, val_index
+    data_parallel(config.batch_size)  # refuses a backend without it, or a batch that does not split
     devices = len(local_devices())
     return whole_shards(train_index, devices), whole_shards(val_index, devices)
 
@@ -140,77 +141,12 @@ def train_vae(
     seconds = time.perf_counter() - started
     status, message = _outcome(monitor, config.epochs)
     if feeds.unreadable:
-        message += f" {count(len(feeds.unreadable), 'image')} failed to decode and stood in for by others of its batch."
+        unreadable = count(len(feeds.unreadable), "image file")
+        message += f" {unreadable} could not be decoded; another image of the same batch was used instead."
     if config.precision != FLOAT32:
         vae = _as_float32(vae, config)
     replay = Replay(*monitor.replay_frames, None if labels is None else labels[val_index[:SNAPSHOT_SIZE]])
     return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, replay)
-
-
-@dataclass
-class Feeds:
-    """What `fit` is given: training and validation data, with the keyword arguments they need, and
-    the snapshot's encoder inputs. Arrays in memory are sliced; image files are read batch by batch."""
-
-    train: object
-    validation: object
-    snapshot: np.ndarray | tuple
-    fit_arguments: dict[str, object]
-    files: tuple[FileBatches, ...] = ()
-
-    @classmethod
-    def of(
-        cls,
-        config: TrainConfig,
-        images: np.ndarray | ImageFiles,
-        labels: np.ndarray | None,
-        train_index: np.ndarray,
-        val_index: np.ndarray,
-    ) -> Feeds:
-        conditions = one_hot_conditions(config, labels, len(images))
-        shown = val_index[:SNAPSHOT_SIZE]
-        if isinstance(images, ImageFiles):
-            train = FileBatches(images[train_index], _at(conditions, train_index), config.batch_size, config.seed)
-            validation = FileBatches(images[val_index], _at(conditions, val_index), config.batch_size)
-            snapshot = _with(as_intensities(images[shown].read()), _at(conditions, shown))
-            return cls(train, validation if len(val_index) else None, snapshot, {}, (train, validation))
-        x = as_intensities(images)
-        train, validation = (
-            _with(x[train_index], _at(conditions, train_index)),
-            _with(x[val_index], _at(conditions, val_index)),
-        )
-        snapshot = _with(x[shown], _at(conditions, shown))
-        return cls(
-            train,
-            (validation,) if len(val_index) else None,
-            snapshot,
-            {"batch_size": config.batch_size, "shuffle": True},
-        )
-
-    @property
-    def unreadable(self) -> set[str]:
-        """Image files that failed to decode during training (each stood in for by another)."""
-        return set().union(*(batches.unreadable for batches in self.files))
-
-
-def one_hot_conditions(config: TrainConfig, labels: np.ndarray | None, rows: int) -> np.ndarray | None:
-    """A conditional model's condition for each image, its label one-hot; None for a plain model."""
-    if not config.model.conditional:
-        return None
-    if labels is None or len(labels) != rows:
-        raise ValueError("A conditional VAE trains on labelled images: give one label per image.")
-    if len(labels) and (labels.min() < 0 or labels.max() >= config.model.classes):
-        raise ValueError(f"Expected labels from 0 to {config.model.classes - 1} for this conditional VAE.")
-    return np.eye(config.model.classes, dtype=np.float32)[labels]
-
-
-def _at(conditions: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
-    return None if conditions is None else conditions[index]
-
-
-def _with(x: np.ndarray, conditions: np.ndarray | None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """What the model takes: the images, or (images, conditions) for a conditional model."""
-    return x if conditions is None else (x, conditions)
 
 
 def _as_float32(vae: VAE, config: TrainConfig) -> VAE:

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from vae_core.bundle import load_model  # heavy imports only once the bundle looks right
     from vae_core.data_source import open_dataset
     from vae_core.evaluation import evaluate
+    from vae_core.image_folder import knn_sample
     from vae_core.inference import LatentCodec
 
     seed = meta.config.seed
@@ -59,12 +60,13 @@ def main(argv: list[str] | None = None) -> int:
             f" label, and {dataset.name} has " + ("no labels" if dataset.y_test is None else "labels beyond them")
         )
         parser.exit(1, f"{parser.prog}: error: {message}\n")
+    knn_images, knn_labels = knn_sample(dataset, model.classes)
     metrics = evaluate(
         LatentCodec(model),
         dataset.x_test,
         dataset.y_test,
-        dataset.x_train,
-        dataset.y_train,
+        knn_images,
+        knn_labels,
         iw_samples=args.iw_samples,
         seed=seed,
     )
