@@ -20,11 +20,17 @@ def app_models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory, app_models_dir):
+def app_data_root(tmp_path_factory) -> Path:
+    """The served app's `VAE_DATA_ROOT`: tests may put image folders in it while the server runs."""
+    return tmp_path_factory.mktemp("data-root")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, app_models_dir, app_data_root):
     if not Path(CHROMIUM).is_file():
         pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
-    env = {"VAE_MODELS_DIR": str(app_models_dir)}
+    env = {"VAE_MODELS_DIR": str(app_models_dir), "VAE_DATA_ROOT": str(app_data_root)}
     with streamlit_server("streamlit_app.py", tmp_path_factory.mktemp("server") / "streamlit.log", env) as server:
         yield server.url
 
