@@ -69,8 +69,14 @@ def test_every_page_renders_on_the_default_model(models_dir, page):
 def test_compare_shows_metrics_and_says_why_models_cannot_stand_side_by_side(models_dir):
     app = app_on("app_pages/compare.py")
     table = app.dataframe[0].value
-    assert list(table["model"]) == ["mnist-conv-2d", "mnist-conv-16d"]
-    assert list(table["active units"]) == [2, 16]
+    assert list(table["model"]) == ["mnist-conv-2d", "mnist-cvae-2d"]  # the newest other MNIST model
+    assert list(table["conditional"]) == [False, True] and list(table["active units"]) == [2, 2]
+    assert not app.warning  # one latent size, one dataset: side by side
+    assert any("given each image's label" in caption.value for caption in app.caption)
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    assert "mnist-cvae-2d: z ~ N(0, I), seed 0, as classes 0, 1, 2… in turn" in captions
+
+    app.multiselect[0].set_value(["mnist-conv-2d", "mnist-conv-16d"]).run()
     assert [warning.value for warning in app.warning] == [
         "Not side by side: the same seed draws the same z only for models of one latent size."
     ]

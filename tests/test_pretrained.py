@@ -3,6 +3,7 @@ metrics are recorded, they are what their recipes build, and the folder stays sm
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -24,11 +25,8 @@ EXPECTED = {
     "mnist-conv-16d": ("mnist", 16),
     "mnist-cvae-2d": ("mnist", 2),
 }
-# Built by older code: their networks predate ChannelBias, their folders decoder.onnx and replay.npz.
-# Issue 13 rebuilds them with `python -m scripts.build_pretrained`, once.
-BUILT_BY_OLDER_CODE = {"mnist-conv-2d", "mnist-mlp-2d", "fashion-conv-2d", "mnist-conv-16d"}
-# Five bundles, each with its model, its test set and, rebuilt, its browser decoder (about 3.4 MB
-# for a conv model) and training replay: about 55 MB once all are rebuilt.
+# Five bundles, each with its model, its test set, its browser decoder (about 3.4 MB for a conv
+# model) and its training replay: 57 MB.
 MAX_FOLDER_BYTES = 64 * 1024 * 1024
 
 
@@ -75,11 +73,14 @@ def test_re_encoding_test_images_gives_the_stored_latent_means(bundle):
 
 def test_metrics_and_run_details_are_recorded_and_finite(bundle):
     metrics, training = bundle.meta.test_metrics, bundle.meta.training
-    for name in ("neg_elbo", "reconstruction_nll", "kl", "neg_iw_bound", "knn_accuracy"):
+    for name in ("neg_elbo", "reconstruction_nll", "kl", "neg_iw_bound"):
         assert math.isfinite(getattr(metrics, name)), name
     assert metrics.iw_samples >= 100 and metrics.images == 10000 and metrics.knn_k == 5
     assert metrics.neg_iw_bound <= metrics.neg_elbo
-    assert 0.0 < metrics.knn_accuracy <= 1.0
+    if bundle.meta.model.conditional:  # its z is given the label: no 5-NN accuracy is measured
+        assert metrics.knn_accuracy is None
+    else:
+        assert 0.0 < metrics.knn_accuracy <= 1.0
     assert training.status == "completed"
     assert training.epochs_run == bundle.meta.config.epochs == len(training.history)
     assert training.seconds > 0 and training.machine
@@ -88,16 +89,15 @@ def test_metrics_and_run_details_are_recorded_and_finite(bundle):
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_each_bundle_is_what_its_recipe_builds(name):
-    if name in BUILT_BY_OLDER_CODE:
-        pytest.skip(f"{name} was built by older code; issue 13 rebuilds it")
     dataset, recipe = RECIPES[name]
     bundle = load_bundle(PRETRAINED_DIR / name)
     assert bundle.meta.dataset.name == dataset
     assert bundle.meta.config == recipe.with_data(bundle.meta.dataset.image_shape)
     rebuilt = build_vae(bundle.meta.model, seed=recipe.seed)
-    assert bundle.model.get_config() == rebuilt.get_config()
+    as_saved = json.loads(json.dumps(rebuilt.get_config()))  # a saved config has lists for tuples
+    assert json.loads(json.dumps(bundle.model.get_config())) == as_saved
     replay = read_replay(bundle.path, bundle.model.latent_dim)
-    assert replay.epochs == recipe.epochs and replay.latent_means.shape[1] == 1000
+    assert list(replay.epochs) == list(range(1, recipe.epochs + 1)) and replay.latent_means.shape[1] == 1000
     assert (bundle.path / "decoder.onnx").is_file()
 
 

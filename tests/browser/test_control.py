@@ -48,7 +48,11 @@ def test_the_pad_writes_the_class_picked_and_matches_the_server(themed_page, app
             pick(page, "Class to generate", str(label))
             expect(picture).not_to_have_attribute("data-frames", frames)  # redrawn for the new class
         expected = np.round(codec.decode(z, label)[0, ..., 0] * 255)
-        difference = np.abs(picture_pixels(pad).astype(float) - expected).max()
+        for _ in range(50):  # a decode asked before the class changed may paint first; the next one follows
+            difference = np.abs(picture_pixels(pad).astype(float) - expected).max()
+            if difference <= 2:
+                break
+            page.wait_for_timeout(100)
         assert difference <= 2, f"class {label}: browser and server differ by {difference} grey levels"
     screenshot(page, f"generate-cvae-{theme}")
 
@@ -60,7 +64,8 @@ def test_the_class_by_z_grid_writes_each_class_in_every_style(page, app_url):
     grid.wait_for()
     with Image.open(io.BytesIO(page.request.get(grid.locator("img").evaluate("i => i.src")).body())) as shown:
         pixels = np.asarray(shown.convert("L"), float)
-    rows = np.array_split(pixels, 10, axis=0)
+    height = len(pixels) // 10
+    rows = [pixels[row * height : (row + 1) * height] for row in range(10)]
     assert min(np.abs(rows[i] - rows[i + 1]).mean() for i in range(9)) > 5, "rows should be different classes"
     screenshot(page, "generate-class-grid")
 
@@ -112,13 +117,14 @@ def test_a_walk_downloads_as_a_gif_and_a_webp_of_the_chosen_frames(page, app_url
 def test_the_replay_slider_shows_the_map_after_each_epoch(page, app_url):
     open_page(page, app_url, f"explore?model={CVAE}")
     page.get_by_text("Training replay").scroll_into_view_if_needed()
-    chart = page.locator(".js-plotly-plot").filter(has_text="after epoch")
-    expect(chart.get_by_text(re.compile(r"^after epoch \d+$"))).to_have_text(re.compile("after epoch 50"))
+    title = page.locator(".js-plotly-plot .gtitle")
+    expect(title.filter(has_text="after epoch 50")).to_have_count(1)
     handle = page.get_by_test_id("stSlider").filter(has_text="After epoch").get_by_role("slider")
     handle.focus()
     handle.press("Home")
-    expect(chart.get_by_text(re.compile(r"^after epoch \d+$"))).to_have_text("after epoch 1")
     page.locator(IDLE).wait_for()
+    expect(title.filter(has_text=re.compile(r"^after epoch 1$"))).to_have_count(1)
+    expect(title.filter(has_text="after epoch 50")).to_have_count(0)  # the same chart, redrawn
     screenshot(page, "explore-replay-epoch-1")
 
 
