@@ -49,7 +49,7 @@ def test_generate_sliders_move_and_every_tab_draws(odd_models, spec: OddBundle):
         assert slider.min < slider.max
         slider.set_value(slider.max).run()
         assert not app.exception, app.exception
-    assert len(app.get("download_button")) == 4  # sliders, manifold, samples, interpolation
+    assert len(app.get("download_button")) == 5  # sliders, manifold, samples, interpolation, animation
 
 
 @pytest.mark.parametrize("spec", ODD_BUNDLES, ids=lambda spec: spec.name)
