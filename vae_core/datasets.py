@@ -127,6 +127,14 @@ class Dataset:
         return dataclasses.replace(self, x_train=self.x_train[:train_images], y_train=y_train)
 
 
+def held_out_split(n_images: int, fraction: float, seed: int, most: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (test, train) rows of a user's images: `fraction` of them, at most `most`, held out
+    for testing, and always at least one of each (callers refuse fewer than two images)."""
+    order = np.random.default_rng(seed).permutation(n_images)
+    n_test = min(max(1, round(n_images * fraction)), n_images - 1 if most is None else most)
+    return order[:n_test], order[n_test:]
+
+
 def load_dataset(name: str) -> Dataset:
     """Load built-in dataset `name` from the first place in the lookup order that has it."""
     if name not in SPECS:

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from vae_core.config import ImageSettings
-from vae_core.datasets import Dataset, DatasetError
+from vae_core.datasets import Dataset, DatasetError, held_out_split
 from vae_core.wording import count
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -166,10 +166,8 @@ def open_image_folder(root: Path, images: ImageSettings, seed: int = 0, name: st
     )
     if len(paths) < 2:
         raise too_few
-    order = np.random.default_rng(seed).permutation(len(paths))
     most = min(MAX_TEST_IMAGES, MAX_TEST_BYTES // math.prod(images.image_shape), len(paths) - 1)
-    n_test = min(max(1, round(len(paths) * TEST_FRACTION)), most)
-    test, train = order[:n_test], order[n_test:]
+    test, train = held_out_split(len(paths), TEST_FRACTION, seed, most)
     files = ImageFiles(tuple(paths), images.image_shape)
     x_test, read = files[test].read()  # the atlas keeps only the images that decode in full
     if not read.any():

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas
 
-from vae_core.datasets import Dataset, DatasetError
+from vae_core.datasets import Dataset, DatasetError, held_out_split
 from vae_core.wording import count
 
 MIN_IMAGES = 2  # one to train on and one to test with
@@ -45,9 +45,7 @@ def load_user_dataset(data: bytes, filename: str, test_fraction: float = 0.1, se
             f"{filename}: holds {count(len(images), 'image')}; at least {MIN_IMAGES} are needed, one to train on"
             " and one to test with. Add images to the file."
         )
-    order = np.random.default_rng(seed).permutation(len(images))
-    n_test = min(max(1, round(len(images) * test_fraction)), len(images) - 1)
-    test, train = order[:n_test], order[n_test:]
+    test, train = held_out_split(len(images), test_fraction, seed)
     class_names = None if labels is None else tuple(str(c) for c in range(int(labels.max()) + 1))
     return Dataset(
         name=Path(filename).stem,
@@ -57,7 +55,7 @@ def load_user_dataset(data: bytes, filename: str, test_fraction: float = 0.1, se
         y_test=None if labels is None else labels[test],
         class_names=class_names,
         source=f"uploaded file {filename}",
-        notes=_small_test_set_notes(filename, len(images), n_test, test_fraction),
+        notes=_small_test_set_notes(filename, len(images), len(test), test_fraction),
     )
 
 
