@@ -17,7 +17,7 @@ import numpy as np
 from tests.synthetic import synthetic_dataset
 from vae_core.bundle import load_bundle
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.distribution import DataParallelError, local_devices
+from vae_core.distribution import DataParallelError, training_devices
 from vae_core.events import BatchEnd
 from vae_core.inference import LatentCodec
 from vae_core.pipeline import train_and_save
@@ -62,6 +62,16 @@ def check_a_batch_that_does_not_split_is_refused() -> None:
         raise AssertionError("a batch of 30 on 4 devices should be refused")
 
 
+def check_a_validation_split_smaller_than_the_devices_is_refused() -> None:
+    images = synthetic_dataset(n_train=30, n_test=2).x_train  # 10% holds out 3 images, one per device short
+    try:
+        train_vae(dataclasses.replace(CONFIG, batch_size=8, data_parallel=True), images)
+    except DataParallelError as error:
+        assert "holds 3 images, fewer than the 4 devices" in str(error), error
+    else:
+        raise AssertionError("3 validation images on 4 devices should be refused")
+
+
 def check_the_saved_model_loads_and_decodes(out_dir: Path) -> None:
     dataset = synthetic_dataset(n_train=198, n_test=20)
     result, _ = train_and_save(dataclasses.replace(CONFIG, data_parallel=True), dataset, out_dir, iw_samples=2)
@@ -72,10 +82,11 @@ def check_the_saved_model_loads_and_decodes(out_dir: Path) -> None:
 
 
 def main(out_dir: Path) -> None:
-    assert keras.backend.backend() == "jax" and len(local_devices()) == 4, local_devices()
+    assert keras.backend.backend() == "jax" and len(training_devices()) == 4, training_devices()
     check_losses_match_one_device()
     check_splits_that_do_not_divide_lose_their_last_few_images()
     check_a_batch_that_does_not_split_is_refused()
+    check_a_validation_split_smaller_than_the_devices_is_refused()
     check_the_saved_model_loads_and_decodes(out_dir / "bundle")
     print("OK")
 

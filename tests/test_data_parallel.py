@@ -5,42 +5,113 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
+from PIL import Image
 from synthetic import synthetic_images
 
+from vae_core.bundle import load_bundle
 from vae_core.config import TrainConfig
 from vae_core.distribution import DataParallelError
+from vae_core.inference import LatentCodec
 from vae_core.training import train_vae
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_four_cpu_devices_train_as_one_and_save_a_usable_bundle(tmp_path):
+def jax_environment(devices: int) -> dict[str, str]:
+    """This process's environment for a JAX process with `devices` CPU devices (fixed at its import)."""
     if importlib.util.find_spec("jax") is None:
         pytest.skip("jax is not installed in this environment (pip install jax to run this)")
     env = dict(os.environ)
     env.update(
         KERAS_BACKEND="jax",
         JAX_PLATFORMS="cpu",
-        XLA_FLAGS="--xla_force_host_platform_device_count=4",
+        XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
         PYTHONPATH=os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]),
         TF_CPP_MIN_LOG_LEVEL="2",
     )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_four_cpu_devices_train_as_one_and_save_a_usable_bundle(tmp_path):
     completed = subprocess.run(
         [sys.executable, str(REPO_ROOT / "tests" / "data_parallel_checks.py"), str(tmp_path)],
-        env=env,
+        env=jax_environment(4),
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert completed.returncode == 0 and completed.stdout.strip().endswith("OK"), completed.stderr[-3000:]
+
+
+def run_together(commands: list[list[str]], env: dict[str, str], logs: Path) -> list[str]:
+    """Start every command at once (a cluster waits for all its processes); their outputs. Each
+    writes to files, so none blocks on a full pipe while another is waited for."""
+    logs.mkdir()
+    processes = []
+    for index, command in enumerate(commands):
+        with open(logs / f"{index}.out", "w") as out, open(logs / f"{index}.err", "w") as err:
+            processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=err))
+    for index, process in enumerate(processes):
+        assert process.wait(timeout=600) == 0, (logs / f"{index}.err").read_text()[-3000:]
+    return [(logs / f"{index}.out").read_text() for index in range(len(commands))]
+
+
+def write_pictures(folder: Path, count: int) -> Path:
+    folder.mkdir()
+    for index, picture in enumerate(synthetic_images(count)[0]):
+        Image.fromarray(picture[..., 0]).save(folder / f"{index}.png")
+    return folder
+
+
+def test_two_processes_of_two_devices_train_as_one_process_of_four(tmp_path):
+    """A cluster of two processes (as two hosts would be) sees the batches one process of four
+    devices sees, from files and from arrays alike: the same losses, step by step."""
+    folder = write_pictures(tmp_path / "pictures", 220)
+    script = [sys.executable, str(REPO_ROOT / "tests" / "multi_host_checks.py"), str(folder)]
+    (reference,) = run_together([script], jax_environment(4), tmp_path / "single")
+    coordinator = f"127.0.0.1:{free_port()}"
+    commands = [[*script, coordinator, "2", str(index)] for index in range(2)]
+    cluster = run_together(commands, jax_environment(2), tmp_path / "cluster")
+    single = json.loads(reference.strip().splitlines()[-1])
+    assert single["devices"] == 4 and len(single["files"]["steps"]) == 2 * 6  # 176 images: 5 x 32 + 16
+    for output in cluster:
+        together = json.loads(output.strip().splitlines()[-1])
+        assert together["devices"] == 4
+        for fed in ("files", "arrays"):
+            np.testing.assert_allclose(together[fed]["steps"], single["files"]["steps"], rtol=1e-4)
+            np.testing.assert_allclose(together[fed]["validation"], single["files"]["validation"], rtol=1e-4)
+
+
+def test_a_cluster_started_from_the_command_line_saves_one_bundle(tmp_path):
+    folder, out = write_pictures(tmp_path / "pictures", 120), tmp_path / "bundle"
+    command = [sys.executable, "-m", "vae_core.cli.train", "--dataset", str(folder), "--image-size", "28"]
+    command += ["--epochs", "1", "--batch-size", "16", "--iw-samples", "2", "--out", str(out), "--data-parallel"]
+    command += ["--coordinator", f"127.0.0.1:{free_port()}", "--processes", "2"]
+    commands = [[*command, "--process-id", str(index)] for index in range(2)]
+    first, second = run_together(commands, jax_environment(2), tmp_path / "logs")
+    assert f"Saved bundle: {out}" in first
+    assert "Process 1 of 2 is done: process 0 saves the bundle." in second and "Saved bundle" not in second
+    bundle = load_bundle(out)
+    assert bundle.meta.config.data_parallel
+    pictures = LatentCodec(bundle.model).decode(np.zeros((3, 2), np.float32))
+    assert pictures.shape == (3, 28, 28, 1) and np.isfinite(pictures).all()
 
 
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="this process runs JAX, which has data parallelism")

@@ -159,7 +159,7 @@ def parallel_devices() -> int:
     would hold device memory for as long as the app runs."""
     if os.environ.get("KERAS_BACKEND") != "jax":
         return 0
-    count = "from vae_core.distribution import local_devices; print(len(local_devices()))"
+    count = "from vae_core.distribution import training_devices; print(len(training_devices()))"
     try:
         answer = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True, timeout=120, check=True)
         return int(answer.stdout.strip().splitlines()[-1])

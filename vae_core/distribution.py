@@ -1,9 +1,10 @@
-"""Training on every local device at once with Keras's distribution API, not a trainer of our own.
+"""Training on several devices at once with Keras's distribution API, not a trainer of our own.
 
 `keras.distribution.DataParallel` replicates the model on each device and splits each batch among
 them; Keras implements it on the JAX backend. The batch size stays the global one, so a run's
-losses match a single-device run's with the same batch. Only this host's devices are used: several
-hosts would join through `keras.distribution.initialize`, which is not wired in (see README).
+losses match a single-device run's with the same batch. The devices are this host's, or, once
+`join_cluster` has joined several processes (`keras.distribution.initialize`), every process's:
+each then feeds its own share of every batch (`vae_core.batches`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from vae_core.batches import Share
 from vae_core.config import ConfigError
 
 
@@ -18,27 +20,55 @@ class DataParallelError(ConfigError):
     """Data-parallel training cannot run as asked here; the message says why and what to do."""
 
 
-def local_devices() -> list[str]:
-    """The devices Keras's distribution API sees here (GPUs, else CPU devices), e.g. ["cpu:0"]."""
-    if keras.backend.backend() != "jax":
-        return []
-    return keras.distribution.list_devices()
-
-
-def data_parallel(batch_size: int) -> keras.distribution.DataParallel:
-    """A distribution over every local device for batches of `batch_size` images."""
+def _require_jax() -> None:
     if keras.backend.backend() != "jax":
         raise DataParallelError(
             f"Data-parallel training runs on the JAX backend, and this process uses {keras.backend.backend()}:"
             " start it with KERAS_BACKEND=jax."
         )
-    devices = local_devices()
+
+
+def join_cluster(coordinator: str, processes: int, process_id: int) -> None:
+    """Make this process number `process_id` of `processes` training together, process 0 listening
+    at `coordinator` (HOST:PORT). Call it before anything else runs on JAX; it waits for the others."""
+    _require_jax()
+    host, _, port = coordinator.rpartition(":")
+    if not host or not port.isdigit():
+        raise DataParallelError(f"Expected the coordinator as HOST:PORT, e.g. 10.0.0.1:1234. Received: {coordinator}")
+    if processes < 2:
+        raise DataParallelError(f"A cluster joins at least 2 processes. Received: {processes}")
+    if not 0 <= process_id < processes:
+        raise DataParallelError(f"Expected a process id from 0 to {processes - 1}. Received: {process_id}")
+    keras.distribution.initialize(job_addresses=coordinator, num_processes=processes, process_id=process_id)
+
+
+def training_devices() -> list[str]:
+    """The devices a data-parallel run spans: every process's GPUs, else CPU devices, e.g. ["cpu:0"]."""
+    if keras.backend.backend() != "jax":
+        return []
+    return keras.distribution.list_devices()
+
+
+def process_share() -> Share:
+    """This process's share of every batch: all of it, unless it joined a cluster."""
+    if keras.backend.backend() != "jax":
+        return Share()
+    import jax
+
+    return Share(jax.process_index(), jax.process_count())
+
+
+def data_parallel(batch_size: int) -> keras.distribution.DataParallel:
+    """A distribution over every device of the run for global batches of `batch_size` images."""
+    _require_jax()
+    devices = training_devices()
     if batch_size % len(devices):
         raise DataParallelError(
             f"A batch of {batch_size} images does not split evenly among {len(devices)} devices: use a batch"
             f" size that is a multiple of {len(devices)}."
         )
-    return keras.distribution.DataParallel(devices=devices)
+    # Each process of a cluster feeds its own share of every batch, so Keras need not shard the data.
+    return keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False)
 
 
 def whole_shards(indices: np.ndarray, devices: int) -> np.ndarray:

@@ -1,5 +1,9 @@
 """What `fit` is given for a run: training and validation data, from arrays in memory or from image
-files read batch by batch, and the encoder inputs of the images the run's snapshots show."""
+files read batch by batch, and the encoder inputs of the images the run's snapshots show.
+
+A process of a multi-host run feeds only its share of every batch (`vae_core.batches`), so its
+arrays go as `ArrayBatches` too: Keras's own batching would give every process whole batches.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vae_core.batches import ArrayBatches, Share
 from vae_core.config import TrainConfig
 from vae_core.image_folder import FileBatches, ImageFiles, stand_in
 from vae_core.inference import as_intensities
@@ -18,8 +23,8 @@ class Feeds:
     """`train` and `validation` as `fit` takes them, with the keyword arguments they need, and the
     snapshot's encoder inputs (images, and a conditional model's conditions)."""
 
-    train: np.ndarray | tuple | FileBatches
-    validation: tuple | FileBatches | None
+    train: np.ndarray | tuple | ArrayBatches | FileBatches
+    validation: tuple | ArrayBatches | FileBatches | None
     snapshot: np.ndarray | tuple
     fit_arguments: dict[str, object]
     file_batches: tuple[FileBatches, ...] = ()
@@ -32,16 +37,19 @@ class Feeds:
         labels: np.ndarray | None,
         train_index: np.ndarray,
         val_index: np.ndarray,
+        share: Share = Share(),
     ) -> Feeds:
-        """The feeds for rows `train_index` and `val_index` of `images`."""
+        """The feeds for rows `train_index` and `val_index` of `images`, of which this process feeds `share`."""
         classes = config.model.classes
         labels = checked_labels(config, labels, len(images))
         shown = val_index[:SNAPSHOT_SIZE]
         if isinstance(images, ImageFiles):
             train = FileBatches(
-                images[train_index], _rows(labels, train_index), classes, config.batch_size, config.seed
+                images[train_index], _rows(labels, train_index), classes, config.batch_size, config.seed, share
             )
-            validation = FileBatches(images[val_index], _rows(labels, val_index), classes, config.batch_size)
+            validation = FileBatches(
+                images[val_index], _rows(labels, val_index), classes, config.batch_size, share=share
+            )
             pictures, readable = images[shown].read()
             chosen = stand_in(pictures, readable) if len(shown) else np.zeros(0, int)
             snapshot = encoder_inputs(pictures[chosen], _rows(labels, shown[chosen]), classes)
@@ -50,6 +58,10 @@ class Feeds:
         train = encoder_inputs(x[train_index], _rows(labels, train_index), classes)
         validation = encoder_inputs(x[val_index], _rows(labels, val_index), classes)
         snapshot = encoder_inputs(x[shown], _rows(labels, shown), classes)
+        if share.processes > 1:
+            train = ArrayBatches(train, config.batch_size, config.seed, share)
+            validation = ArrayBatches(validation, config.batch_size, None, share)
+            return cls(train, validation if len(val_index) else None, snapshot, {})
         arguments = {"batch_size": config.batch_size, "shuffle": True}
         return cls(train, (validation,) if len(val_index) else None, snapshot, arguments)
 

@@ -5,10 +5,10 @@
 
 Every image is turned upright as its EXIF orientation says, converted to grayscale or RGB and
 resized to the chosen side, as `keras.utils.image_dataset_from_directory` does, but with Pillow and
-a `keras.utils.PyDataset`: the one input pipeline that feeds `fit` on TensorFlow, JAX and PyTorch
-alike without TensorFlow installed (tf.data needs it under every backend), with worker threads that
-decode while the model trains. The held-out test split becomes the atlas and is read into memory;
-training images never are.
+a `keras.utils.PyDataset` (`vae_core.batches`): the one input pipeline that feeds `fit` on
+TensorFlow, JAX and PyTorch alike without TensorFlow installed (tf.data needs it under every
+backend), with worker threads that decode while the model trains. The held-out test split becomes
+the atlas and is read into memory; training images never are.
 
 A file that is not an image Pillow can open is left out when the folder is listed, and counted; one
 that opens but fails to decode during training (a truncated file) is replaced in its batch by
@@ -23,10 +23,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import keras
 import numpy as np
 from PIL import Image, ImageOps
 
+from vae_core.batches import Share, ShuffledBatches
 from vae_core.config import ImageSettings
 from vae_core.datasets import Dataset, DatasetError, held_out_split
 from vae_core.wording import count
@@ -103,7 +103,7 @@ class UnreadableImage(ValueError):
     """An image file Pillow cannot open, or one too large to decode."""
 
 
-class FileBatches(keras.utils.PyDataset):
+class FileBatches(ShuffledBatches):
     """Batches of `fit` inputs read from image files: intensities in [0, 1], with the labels one-hot
     over `classes` where a conditional model takes `labels`. Reshuffled after every epoch when asked.
 
@@ -118,20 +118,14 @@ class FileBatches(keras.utils.PyDataset):
         classes: int,
         batch_size: int,
         shuffle_seed: int | None = None,
+        share: Share = Share(),
     ) -> None:
-        super().__init__(workers=READ_THREADS, use_multiprocessing=False, max_queue_size=READ_THREADS)
-        self.files, self.labels, self.classes, self.batch_size = files, labels, classes, batch_size
+        self.files, self.labels, self.classes = files, labels, classes
         self.unreadable: set[str] = set()
         self._lock = threading.Lock()
-        self.rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
-        self.order = np.arange(len(files))
-        self.on_epoch_end()
+        super().__init__(len(files), batch_size, shuffle_seed, share, workers=READ_THREADS)
 
-    def __len__(self) -> int:
-        return math.ceil(len(self.files) / self.batch_size)
-
-    def __getitem__(self, index: int) -> np.ndarray | tuple[tuple[np.ndarray, np.ndarray]]:
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+    def inputs(self, rows: np.ndarray) -> np.ndarray | tuple[tuple[np.ndarray, np.ndarray]]:
         images, readable = self.files[rows].read(threads=1)  # Keras's workers read batches side by side
         with self._lock:
             self.unreadable.update(self.files.paths[row] for row in rows[~readable])
@@ -141,10 +135,6 @@ class FileBatches(keras.utils.PyDataset):
             return x
         # A pair would read as (inputs, targets): a conditional model's two inputs go as one element.
         return ((x, np.eye(self.classes, dtype=np.float32)[self.labels[rows[chosen]]]),)
-
-    def on_epoch_end(self) -> None:
-        if self.rng is not None:
-            self.order = self.rng.permutation(len(self.files))
 
 
 def open_image_folder(root: Path, images: ImageSettings, seed: int = 0, name: str | None = None) -> Dataset:

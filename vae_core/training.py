@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from vae_core.batches import Share
 from vae_core.config import TrainConfig
-from vae_core.distribution import data_parallel, local_devices, whole_shards
+from vae_core.distribution import DataParallelError, data_parallel, process_share, training_devices, whole_shards
 from vae_core.events import Event
 from vae_core.feeds import Feeds
 from vae_core.image_folder import ImageFiles
@@ -57,12 +58,20 @@ def split_validation(n_images: int, fraction: float, seed: int) -> tuple[np.ndar
 
 def training_split(config: TrainConfig, n_images: int) -> tuple[np.ndarray, np.ndarray]:
     """The (train, validation) rows a run uses: `split_validation`'s, and under data parallelism
-    each less its last few, so that every batch splits evenly among the devices."""
+    each less its last few, so that every batch splits evenly among the devices.
+
+    A validation split that would be left with no image is refused rather than dropped unsaid.
+    Where no backend that splits batches runs, nothing is left out: `data_parallel` refuses the run.
+    """
     train_index, val_index = split_validation(n_images, config.validation_split, config.seed)
     if not config.data_parallel:
         return train_index, val_index
-    data_parallel(config.batch_size)  # refuses a backend without it, or a batch that does not split
-    devices = len(local_devices())
+    devices = len(training_devices()) or 1
+    if 0 < len(val_index) < devices:
+        raise DataParallelError(
+            f"The validation split holds {count(len(val_index), 'image')}, fewer than the {devices} devices"
+            " that each need one: hold out a larger share, or none."
+        )
     return whole_shards(train_index, devices), whole_shards(val_index, devices)
 
 
@@ -118,7 +127,8 @@ def train_vae(
     train_index, val_index = training_split(config, len(images))
     if len(train_index) == 0:
         raise ValueError("No training images left after the validation split.")
-    feeds = Feeds.of(config, images, labels, train_index, val_index)
+    share = process_share() if distribution is not None else Share()
+    feeds = Feeds.of(config, images, labels, train_index, val_index, share)
     batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
     monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_inputs=feeds.snapshot)
     warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
@@ -143,14 +153,15 @@ def train_vae(
     if feeds.unreadable:
         unreadable = count(len(feeds.unreadable), "image file")
         message += f" {unreadable} could not be decoded; another image of the same batch was used instead."
-    if config.precision != FLOAT32:
+    if config.precision != FLOAT32 or share.processes > 1:
         vae = _as_float32(vae, config)
     replay = Replay(*monitor.replay_frames, None if labels is None else labels[val_index[:SNAPSHOT_SIZE]])
     return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, replay)
 
 
 def _as_float32(vae: VAE, config: TrainConfig) -> VAE:
-    """The same weights in a float32 model, so evaluation and the saved bundle use full precision."""
+    """The same weights in a float32 model of this process alone, so evaluation and the saved bundle
+    use full precision, and need no other process of a cluster."""
     float32_vae = build_vae(config.model, seed=config.seed)
     float32_vae.set_weights(vae.get_weights())
     return float32_vae

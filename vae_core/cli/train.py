@@ -98,8 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-parallel",
         action="store_true",
-        help="split each batch across every local device (Keras DataParallel; needs KERAS_BACKEND=jax)",
+        help="split each batch across every device (Keras DataParallel; needs KERAS_BACKEND=jax)",
     )
+    cluster = parser.add_argument_group(
+        "several hosts", "with --data-parallel: start one process per host, each with the same flags but its own id"
+    )
+    cluster.add_argument("--coordinator", default=None, help="HOST:PORT where process 0 listens")
+    cluster.add_argument("--processes", type=int, default=None, help="how many processes train together")
+    cluster.add_argument("--process-id", type=int, default=None, help="this one's number, 0 to processes - 1")
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument(
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
@@ -153,10 +159,15 @@ def main(argv: list[str] | None = None) -> int:
         check_destination(Path(out))
     except BundleError as error:
         parser.error(f"--out: {error}")
+    cluster = (args.coordinator, args.processes, args.process_id)
+    if any(value is not None for value in cluster) and (None in cluster or not config.data_parallel):
+        parser.error("a run on several hosts needs --data-parallel, --coordinator, --processes and --process-id")
     if config.data_parallel:
-        from vae_core.distribution import DataParallelError, data_parallel
+        from vae_core.distribution import DataParallelError, data_parallel, join_cluster
 
         try:
+            if args.coordinator is not None:  # before anything else runs on JAX
+                join_cluster(args.coordinator, args.processes, args.process_id)
             data_parallel(config.batch_size)
         except DataParallelError as error:
             parser.error(f"--data-parallel: {error}")
@@ -187,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(event, EvaluationProgress):
             show(event.fraction)
 
+    if args.process_id:  # process 0 of a cluster evaluates and saves what they trained together
+        from vae_core.training import train_vae
+
+        result = train_vae(config, dataset.x_train, dataset.y_train, verbose=0)
+        print(f"{result.message} Process {args.process_id} of {args.processes} is done: process 0 saves the bundle.")
+        return 0 if result.status != "diverged" else 3
     result, metrics = train_and_save(
         config, dataset, out, verbose=1 if tty else 2, iw_samples=args.iw_samples, listener=listener
     )

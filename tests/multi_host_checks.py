@@ -1,0 +1,49 @@
+"""Training in a cluster of processes, run by tests/test_data_parallel.py: each process is started
+with KERAS_BACKEND=jax and its own CPU devices, joins the cluster, trains on an image folder and on
+the same images as an array, and prints its step losses as one JSON line. Without a cluster it is
+the reference: one process over all the devices.
+
+    python tests/multi_host_checks.py FOLDER [COORDINATOR PROCESSES PROCESS_ID]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from vae_core.config import ImageSettings, ModelConfig, TrainConfig
+from vae_core.distribution import join_cluster, training_devices
+from vae_core.events import BatchEnd
+from vae_core.image_folder import open_image_folder
+from vae_core.training import train_vae
+
+CONFIG = TrainConfig(
+    ModelConfig(preset="conv", latent_dim=2),
+    batch_size=32,
+    epochs=2,
+    validation_split=0.1,
+    steps_per_execution=1,
+    data_parallel=True,
+)
+
+
+def step_losses(config: TrainConfig, images: object) -> dict[str, list[float]]:
+    losses: list[float] = []
+    result = train_vae(config, images, listener=lambda e: losses.append(e.loss) if isinstance(e, BatchEnd) else None)
+    return {"steps": losses, "validation": [record["val_loss"] for record in result.history]}
+
+
+def main(folder: Path, cluster: list[str]) -> None:
+    if cluster:
+        coordinator, processes, process_id = cluster
+        join_cluster(coordinator, int(processes), int(process_id))
+    dataset = open_image_folder(folder, ImageSettings(28, 1))
+    config = CONFIG.with_data(dataset.image_shape)
+    files = step_losses(config, dataset.x_train)
+    arrays = step_losses(config, dataset.x_train.read()[0]) if cluster else None
+    print(json.dumps({"devices": len(training_devices()), "files": files, "arrays": arrays}))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2:])
