@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import os
 import signal
+import tempfile
 import time
+import zipfile
 
 import numpy as np
 import pytest
-from synthetic import synthetic_images
+from synthetic import synthetic_images, write_image_folder
 
 from vae_app.services.jobs import TRAINING_NICENESS, JobBoard, JobBusy
 from vae_core.bundle import load_bundle
@@ -108,12 +110,22 @@ def test_stop_during_evaluation_saves_the_model_without_metrics(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_a_killed_training_process_is_reported_as_failed(tmp_path):
+def test_a_killed_training_process_is_reported_as_failed_and_leaves_no_unpacked_upload(tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"  # where temporary folders go, this test's alone
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    folder = write_image_folder(tmp_path / "shapes", per_class=60, side=28)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as members:
+        for path in sorted(folder.rglob("*.png")):
+            members.write(path, path.relative_to(tmp_path))
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50, steps_per_execution=1)
-    job = JobBoard().start(config, upload(711), tmp_path / "killed")
+    job = JobBoard().start(config, DataSource("shapes.zip", archive.getvalue()), tmp_path / "killed")
     wait_until(lambda: job.progress().batch >= 2)
+    assert [path.name[:11] for path in scratch.iterdir()] == ["vae-upload-"]  # unpacked, training from it
     os.kill(job.pid, signal.SIGKILL)
     job.join(timeout=60)
     progress = job.progress()
     assert (progress.stage, progress.status) == ("finished", "failed")
     assert "ended unexpectedly" in progress.message and not (tmp_path / "killed").exists()
+    assert list(scratch.iterdir()) == []

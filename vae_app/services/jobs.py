@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import multiprocessing.synchronize
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -157,8 +158,11 @@ class TrainingJob:
         is always marked finished, and the child never outlives a follower that gave up on it."""
         child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
         ended = None
+        # An uploaded archive is unpacked here: made and removed by this thread, so that not even a
+        # killed child leaves it behind.
+        scratch = Path(tempfile.mkdtemp(prefix="vae-upload-"))
         try:
-            self._connection.send((self.config, self._source, self.out_dir, self.conditional))
+            self._connection.send((self.config, self._source, self.out_dir, self.conditional, scratch))
             self._source = None
             ended = self._relay_events()
         except (EOFError, OSError):  # the child is gone: its exit code says more below
@@ -171,6 +175,7 @@ class TrainingJob:
                 self._process.kill()
                 self._process.join()
             self._connection.close()
+            shutil.rmtree(scratch, ignore_errors=True)
         if ended is None:
             code = self._process.exitcode
             ended = RunEnded("failed", f"The training process ended unexpectedly (exit code {code}).")
@@ -194,9 +199,9 @@ def train_in_child(connection: Connection, stop: multiprocessing.synchronize.Eve
     """The child process: open the data, train, evaluate and save, reporting every event."""
     if hasattr(os, "nice"):
         os.nice(TRAINING_NICENESS)
-    config, source, out_dir, conditional = connection.recv()
+    config, source, out_dir, conditional, scratch = connection.recv()
     try:
-        ended = _train(connection, stop, config, source, out_dir, conditional)
+        ended = _train(connection, stop, config, source, out_dir, conditional, scratch)
     except (DatasetError, DatasetUnavailable, ConfigError) as error:  # the data cannot be trained on
         ended = RunEnded("failed", str(error))
     except OSError as error:  # a full disk, a folder gone: said without the server's paths
@@ -216,21 +221,21 @@ def _train(
     source: DataSource,
     out_dir: Path,
     conditional: bool,
+    scratch: Path,
 ) -> RunEnded:
-    """Open the data (an uploaded archive unpacked into a folder removed after), train and save."""
-    with tempfile.TemporaryDirectory(prefix="vae-upload-") as unpacked:
-        dataset = source.open(seed=config.seed, unpack_to=Path(unpacked))  # a bad file is said before training
-        config = config.with_data(dataset.image_shape, dataset.condition_classes(conditional))
-        from vae_core.pipeline import train_and_save  # imports Keras, which the app's process need not
-        from vae_core.replay import SNAPSHOT_SIZE
-        from vae_core.training import training_split
+    """Open the data (an uploaded archive unpacked into `scratch`), train and save."""
+    dataset = source.open(seed=config.seed, unpack_to=scratch)  # a bad file is said before training
+    config = config.with_data(dataset.image_shape, dataset.condition_classes(conditional))
+    from vae_core.pipeline import train_and_save  # imports Keras, which the app's process need not
+    from vae_core.replay import SNAPSHOT_SIZE
+    from vae_core.training import training_split
 
-        labels = None
-        if dataset.y_train is not None:  # the labels of the images the run's snapshots encode
-            _, validation = training_split(config, len(dataset.x_train))
-            labels = dataset.y_train[validation[:SNAPSHOT_SIZE]]
-        connection.send(DataOpened(dataset.class_names, labels, dataset.notes))
-        result, _ = train_and_save(config, dataset, out_dir, listener=connection.send, stop_event=stop)
+    labels = None
+    if dataset.y_train is not None:  # the labels of the images the run's snapshots encode
+        _, validation = training_split(config, len(dataset.x_train))
+        labels = dataset.y_train[validation[:SNAPSHOT_SIZE]]
+    connection.send(DataOpened(dataset.class_names, labels, dataset.notes))
+    result, _ = train_and_save(config, dataset, out_dir, listener=connection.send, stop_event=stop)
     return RunEnded(result.status, f"{result.message} Saved as {out_dir.name}.")
 
 
