@@ -196,7 +196,7 @@ class TrainConfig:
             More saves Python overhead per step; progress events and the stop flag act once per
             call, so fewer makes Stop answer sooner.
             Keras's PyTorch backend runs one step per call whatever this says.
-        data_parallel: split each batch across every local device with Keras's distribution API
+        data_parallel: split each batch across every device of the run with Keras's distribution API
             (`keras.distribution.DataParallel`, JAX backend only); `batch_size` is the global batch
             and must divide by the number of devices.
     """
