@@ -198,6 +198,10 @@ def test_bad_arguments_fail_with_a_message_and_no_traceback(bad_runs, name):
     assert "Saved bundle" not in completed.stdout
 
 
+# A cluster of two, each flag overridden by any given after it.
+CLUSTER = ["--data-parallel", "--coordinator", "10.0.0.1:1234", "--processes", "2", "--process-id", "0"]
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -206,6 +210,10 @@ def test_bad_arguments_fail_with_a_message_and_no_traceback(bad_runs, name):
         (["--train-limit", "0"], "--train-limit must be at least 1"),
         (["--name", "///"], "has no letters or digits"),
         (["--epochs", "2", "--kl-warmup", "3"], "kl_warmup_epochs=3"),
+        (["--coordinator", "10.0.0.1:1234"], "needs --data-parallel, --coordinator, --processes and --process-id"),
+        ([*CLUSTER, "--coordinator", "10.0.0.1"], "Expected the coordinator as HOST:PORT"),
+        ([*CLUSTER, "--processes", "1"], "A cluster joins at least 2 processes"),
+        ([*CLUSTER, "--process-id", "2"], "Expected a process id from 0 to 1. Received: 2"),
     ],
 )
 def test_train_main_rejects_bad_flags_in_process(npz_file, capsys, args, expected):

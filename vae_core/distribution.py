@@ -31,7 +31,6 @@ def _require_jax() -> None:
 def join_cluster(coordinator: str, processes: int, process_id: int) -> None:
     """Make this process number `process_id` of `processes` training together, process 0 listening
     at `coordinator` (HOST:PORT). Call it before anything else runs on JAX; it waits for the others."""
-    _require_jax()
     host, _, port = coordinator.rpartition(":")
     if not host or not port.isdigit():
         raise DataParallelError(f"Expected the coordinator as HOST:PORT, e.g. 10.0.0.1:1234. Received: {coordinator}")
@@ -39,6 +38,7 @@ def join_cluster(coordinator: str, processes: int, process_id: int) -> None:
         raise DataParallelError(f"A cluster joins at least 2 processes. Received: {processes}")
     if not 0 <= process_id < processes:
         raise DataParallelError(f"Expected a process id from 0 to {processes - 1}. Received: {process_id}")
+    _require_jax()
     keras.distribution.initialize(job_addresses=coordinator, num_processes=processes, process_id=process_id)
 
 
