@@ -7,15 +7,18 @@ its devices at import). Prints OK once every check passed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from tests.synthetic import synthetic_dataset
+from tests.synthetic import synthetic_dataset, synthetic_images
 from vae_core.bundle import load_bundle
+from vae_core.cli import train as train_cli
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.distribution import DataParallelError, training_devices
 from vae_core.events import BatchEnd
@@ -72,6 +75,23 @@ def check_a_validation_split_smaller_than_the_devices_is_refused() -> None:
         raise AssertionError("3 validation images on 4 devices should be refused")
 
 
+def check_the_command_line_says_why_a_validation_split_is_refused(out_dir: Path) -> None:
+    folder = out_dir.parent / "pictures.npz"
+    x, y = synthetic_images(30)
+    np.savez(folder, x=x, y=y)
+    arguments = ["--dataset", str(folder), "--data-parallel", "--batch-size", "8", "--out", str(out_dir)]
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        try:
+            train_cli.main(arguments)
+        except SystemExit as leaving:
+            assert leaving.code == 1, leaving.code
+        else:
+            raise AssertionError("3 validation images on 4 devices should end the program")
+    said = errors.getvalue()
+    assert "error: The validation split holds 3 images, fewer than the 4 devices" in said, said
+
+
 def check_the_saved_model_loads_and_decodes(out_dir: Path) -> None:
     dataset = synthetic_dataset(n_train=198, n_test=20)
     result, _ = train_and_save(dataclasses.replace(CONFIG, data_parallel=True), dataset, out_dir, iw_samples=2)
@@ -87,6 +107,7 @@ def main(out_dir: Path) -> None:
     check_splits_that_do_not_divide_lose_their_last_few_images()
     check_a_batch_that_does_not_split_is_refused()
     check_a_validation_split_smaller_than_the_devices_is_refused()
+    check_the_command_line_says_why_a_validation_split_is_refused(out_dir / "refused")
     check_the_saved_model_loads_and_decodes(out_dir / "bundle")
     print("OK")
 

@@ -1,7 +1,7 @@
 """Training in a cluster of processes, run by tests/test_data_parallel.py: each process is started
 with KERAS_BACKEND=jax and its own CPU devices, joins the cluster, trains on an image folder and on
-the same images as an array, and prints its step losses as one JSON line. Without a cluster it is
-the reference: one process over all the devices.
+the same images as an array (a conditional model, on the folder's classes), and prints its step
+losses as one JSON line. Without a cluster it is the reference: one process over all the devices.
 
     python tests/multi_host_checks.py FOLDER [COORDINATOR PROCESSES PROCESS_ID]
 """
@@ -28,9 +28,10 @@ CONFIG = TrainConfig(
 )
 
 
-def step_losses(config: TrainConfig, images: object) -> dict[str, list[float]]:
+def step_losses(config: TrainConfig, images: object, labels: object) -> dict[str, list[float]]:
     losses: list[float] = []
-    result = train_vae(config, images, listener=lambda e: losses.append(e.loss) if isinstance(e, BatchEnd) else None)
+    keep = lambda event: losses.append(event.loss) if isinstance(event, BatchEnd) else None  # noqa: E731
+    result = train_vae(config, images, labels, listener=keep)
     return {"steps": losses, "validation": [record["val_loss"] for record in result.history]}
 
 
@@ -39,9 +40,9 @@ def main(folder: Path, cluster: list[str]) -> None:
         coordinator, processes, process_id = cluster
         join_cluster(coordinator, int(processes), int(process_id))
     dataset = open_image_folder(folder, ImageSettings(28, 1))
-    config = CONFIG.with_data(dataset.image_shape)
-    files = step_losses(config, dataset.x_train)
-    arrays = step_losses(config, dataset.x_train.read()[0]) if cluster else None
+    config = CONFIG.with_data(dataset.image_shape, dataset.condition_classes(True))
+    files = step_losses(config, dataset.x_train, dataset.y_train)
+    arrays = step_losses(config, dataset.x_train.read()[0], dataset.y_train) if cluster else None
     print(json.dumps({"devices": len(training_devices()), "files": files, "arrays": arrays}))
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import keras
@@ -60,35 +61,55 @@ def test_four_cpu_devices_train_as_one_and_save_a_usable_bundle(tmp_path):
     assert completed.returncode == 0 and completed.stdout.strip().endswith("OK"), completed.stderr[-3000:]
 
 
-def run_together(commands: list[list[str]], env: dict[str, str], logs: Path) -> list[str]:
-    """Start every command at once (a cluster waits for all its processes); their outputs. Each
-    writes to files, so none blocks on a full pipe while another is waited for."""
+def run_together(commands: list[tuple[list[str], dict[str, str]]], logs: Path) -> list[tuple[int, str, str]]:
+    """Start every (command, environment) at once (a cluster waits for all its processes); each one's (exit code,
+    output, errors). Output goes to files, so none blocks on a full pipe; should one fail, or all
+    take too long, the rest are killed rather than left waiting for it."""
     logs.mkdir()
     processes = []
-    for index, command in enumerate(commands):
+    for index, (command, env) in enumerate(commands):
         with open(logs / f"{index}.out", "w") as out, open(logs / f"{index}.err", "w") as err:
             processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=err))
-    for index, process in enumerate(processes):
-        assert process.wait(timeout=600) == 0, (logs / f"{index}.err").read_text()[-3000:]
-    return [(logs / f"{index}.out").read_text() for index in range(len(commands))]
+    deadline = time.monotonic() + 600
+    while any(process.poll() is None for process in processes) and time.monotonic() < deadline:
+        if any(process.poll() for process in processes):  # one failed: the others would wait for it
+            time.sleep(5)  # time for the others to fail the same way, as they should
+            break
+        time.sleep(0.2)
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    return [
+        (process.returncode, (logs / f"{index}.out").read_text(), (logs / f"{index}.err").read_text())
+        for index, process in enumerate(processes)
+    ]
+
+
+def succeeded(runs: list[tuple[int, str, str]]) -> list[str]:
+    """The outputs of runs that must all have succeeded."""
+    for code, _, errors in runs:
+        assert code == 0, errors[-3000:]
+    return [output for _, output, _ in runs]
 
 
 def write_pictures(folder: Path, count: int) -> Path:
-    folder.mkdir()
-    for index, picture in enumerate(synthetic_images(count)[0]):
-        Image.fromarray(picture[..., 0]).save(folder / f"{index}.png")
+    """`count` synthetic 28x28 PNGs, in a subfolder per class."""
+    for index, (picture, label) in enumerate(zip(*synthetic_images(count), strict=True)):
+        (folder / f"class-{label}").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(picture[..., 0]).save(folder / f"class-{label}" / f"{index}.png")
     return folder
 
 
 def test_two_processes_of_two_devices_train_as_one_process_of_four(tmp_path):
     """A cluster of two processes (as two hosts would be) sees the batches one process of four
-    devices sees, from files and from arrays alike: the same losses, step by step."""
+    devices sees, from files and from arrays alike, for a conditional model: the same losses, step by step."""
     folder = write_pictures(tmp_path / "pictures", 220)
     script = [sys.executable, str(REPO_ROOT / "tests" / "multi_host_checks.py"), str(folder)]
-    (reference,) = run_together([script], jax_environment(4), tmp_path / "single")
+    (reference,) = succeeded(run_together([(script, jax_environment(4))], tmp_path / "single"))
     coordinator = f"127.0.0.1:{free_port()}"
-    commands = [[*script, coordinator, "2", str(index)] for index in range(2)]
-    cluster = run_together(commands, jax_environment(2), tmp_path / "cluster")
+    commands = [([*script, coordinator, "2", str(index)], jax_environment(2)) for index in range(2)]
+    cluster = succeeded(run_together(commands, tmp_path / "cluster"))
     single = json.loads(reference.strip().splitlines()[-1])
     assert single["devices"] == 4 and len(single["files"]["steps"]) == 2 * 6  # 176 images: 5 x 32 + 16
     for output in cluster:
@@ -104,14 +125,25 @@ def test_a_cluster_started_from_the_command_line_saves_one_bundle(tmp_path):
     command = [sys.executable, "-m", "vae_core.cli.train", "--dataset", str(folder), "--image-size", "28"]
     command += ["--epochs", "1", "--batch-size", "16", "--iw-samples", "2", "--out", str(out), "--data-parallel"]
     command += ["--coordinator", f"127.0.0.1:{free_port()}", "--processes", "2"]
-    commands = [[*command, "--process-id", str(index)] for index in range(2)]
-    first, second = run_together(commands, jax_environment(2), tmp_path / "logs")
+    commands = [([*command, "--process-id", str(index)], jax_environment(2)) for index in range(2)]
+    first, second = succeeded(run_together(commands, tmp_path / "logs"))
     assert f"Saved bundle: {out}" in first
     assert "Process 1 of 2 is done: process 0 saves the bundle." in second and "Saved bundle" not in second
     bundle = load_bundle(out)
     assert bundle.meta.config.data_parallel
     pictures = LatentCodec(bundle.model).decode(np.zeros((3, 2), np.float32))
     assert pictures.shape == (3, 28, 28, 1) and np.isfinite(pictures).all()
+
+
+def test_processes_with_different_numbers_of_devices_are_refused(tmp_path):
+    folder = write_pictures(tmp_path / "pictures", 40)
+    command = [sys.executable, "-m", "vae_core.cli.train", "--dataset", str(folder), "--image-size", "28"]
+    command += ["--batch-size", "6", "--out", str(tmp_path / "bundle"), "--data-parallel"]
+    command += ["--coordinator", f"127.0.0.1:{free_port()}", "--processes", "2"]
+    devices = (2, 1)  # JAX fixes its devices at import: one environment each
+    commands = [([*command, "--process-id", str(index)], jax_environment(devices[index])) for index in range(2)]
+    for code, _, errors in run_together(commands, tmp_path / "logs"):
+        assert code == 2 and "have different numbers of devices: give each the same number" in errors, errors[-3000:]
 
 
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="this process runs JAX, which has data parallelism")

@@ -9,6 +9,8 @@ each then feeds its own share of every batch (`vae_core.batches`).
 
 from __future__ import annotations
 
+import zlib
+
 import keras
 import numpy as np
 
@@ -39,7 +41,44 @@ def join_cluster(coordinator: str, processes: int, process_id: int) -> None:
     if not 0 <= process_id < processes:
         raise DataParallelError(f"Expected a process id from 0 to {processes - 1}. Received: {process_id}")
     _require_jax()
-    keras.distribution.initialize(job_addresses=coordinator, num_processes=processes, process_id=process_id)
+    import jax
+
+    unequal = DataParallelError(
+        "The processes of this cluster have different numbers of devices: give each the same number,"
+        " as each feeds an equal share of every batch."
+    )
+    try:
+        keras.distribution.initialize(job_addresses=coordinator, num_processes=processes, process_id=process_id)
+    except RuntimeError as error:  # JAX's, e.g. no coordinator answered in time
+        raise DataParallelError(f"Could not join the cluster at {coordinator}: {error}") from None
+    except AssertionError:  # JAX's bare one, from a computation over every process's devices
+        if jax.local_device_count() * processes != jax.device_count():
+            raise unequal from None
+        raise
+    if jax.local_device_count() * processes != jax.device_count():
+        raise unequal
+
+
+def leave_cluster() -> None:
+    """Let the other processes go: what follows (evaluating, saving) runs on this process alone,
+    which JAX would otherwise make every process wait for when it exits."""
+    import jax
+
+    jax.distributed.shutdown()
+
+
+def same_everywhere(fingerprint: str) -> None:
+    """Refuse a run whose processes were given different data or settings (told by `fingerprint`),
+    which would otherwise train on mismatched batches or wait on each other for ever."""
+    from jax.experimental import multihost_utils
+
+    try:
+        multihost_utils.assert_equal(np.uint32(zlib.crc32(fingerprint.encode())))
+    except AssertionError:
+        raise DataParallelError(
+            "The processes of this cluster were given different data or settings: start each with the same"
+            " flags, and the same data at the same path."
+        ) from None
 
 
 def training_devices() -> list[str]:

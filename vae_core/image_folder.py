@@ -108,7 +108,8 @@ class FileBatches(ShuffledBatches):
     over `classes` where a conditional model takes `labels`. Reshuffled after every epoch when asked.
 
     Reading runs in Keras's worker threads, several batches ahead of the training step. An image
-    that fails to decode is replaced by another of its batch (shapes never change) and counted.
+    that fails to decode is replaced by another of its batch (shapes never change), or by the first
+    file that reads where none of the batch does, and counted.
     """
 
     def __init__(
@@ -123,17 +124,32 @@ class FileBatches(ShuffledBatches):
         self.files, self.labels, self.classes = files, labels, classes
         self.unreadable: set[str] = set()
         self._lock = threading.Lock()
+        self._spare_row, self._spare_image = 0, None  # the first readable file, once one was needed
         super().__init__(len(files), batch_size, shuffle_seed, share, workers=READ_THREADS)
 
-    def inputs(self, rows: np.ndarray) -> np.ndarray | tuple[tuple[np.ndarray, np.ndarray]]:
+    def _spare(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, images, readable): `size` copies of the first file that reads, found once."""
+        with self._lock:
+            if self._spare_image is None:
+                for row in range(len(self.files)):
+                    image, readable = self.files[[row]].read(threads=1)
+                    if readable[0]:
+                        self._spare_row, self._spare_image = row, image
+                        break
+                else:
+                    raise UnreadableImage("none of these images could be read")
+        return np.full(size, self._spare_row), np.repeat(self._spare_image, size, axis=0), np.ones(size, bool)
+
+    def batch_of(self, rows: np.ndarray) -> np.ndarray | tuple[tuple[np.ndarray, np.ndarray]]:
         images, readable = self.files[rows].read(threads=1)  # Keras's workers read batches side by side
         with self._lock:
             self.unreadable.update(self.files.paths[row] for row in rows[~readable])
+        if not readable.any():  # a small share of a batch can be all damaged files
+            rows, images, readable = self._spare(len(rows))
         chosen = stand_in(images, readable)
         x = images[chosen].astype(np.float32) / 255.0
         if self.labels is None:
             return x
-        # A pair would read as (inputs, targets): a conditional model's two inputs go as one element.
         return ((x, np.eye(self.classes, dtype=np.float32)[self.labels[rows[chosen]]]),)
 
 

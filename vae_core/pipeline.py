@@ -18,6 +18,7 @@ from vae_core.bundle_files import check_destination
 from vae_core.bundle_meta import BundleMeta, DatasetRecord, TrainingRecord
 from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
+from vae_core.distribution import leave_cluster
 from vae_core.evaluation import EvaluationStopped, TestMetrics, evaluate
 from vae_core.events import EvaluationProgress, EvaluationStarted, Event
 from vae_core.image_folder import knn_sample
@@ -55,6 +56,41 @@ def train_and_save(
     )
     if stop_event is not None:
         stop_event.clear()
+    return evaluate_and_save(result, dataset, out_dir, listener=listener, stop_event=stop_event, iw_samples=iw_samples)
+
+
+def train_in_cluster(
+    config: TrainConfig,
+    dataset: Dataset,
+    out_dir: Path,
+    process_id: int,
+    *,
+    listener: Callable[[Event], None] | None = None,
+    verbose: int = 0,
+    iw_samples: int = 100,
+) -> tuple[TrainingResult, TestMetrics | None]:
+    """One process of a cluster (`distribution.join_cluster`): train together, leave the cluster, and
+    in process 0 alone evaluate and save; the others' metrics are None. Process 0 checks `out_dir` first."""
+    if process_id == 0:
+        check_destination(Path(out_dir))
+    result = train_vae(config, dataset.x_train, dataset.y_train, verbose=verbose if process_id == 0 else 0)
+    leave_cluster()
+    if process_id:
+        return result, None
+    return evaluate_and_save(result, dataset, out_dir, listener=listener, iw_samples=iw_samples)
+
+
+def evaluate_and_save(
+    result: TrainingResult,
+    dataset: Dataset,
+    out_dir: Path,
+    *,
+    listener: Callable[[Event], None] | None = None,
+    stop_event: threading.Event | None = None,
+    iw_samples: int = 100,
+) -> tuple[TrainingResult, TestMetrics]:
+    """Evaluate a finished run on the dataset's test split and save its bundle at `out_dir`; a stop
+    during the evaluation saves the model without test metrics."""
     if listener is not None:
         listener(EvaluationStarted(result.status, result.message))
     codec = LatentCodec(result.model)
@@ -67,7 +103,7 @@ def train_and_save(
             knn_images,
             knn_labels,
             iw_samples=iw_samples,
-            seed=config.seed,
+            seed=result.config.seed,
             stop=stop_event,
             progress=None if listener is None else lambda fraction: listener(EvaluationProgress(fraction)),
         )

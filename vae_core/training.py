@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import threading
 import time
@@ -14,7 +15,14 @@ import numpy as np
 
 from vae_core.batches import Share
 from vae_core.config import TrainConfig
-from vae_core.distribution import DataParallelError, data_parallel, process_share, training_devices, whole_shards
+from vae_core.distribution import (
+    DataParallelError,
+    data_parallel,
+    process_share,
+    same_everywhere,
+    training_devices,
+    whole_shards,
+)
 from vae_core.events import Event
 from vae_core.feeds import Feeds
 from vae_core.image_folder import ImageFiles
@@ -128,6 +136,8 @@ def train_vae(
     if len(train_index) == 0:
         raise ValueError("No training images left after the validation split.")
     share = process_share() if distribution is not None else Share()
+    if share.processes > 1:
+        same_everywhere(_fingerprint(config, images))
     feeds = Feeds.of(config, images, labels, train_index, val_index, share)
     batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
     monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_inputs=feeds.snapshot)
@@ -152,11 +162,18 @@ def train_vae(
     status, message = _outcome(monitor, config.epochs)
     if feeds.unreadable:
         unreadable = count(len(feeds.unreadable), "image file")
-        message += f" {unreadable} could not be decoded; another image of the same batch was used instead."
+        where = " by this process" if share.processes > 1 else ""
+        message += f" {unreadable} could not be decoded{where}; another image was used instead."
     if config.precision != FLOAT32 or share.processes > 1:
         vae = _as_float32(vae, config)
     replay = Replay(*monitor.replay_frames, None if labels is None else labels[val_index[:SNAPSHOT_SIZE]])
     return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, replay)
+
+
+def _fingerprint(config: TrainConfig, images: np.ndarray | ImageFiles) -> str:
+    """What every process of a cluster must agree on: the settings, and which images (files by path)."""
+    which = "\n".join(images.paths) if isinstance(images, ImageFiles) else str(images.shape)
+    return json.dumps(config.to_dict(), sort_keys=True) + which
 
 
 def _as_float32(vae: VAE, config: TrainConfig) -> VAE:

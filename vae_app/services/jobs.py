@@ -157,11 +157,11 @@ class TrainingJob:
         """Send the child its work, then relay its events until it ends, however it ends: the job
         is always marked finished, and the child never outlives a follower that gave up on it."""
         child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
-        ended = None
-        # An uploaded archive is unpacked here: made and removed by this thread, so that not even a
-        # killed child leaves it behind.
-        scratch = Path(tempfile.mkdtemp(prefix="vae-upload-"))
+        ended, scratch = None, None
         try:
+            # An uploaded archive is unpacked here: made and removed by this thread, so that not even
+            # a killed child leaves it behind.
+            scratch = Path(tempfile.mkdtemp(prefix="vae-upload-"))
             self._connection.send((self.config, self._source, self.out_dir, self.conditional, scratch))
             self._source = None
             ended = self._relay_events()
@@ -175,7 +175,8 @@ class TrainingJob:
                 self._process.kill()
                 self._process.join()
             self._connection.close()
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
         if ended is None:
             code = self._process.exitcode
             ended = RunEnded("failed", f"The training process ended unexpectedly (exit code {code}).")

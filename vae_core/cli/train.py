@@ -155,25 +155,19 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         parser.error(str(error))
     out = args.out or os.path.join(user_models_dir(), name)
-    try:
-        check_destination(Path(out))
-    except BundleError as error:
-        parser.error(f"--out: {error}")
     cluster = (args.coordinator, args.processes, args.process_id)
     if any(value is not None for value in cluster) and (None in cluster or not config.data_parallel):
         parser.error("a run on several hosts needs --data-parallel, --coordinator, --processes and --process-id")
+    try:
+        if not args.process_id:  # the others of a cluster save nothing
+            check_destination(Path(out))
+    except BundleError as error:
+        parser.error(f"--out: {error}")
     if config.data_parallel:
-        from vae_core.distribution import DataParallelError, data_parallel, join_cluster
-
-        try:
-            if args.coordinator is not None:  # before anything else runs on JAX
-                join_cluster(args.coordinator, args.processes, args.process_id)
-            data_parallel(config.batch_size)
-        except DataParallelError as error:
-            parser.error(f"--data-parallel: {error}")
+        join_devices(parser, args, config.batch_size)
     from vae_core.data_source import open_dataset  # heavy imports only once the flags are valid
     from vae_core.events import EvaluationProgress
-    from vae_core.pipeline import train_and_save
+    from vae_core.pipeline import train_and_save, train_in_cluster
 
     try:
         dataset = open_dataset(args.dataset, seed=args.seed, images=images)
@@ -198,21 +192,36 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(event, EvaluationProgress):
             show(event.fraction)
 
-    if args.process_id:  # process 0 of a cluster evaluates and saves what they trained together
-        from vae_core.training import train_vae
-
-        result = train_vae(config, dataset.x_train, dataset.y_train, verbose=0)
-        print(f"{result.message} Process {args.process_id} of {args.processes} is done: process 0 saves the bundle.")
-        return 0 if result.status != "diverged" else 3
-    result, metrics = train_and_save(
-        config, dataset, out, verbose=1 if tty else 2, iw_samples=args.iw_samples, listener=listener
-    )
+    settings = {"listener": listener, "verbose": 1 if tty else 2, "iw_samples": args.iw_samples}
+    try:
+        if args.coordinator is None:
+            result, metrics = train_and_save(config, dataset, out, **settings)
+        else:
+            result, metrics = train_in_cluster(config, dataset, out, args.process_id, **settings)
+    except ConfigError as error:  # e.g. a validation split too small for the devices
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
     print(result.message)
+    if metrics is None:
+        print(f"Process {args.process_id} of {args.processes} is done: process 0 saves the bundle.")
+        return 0 if result.status != "diverged" else 3
     if config.model.conditional:
         print("Test metrics are conditional: bounds on -log p(x | label), in nats.")
     print(format_metrics(metrics.to_dict()))
     print(f"Saved bundle: {out}")
     return 0 if result.status != "diverged" else 3
+
+
+def join_devices(parser: argparse.ArgumentParser, args: argparse.Namespace, batch_size: int) -> None:
+    """Join the cluster the flags name, if any (before anything else runs on JAX), and check that
+    `batch_size` splits among the devices; a refusal ends the program with its reason."""
+    from vae_core.distribution import DataParallelError, data_parallel, join_cluster
+
+    try:
+        if args.coordinator is not None:
+            join_cluster(args.coordinator, args.processes, args.process_id)
+        data_parallel(batch_size)
+    except DataParallelError as error:
+        parser.error(str(error) if args.coordinator else f"--data-parallel: {error}")
 
 
 class EvaluationPrinter:
