@@ -11,6 +11,7 @@ from PIL import Image
 from synthetic import write_image_folder
 
 from vae_core import image_folder
+from vae_core.batches import Share
 from vae_core.bundle import load_bundle
 from vae_core.config import ConfigError, ImageSettings, ModelConfig, TrainConfig
 from vae_core.datasets import DatasetError
@@ -105,6 +106,18 @@ def test_an_image_that_fails_to_decode_is_stood_in_for_and_counted(labelled):
     assert x.shape == (len(dataset.x_train), SIDE, SIDE, 1)
     assert batches.unreadable == {broken}
     np.testing.assert_array_equal(x[3], x[0])
+
+
+def test_a_share_of_a_batch_that_is_all_damaged_stands_in_the_first_readable_image(labelled):
+    dataset = open_image_folder(labelled, GRAY)
+    files = dataset.x_train[:6]
+    for path in files.paths[:2]:  # the first process's share of the first batch of four
+        truncate(path)
+    (element,) = FileBatches(files, np.arange(6) % 2, 2, batch_size=4, share=Share(0, 2))[0]
+    x, conditions = element
+    first_readable = read_image(files.paths[2], GRAY.image_shape).astype(np.float32) / 255
+    np.testing.assert_array_equal(x, np.stack([first_readable] * 2))
+    assert conditions.tolist() == [[1, 0], [1, 0]]  # the label of the image that stood in, row 2
 
 
 def test_training_reads_the_folder_batch_by_batch_and_saves_a_bundle(labelled, tmp_path):
