@@ -23,6 +23,7 @@ from vae_core.bundle import load_bundle
 from vae_core.config import TrainConfig
 from vae_core.distribution import DataParallelError
 from vae_core.inference import LatentCodec
+from vae_core.replay import read_replay
 from vae_core.training import train_vae
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +132,9 @@ def test_a_cluster_started_from_the_command_line_saves_one_bundle(tmp_path):
     assert "Process 1 of 2 is done: process 0 saves the bundle." in second and "Saved bundle" not in second
     bundle = load_bundle(out)
     assert bundle.meta.config.data_parallel
+    # 120 images: 12 held out as the test set; of the other 108, 11 for validation, 8 in whole shards
+    # of the four devices, and 96 to train on, in 6 batches of 16.
+    assert read_replay(out, 2).latent_means.shape == (1, 8, 2) and bundle.meta.training.batches_per_epoch == 6
     pictures = LatentCodec(bundle.model).decode(np.zeros((3, 2), np.float32))
     assert pictures.shape == (3, 28, 28, 1) and np.isfinite(pictures).all()
 
