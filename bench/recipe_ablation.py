@@ -41,6 +41,7 @@ VARIANTS = {
     "dense-256x2": _with_model(hidden_sizes=(256, 256)),
     "batch-64": dataclasses.replace(RECIPE, batch_size=64),
     "warmup-10": dataclasses.replace(RECIPE, kl_warmup_epochs=10),
+    "weight-decay-0.1": dataclasses.replace(RECIPE, weight_decay=0.1),
 }
 
 

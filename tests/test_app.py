@@ -196,6 +196,7 @@ def test_the_train_form_offers_the_configs_ranges_and_defaults(models_dir):
         "KL weight (beta)": ("beta", defaults.model.beta),
         "KL warm-up epochs": ("kl_warmup_epochs", defaults.kl_warmup_epochs),
         "Learning rate": ("learning_rate", defaults.learning_rate),
+        "Weight decay": ("weight_decay", defaults.weight_decay),
         "Batch size": ("batch_size", defaults.batch_size),
         "Epochs": ("epochs", defaults.epochs),
         "Validation split": ("validation_split", defaults.validation_split),

@@ -264,6 +264,15 @@ def test_make_optimizer_constant_and_cosine(name, kind):
     assert rates == pytest.approx([0.01, 0.005, 0.0], abs=1e-7)
 
 
+def test_weight_decay_shrinks_each_weight_apart_from_its_gradient():
+    """Decoupled decay: with no gradient, a step takes learning_rate * weight_decay of the weight."""
+    optimizer = make_optimizer(TrainConfig(learning_rate=0.1, weight_decay=0.5), total_steps=10)
+    weight = keras.Variable(np.full(3, 2.0, np.float32))
+    optimizer.apply_gradients([(np.zeros(3, np.float32), weight)])
+    np.testing.assert_allclose(ops.convert_to_numpy(weight), 2.0 * (1 - 0.1 * 0.5), rtol=1e-6)
+    assert make_optimizer(TrainConfig(), total_steps=10).weight_decay is None  # off by default
+
+
 def test_mismatched_image_shape_is_rejected(images):
     config = CONFIG.with_data((32, 32, 3))
     with pytest.raises(ValueError, match=r"\(28, 28, 1\).*\(32, 32, 3\)"):

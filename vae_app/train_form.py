@@ -63,6 +63,7 @@ def settings_form(board: JobBoard) -> None:
         schedule = middle.selectbox(
             "Learning-rate schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(defaults.lr_schedule)
         )
+        weight_decay = _number(middle, "Weight decay", "weight_decay", defaults.weight_decay, format="%.3g")
         batch_size = _number(right, "Batch size", "batch_size", defaults.batch_size)
         epochs = _number(right, "Epochs", "epochs", defaults.epochs)
         validation_split = _number(right, "Validation split", "validation_split", defaults.validation_split)
@@ -91,6 +92,7 @@ def settings_form(board: JobBoard) -> None:
             model,
             optimizer=optimizer,
             learning_rate=learning_rate,
+            weight_decay=weight_decay,
             lr_schedule=schedule,
             batch_size=int(batch_size),
             epochs=int(epochs),

@@ -62,6 +62,7 @@ RANGES = {
     "hidden_sizes": NumberRange(1, 4096),
     "beta": NumberRange(0.0, 100.0, whole=False, low_open=True),
     "learning_rate": NumberRange(0.0, 1.0, whole=False, low_open=True),
+    "weight_decay": NumberRange(0.0, 1.0, whole=False),
     "batch_size": NumberRange(1, 65536),
     "epochs": NumberRange(1, 10000),
     "validation_split": NumberRange(0.0, 0.5, whole=False, high_open=True),
@@ -179,6 +180,9 @@ class TrainConfig:
         model: the network and loss to train.
         optimizer: `adam` or `rmsprop`.
         learning_rate: step size, in (0, 1].
+        weight_decay: each step shrinks every weight by `learning_rate * weight_decay` of itself,
+            apart from the gradient (decoupled, as AdamW does), which narrows the gap between the
+            training and the test loss that a long run opens; 0 turns it off.
         lr_schedule: `constant`, or `cosine` decay from `learning_rate` to zero over the run, which
             settles the weights into a better optimum in the last epochs.
         batch_size: images per gradient step.
@@ -204,6 +208,7 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    weight_decay: float = 0.0
     lr_schedule: str = "constant"
     batch_size: int = 128
     epochs: int = 30
@@ -220,6 +225,7 @@ class TrainConfig:
             f"Expected optimizer in {OPTIMIZERS}. Received: optimizer={self.optimizer!r}",
         )
         _require_in_range(self, "learning_rate")
+        _require_in_range(self, "weight_decay")
         _require(
             self.lr_schedule in LR_SCHEDULES,
             f"Expected lr_schedule in {LR_SCHEDULES}. Received: lr_schedule={self.lr_schedule!r}",

@@ -89,7 +89,7 @@ def make_optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Op
     if config.lr_schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total_steps)
     optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
-    return optimizers[config.optimizer](learning_rate=learning_rate)
+    return optimizers[config.optimizer](learning_rate=learning_rate, weight_decay=config.weight_decay or None)
 
 
 def steps_per_execution(config: TrainConfig, batches_per_epoch: int, backend: str) -> int:
