@@ -23,6 +23,8 @@ from browser_support import (
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
+from vae_core.bundle import load_bundle
+
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_page_loads_without_errors(page, app_url, path):
@@ -177,9 +179,9 @@ def digits_csv(path: Path, seed: int, labelled: bool) -> Path:
     return path
 
 
-def test_training_survives_a_reload_and_lands_in_the_model_picker(page, app_url, tmp_path):
+def test_training_survives_a_reload_and_lands_in_the_model_picker(page, app_url, app_models_dir, tmp_path):
     table = digits_csv(tmp_path / "digits.csv", seed=0, labelled=True)
-    start_a_run_on_an_upload(page, app_url, table, "browser-run", Epochs="3")
+    start_a_run_on_an_upload(page, app_url, table, "browser-run", Epochs="3", **{"Weight decay": "0.02"})
     page.get_by_text("Run: browser-run").wait_for()
     page.reload()  # the run belongs to the server: a reload neither stops nor repeats it
     page.get_by_text("Run: browser-run").wait_for()
@@ -188,6 +190,7 @@ def test_training_survives_a_reload_and_lands_in_the_model_picker(page, app_url,
     screenshot(page, "train-finished")
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
     assert page.get_by_role("option", name="browser-run").count() == 1
+    assert load_bundle(app_models_dir / "browser-run").meta.config.weight_decay == 0.02  # as typed in the form
 
 
 def test_drawing_a_digit_encodes_it(page, app_url):
