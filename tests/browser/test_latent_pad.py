@@ -15,8 +15,10 @@ SERVER_CAPTION = re.compile(r"decoded on the server at z0 = (-?[0-9.]+), z1 = (-
 
 
 def server_caption(tab) -> str:
-    return next(text for text in tab.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
-                if SERVER_CAPTION.search(text))  # fmt: skip
+    """The caption of the server's picture, once the page has drawn it (it may follow the pad)."""
+    caption = tab.locator('[data-testid="stCaptionContainer"]').filter(has_text=SERVER_CAPTION).first
+    caption.wait_for()
+    return caption.inner_text()
 
 
 @pytest.fixture(scope="module")
