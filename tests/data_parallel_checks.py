@@ -55,24 +55,26 @@ def check_splits_that_do_not_divide_lose_their_last_few_images() -> None:
     assert len(losses) == 2 * 6 and result.batches_per_epoch == 6  # 176 = 5 x 32 + 16
 
 
+def assert_refused(config: TrainConfig, images: np.ndarray, reason: str) -> None:
+    """Training as `config` says is refused with a `DataParallelError` that gives `reason`."""
+    try:
+        train_vae(config, images)
+    except DataParallelError as error:
+        assert reason in str(error), error
+    else:
+        raise AssertionError(f"expected a refusal saying {reason!r}")
+
+
 def check_a_batch_that_does_not_split_is_refused() -> None:
     images = synthetic_dataset(n_train=40, n_test=2).x_train
-    try:
-        train_vae(dataclasses.replace(CONFIG, batch_size=30, data_parallel=True), images)
-    except DataParallelError as error:
-        assert "does not split evenly among 4 devices" in str(error), error
-    else:
-        raise AssertionError("a batch of 30 on 4 devices should be refused")
+    config = dataclasses.replace(CONFIG, batch_size=30, data_parallel=True)
+    assert_refused(config, images, "does not split evenly among 4 devices")
 
 
 def check_a_validation_split_smaller_than_the_devices_is_refused() -> None:
     images = synthetic_dataset(n_train=30, n_test=2).x_train  # 10% holds out 3 images, one per device short
-    try:
-        train_vae(dataclasses.replace(CONFIG, batch_size=8, data_parallel=True), images)
-    except DataParallelError as error:
-        assert "holds 3 images, fewer than the 4 devices" in str(error), error
-    else:
-        raise AssertionError("3 validation images on 4 devices should be refused")
+    config = dataclasses.replace(CONFIG, batch_size=8, data_parallel=True)
+    assert_refused(config, images, "holds 3 images, fewer than the 4 devices")
 
 
 def check_the_command_line_says_why_a_validation_split_is_refused(out_dir: Path) -> None:

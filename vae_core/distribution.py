@@ -43,20 +43,20 @@ def join_cluster(coordinator: str, processes: int, process_id: int) -> None:
     _require_jax()
     import jax
 
-    unequal = DataParallelError(
-        "The processes of this cluster have different numbers of devices: give each the same number,"
-        " as each feeds an equal share of every batch."
-    )
+    failed = None
     try:
         keras.distribution.initialize(job_addresses=coordinator, num_processes=processes, process_id=process_id)
     except RuntimeError as error:  # JAX's, e.g. no coordinator answered in time
         raise DataParallelError(f"Could not join the cluster at {coordinator}: {error}") from None
-    except AssertionError:  # JAX's bare one, from a computation over every process's devices
-        if jax.local_device_count() * processes != jax.device_count():
-            raise unequal from None
-        raise
+    except AssertionError as error:  # JAX's bare one, from a computation over every process's devices
+        failed = error
     if jax.local_device_count() * processes != jax.device_count():
-        raise unequal
+        raise DataParallelError(
+            "The processes of this cluster have different numbers of devices: give each the same number,"
+            " as each feeds an equal share of every batch."
+        ) from None
+    if failed is not None:
+        raise failed
 
 
 def leave_cluster() -> None:
