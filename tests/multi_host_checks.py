@@ -1,13 +1,15 @@
 """Training in a cluster of processes, run by tests/test_data_parallel.py: each process is started
 with KERAS_BACKEND=jax and its own CPU devices, joins the cluster, trains on an image folder and on
-the same images as an array (a conditional model, on the folder's classes), and prints its step
-losses as one JSON line. Without a cluster it is the reference: one process over all the devices.
+the same images as an array (a conditional model, on the folder's classes), then on a folder with
+damaged files, and prints its step losses and the damaged run's message as one JSON line. Without
+a cluster it is the reference: one process over all the devices.
 
-    python tests/multi_host_checks.py FOLDER [COORDINATOR PROCESSES PROCESS_ID]
+    python tests/multi_host_checks.py FOLDER DAMAGED_FOLDER [COORDINATOR PROCESSES PROCESS_ID]
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -35,7 +37,7 @@ def step_losses(config: TrainConfig, images: object, labels: object) -> dict[str
     return {"steps": losses, "validation": [record["val_loss"] for record in result.history]}
 
 
-def main(folder: Path, cluster: list[str]) -> None:
+def main(folder: Path, damaged_folder: Path, cluster: list[str]) -> None:
     if cluster:
         coordinator, processes, process_id = cluster
         join_cluster(coordinator, int(processes), int(process_id))
@@ -43,8 +45,10 @@ def main(folder: Path, cluster: list[str]) -> None:
     config = CONFIG.with_data(dataset.image_shape, dataset.condition_classes(True))
     files = step_losses(config, dataset.x_train, dataset.y_train)
     arrays = step_losses(config, dataset.x_train.read()[0], dataset.y_train) if cluster else None
-    print(json.dumps({"devices": len(training_devices()), "files": files, "arrays": arrays}))
+    damaged = open_image_folder(damaged_folder, ImageSettings(28, 1)).x_train
+    message = train_vae(dataclasses.replace(CONFIG, epochs=1).with_data(damaged.image_shape), damaged).message
+    print(json.dumps({"devices": len(training_devices()), "files": files, "arrays": arrays, "damaged": message}))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2:])
+    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:])

@@ -16,15 +16,17 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from multi_host_checks import CONFIG
 from PIL import Image
 from synthetic import synthetic_images
 
 from vae_core.bundle import load_bundle
-from vae_core.config import TrainConfig
+from vae_core.config import ImageSettings, TrainConfig
 from vae_core.distribution import DataParallelError
+from vae_core.image_folder import open_image_folder
 from vae_core.inference import LatentCodec
 from vae_core.replay import read_replay
-from vae_core.training import train_vae
+from vae_core.training import split_validation, train_vae
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,11 +104,23 @@ def write_pictures(folder: Path, count: int) -> Path:
     return folder
 
 
+def damage_training_files(folder: Path, damaged: int) -> None:
+    """Cut `damaged` of the images a run trains on short: still listed (their headers are whole),
+    then failing to decode when read."""
+    paths = open_image_folder(folder, ImageSettings(28, 1)).x_train.paths
+    train_rows, _ = split_validation(len(paths), CONFIG.validation_split, CONFIG.seed)
+    for row in train_rows[: damaged * 10 : 10]:  # none of the last few, which whole shards may leave out
+        with open(paths[row], "r+b") as stream:
+            stream.truncate(60)
+
+
 def test_two_processes_of_two_devices_train_as_one_process_of_four(tmp_path):
     """A cluster of two processes (as two hosts would be) sees the batches one process of four
-    devices sees, from files and from arrays alike, for a conditional model: the same losses, step by step."""
-    folder = write_pictures(tmp_path / "pictures", 220)
-    script = [sys.executable, str(REPO_ROOT / "tests" / "multi_host_checks.py"), str(folder)]
+    devices sees, from files and from arrays alike, for a conditional model: the same losses, step by step.
+    Damaged files are counted over the cluster, not only those of a process's own shares."""
+    folder, damaged = write_pictures(tmp_path / "pictures", 220), write_pictures(tmp_path / "damaged", 80)
+    damage_training_files(damaged, 6)
+    script = [sys.executable, str(REPO_ROOT / "tests" / "multi_host_checks.py"), str(folder), str(damaged)]
     (reference,) = succeeded(run_together([(script, jax_environment(4))], tmp_path / "single"))
     coordinator = f"127.0.0.1:{free_port()}"
     commands = [([*script, coordinator, "2", str(index)], jax_environment(2)) for index in range(2)]
@@ -119,6 +133,8 @@ def test_two_processes_of_two_devices_train_as_one_process_of_four(tmp_path):
         for fed in ("files", "arrays"):
             np.testing.assert_allclose(together[fed]["steps"], single["files"]["steps"], rtol=1e-4)
             np.testing.assert_allclose(together[fed]["validation"], single["files"]["validation"], rtol=1e-4)
+    for run in [single, *(json.loads(output.strip().splitlines()[-1]) for output in cluster)]:
+        assert "6 image files could not be decoded; another image was used instead." in run["damaged"]
 
 
 def test_a_cluster_started_from_the_command_line_saves_one_bundle(tmp_path):

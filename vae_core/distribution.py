@@ -10,6 +10,7 @@ each then feeds its own share of every batch (`vae_core.batches`).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -79,6 +80,18 @@ def same_everywhere(fingerprint: str) -> None:
             "The processes of this cluster were given different data or settings: start each with the same"
             " flags, and the same data at the same path."
         ) from None
+
+
+def unreadable_everywhere(unreadable: set[str], paths: Sequence[str]) -> set[str]:
+    """The files of `paths` that any process of the cluster could not decode, given this process's
+    own `unreadable` ones: each process reads only its shares of the batches. Every process calls it."""
+    from jax.experimental import multihost_utils
+
+    row = {path: index for index, path in enumerate(paths)}
+    failed = np.zeros(len(paths), np.bool_)
+    failed[[row[path] for path in unreadable]] = True
+    anywhere = np.asarray(multihost_utils.process_allgather(failed)).any(axis=0)
+    return {paths[index] for index in np.flatnonzero(anywhere)}
 
 
 def training_devices() -> list[str]:

@@ -21,6 +21,7 @@ from vae_core.distribution import (
     process_share,
     same_everywhere,
     training_devices,
+    unreadable_everywhere,
     whole_shards,
 )
 from vae_core.events import Event
@@ -160,12 +161,13 @@ def train_vae(
         )
     seconds = time.perf_counter() - started
     status, message = _outcome(monitor, config.epochs)
-    if feeds.unreadable:
-        unreadable = count(len(feeds.unreadable), "image file")
-        where = " by this process" if share.processes > 1 else ""
-        message += f" {unreadable} could not be decoded{where}; another image was used instead."
+    unreadable = feeds.unreadable
+    if share.processes > 1 and isinstance(images, ImageFiles):
+        unreadable = unreadable_everywhere(unreadable, images.paths)
+    if unreadable:
+        message += f" {count(len(unreadable), 'image file')} could not be decoded; another image was used instead."
     if config.precision != FLOAT32 or share.processes > 1:
-        vae = _as_float32(vae, config)
+        vae = _local_float32_copy(vae, config)
     replay = Replay(*monitor.replay_frames, None if labels is None else labels[val_index[:SNAPSHOT_SIZE]])
     return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, replay)
 
@@ -176,7 +178,7 @@ def _fingerprint(config: TrainConfig, images: np.ndarray | ImageFiles) -> str:
     return json.dumps(config.to_dict(), sort_keys=True) + which
 
 
-def _as_float32(vae: VAE, config: TrainConfig) -> VAE:
+def _local_float32_copy(vae: VAE, config: TrainConfig) -> VAE:
     """The same weights in a float32 model of this process alone, so evaluation and the saved bundle
     use full precision, and need no other process of a cluster."""
     float32_vae = build_vae(config.model, seed=config.seed)
