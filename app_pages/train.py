@@ -6,6 +6,7 @@ going, and every session sees it here.
 
 import streamlit as st
 
+from vae_app.messages import plain
 from vae_app.train_form import settings_form
 from vae_app.training_panel import job_board, progress_panel
 
@@ -14,5 +15,5 @@ board = job_board()
 settings_form(board)
 job = board.latest()
 if job is not None:
-    st.subheader(f"Run: {job.progress().name}")
+    st.subheader(plain(f"Run: {job.progress().name}"))
     progress_panel(job)

@@ -25,18 +25,33 @@ class OddBundle:
     name: str
     latent_dim: int = 2
     images: int = 24
-    labels: str = "labelled"  # "labelled", "none", or "beyond": labels past the class names
+    labels: str = "labelled"  # "labelled", "none", "beyond" (labels past the class names) or "hostile"
     collapsed: bool = False
 
 
 ODD_BUNDLES = (
     OddBundle("one-image", images=1),
+    OddBundle("one-image-16d", latent_dim=16, images=1),
     OddBundle("tiny", images=2),
     OddBundle("collapsed-64d", latent_dim=64, collapsed=True),
     OddBundle("line-1d", latent_dim=1),
     OddBundle("wide-64d", latent_dim=64),
     OddBundle("unlabelled", labels="none"),
     OddBundle("labels-beyond-names", labels="beyond"),
+    OddBundle("hostile-class-names", labels="hostile"),
+)
+# Class names as folder names in an uploaded zip can be: Markdown, LaTeX, a link, HTML, a Plotly template.
+HOSTILE_CLASS_NAMES = (
+    "**BOLD**",
+    "$x^2$",
+    "[click](javascript:alert(1))",
+    "<b>tag</b>",
+    "%{x}",
+    "_under_",
+    "`code`",
+    "# heading",
+    "~~struck~~",
+    ":red[red]",
 )
 
 
@@ -50,6 +65,8 @@ def save_odd_bundle(directory: Path, spec: OddBundle) -> Path:
         labels, class_names = None, None
     elif spec.labels == "beyond":
         labels, class_names = labels + 5, class_names[:3]
+    elif spec.labels == "hostile":
+        class_names = list(HOSTILE_CLASS_NAMES)
     atlas = build_atlas(LatentCodec(model), images, labels)
     if spec.collapsed:
         z_mean = np.full_like(atlas.z_mean, 0.25)

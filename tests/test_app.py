@@ -346,6 +346,16 @@ def test_a_link_to_a_model_that_is_not_here_says_so(models_dir):
     assert any("no-such-model" in warning.value for warning in app.sidebar.warning)
 
 
+def test_a_link_with_a_very_long_model_name_is_quoted_short(models_dir):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params["model"] = "x" * 60_000
+    app.run()
+    assert not app.exception
+    assert app.sidebar.selectbox[0].value == "mnist-conv-2d"
+    (warning,) = app.sidebar.warning
+    assert "xxx…" in warning.value and len(warning.value) < 200
+
+
 def test_a_browser_keeps_its_name_across_reloads_whatever_the_cookie_s_mask():
     from vae_app.training_panel import _browser_token
 
@@ -356,7 +366,7 @@ def test_a_browser_keeps_its_name_across_reloads_whatever_the_cookie_s_mask():
     assert _browser_token(None) is None and _browser_token("2|zz|yy|1") is None and _browser_token("x") is None
 
 
-@pytest.mark.parametrize("text", ["z³,z1", "z1,z1", "z1,z99", "pca", "", "z1;z2", "z-1,z2"])
+@pytest.mark.parametrize("text", ["z³,z1", "z1,z1", "z1,z99", "pca", "", "z1;z2", "z-1,z2", "z" + "9" * 5000 + ",z1"])
 def test_a_plane_named_oddly_in_a_link_falls_back_to_pca(text):
     from vae_app.planes import linked_dimensions
 

@@ -41,6 +41,8 @@ def test_destinations_that_are_not_bundles_are_refused(tmp_path):
             check_destination(destination)
     with pytest.raises(BundleError, match=f"too long: at most {MAX_BUNDLE_NAME_BYTES} bytes"):
         check_destination(models / ("a" * (MAX_BUNDLE_NAME_BYTES + 1)))
+    with pytest.raises(BundleError, match=r"cannot be used \(File name too long\)"):
+        check_destination(models / ("a" * 300) / "model")  # a folder on the way too long for the file system
     check_destination(models / "new-model")  # a new name is fine
     (tmp_path / "empty").mkdir()
     check_destination(tmp_path / "empty")  # so is an empty folder

@@ -209,6 +209,8 @@ CLUSTER = ["--data-parallel", "--coordinator", "10.0.0.1:1234", "--processes", "
         (["--iw-samples", "0"], "--iw-samples must be at least 1"),
         (["--train-limit", "0"], "--train-limit must be at least 1"),
         (["--name", "///"], "has no letters or digits"),
+        (["--out", "a" * 300], "is too long: at most"),
+        (["--out", "a" * 300 + "/model"], "cannot be used (File name too long): choose a shorter or other path"),
         (["--epochs", "2", "--kl-warmup", "3"], "kl_warmup_epochs=3"),
         (["--coordinator", "10.0.0.1:1234"], "needs --data-parallel, --coordinator, --processes and --process-id"),
         ([*CLUSTER, "--coordinator", "10.0.0.1"], "Expected the coordinator as HOST:PORT"),

@@ -67,6 +67,13 @@ def test_pca_plane_finds_the_direction_of_most_spread():
     np.testing.assert_allclose(plane.project(z).mean(axis=0), [0, 0], atol=1e-9)
 
 
+def test_pca_plane_of_one_point_is_still_a_plane_through_it():
+    z = np.array([[0.5, -1.0, 2.0, 0.0]])
+    plane = pca_plane(z)
+    np.testing.assert_allclose(plane.axes @ plane.axes.T, np.eye(2), atol=1e-9)
+    np.testing.assert_allclose(plane.project(z), [[0.0, 0.0]], atol=1e-9)
+
+
 def test_plane_ranges_cover_the_requested_share():
     coords = np.random.default_rng(1).standard_normal((10000, 2)) * [1.0, 3.0]
     ranges = plane_ranges(coords, coverage=95.0)

@@ -3,13 +3,17 @@ space, one and 64 latent dimensions, no labels, labels past the class names."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 
+import numpy as np
 import pytest
-from odd_bundles import ODD_BUNDLES, OddBundle, save_odd_bundle
+from odd_bundles import HOSTILE_CLASS_NAMES, ODD_BUNDLES, OddBundle, save_odd_bundle
 from streamlit.testing.v1 import AppTest
 from test_app import APP, png_of_a_seven
 
+from vae_app.figures import latent_scatter
+from vae_app.messages import plain
 from vae_app.model_picker import MODEL_PARAM
 from vae_core.bundle_files import MODEL_FILE
 
@@ -59,6 +63,29 @@ def test_encode_places_an_uploaded_digit(odd_models, spec: OddBundle):
     assert not app.exception, app.exception
     assert not app.error
     assert any(image.proto.imgs[0].caption == "its reconstruction" for image in app.get("image"))
+
+
+def test_class_names_from_the_data_show_as_written(odd_models):
+    app = app_with(odd_models["hostile-class-names"], "app_pages/encode.py")
+    app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
+    assert not app.exception, app.exception
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    (nearest,) = [caption for caption in captions if any(name in unescaped(caption) for name in HOSTILE_CLASS_NAMES)]
+    for name in HOSTILE_CLASS_NAMES:
+        if name in unescaped(nearest):
+            assert plain(name) in nearest  # escaped for Markdown: shown as written
+    figure = latent_scatter(np.zeros((10, 2)), np.arange(10), HOSTILE_CLASS_NAMES, ("z0", "z1"))
+    assert [trace.name for trace in figure.data][:4] == [
+        "**BOLD**",
+        "$x^2$",
+        "[click](javascript:alert(1))",
+        "&lt;b&gt;tag&lt;/b&gt;",
+    ]
+    assert all("%{fullData.name}" in trace.hovertemplate and "%{x}" not in trace.hovertemplate for trace in figure.data)
+
+
+def unescaped(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def test_a_model_keras_cannot_load_is_named_on_every_page_without_a_traceback(tmp_path, monkeypatch):

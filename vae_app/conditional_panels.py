@@ -8,6 +8,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from vae_app.messages import plain
 from vae_app.model_picker import LoadedModel
 from vae_app.pictures import show, show_with_download
 from vae_core.conditional import class_probabilities, every_class, style_of
@@ -28,7 +29,7 @@ def class_picker(model: LoadedModel, key: str, title: str = "Class to generate")
     return st.radio(
         title,
         range(model.codec.classes),
-        format_func=model.class_names.__getitem__,
+        format_func=lambda label: plain(model.class_names[label]),
         horizontal=True,
         key=f"{key}:{model.bundle.path}",
         help="This model is conditional: it writes the class you pick, in the style its z holds.",
@@ -65,13 +66,13 @@ def read_as(model: LoadedModel, digit: np.ndarray) -> int | None:
     label = st.radio(
         "Read your digit as",
         range(model.codec.classes),
-        format_func=names.__getitem__,
+        format_func=lambda label: plain(names[label]),
         horizontal=True,
         key=key,
         help="This model is conditional: it encodes and rebuilds your digit given a class.",
     )
     odds = ", ".join(f"{names[c]} {probabilities[c]:.1%}" for c in likeliest)
-    st.caption(f"The model's reading, p(class | your digit) by Bayes' rule over its likelihoods: {odds}.")
+    st.caption(plain(f"The model's reading, p(class | your digit) by Bayes' rule over its likelihoods: {odds}."))
     return label
 
 

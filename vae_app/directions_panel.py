@@ -105,8 +105,9 @@ def move_along(
     """A slider moves the image along the direction; beside it, the strip from -2 to +2 lengths. A
     conditional model keeps the image's class, `label`, all along."""
     slider, picture = st.columns([3, 1])
-    length = slider.slider(f"Lengths of {name} to move {what} by", float(STRIP_LENGTHS[0]), float(STRIP_LENGTHS[-1]),
-                           1.0, 0.1, key=f"direction_length:{model.bundle.path}")  # fmt: skip
+    label_text = plain(f"Lengths of {name} to move {what} by")
+    length = slider.slider(label_text, float(STRIP_LENGTHS[0]), float(STRIP_LENGTHS[-1]), 1.0, 0.1,
+                           key=f"direction_length:{model.bundle.path}")  # fmt: skip
     moved = model.codec.decode(z + length * vector, label)[0]
     show(moved, f"{what} moved {length:+.1f} lengths", side=160, container=picture)
     strip = model.codec.decode(walk(z, vector), label)

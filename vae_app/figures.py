@@ -9,6 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from vae_app.messages import plain_for_plotly
+
 if TYPE_CHECKING:  # the Train page draws figures before, and without, Keras
     from vae_core.posterior_lens import LensView
 
@@ -56,10 +58,11 @@ def latent_scatter(
                 x=coords[index, 0],
                 y=coords[index, 1],
                 mode="markers",
-                name=name,
+                name=plain_for_plotly(name),
                 customdata=index,
                 marker={"size": 5, "color": colour, "symbol": symbol, "opacity": 0.7},
-                hovertemplate=f"index %{{customdata}}<br>label {name}<extra></extra>",
+                # The name by reference: a class named "%{x}" would otherwise be read as a template.
+                hovertemplate="index %{customdata}<br>label %{fullData.name}<extra></extra>",
             )
         )
     figure.update_layout(legend={"itemsizing": "constant", "title": "label"})
@@ -209,7 +212,7 @@ def compared_loss_curves(histories: dict[str, Sequence[dict[str, float]]]) -> go
                 x=[record["epoch"] for record in history],
                 y=[record.get(key) for record in history],
                 mode="lines+markers",
-                name=f"{name} ({'validation' if key == 'val_loss' else 'training'})",
+                name=plain_for_plotly(f"{name} ({'validation' if key == 'val_loss' else 'training'})"),
                 line={"color": colour},
                 marker={"symbol": symbol},
             )

@@ -16,7 +16,7 @@ import streamlit as st
 from vae_app.messages import plain
 from vae_core.bundle_files import BundleError
 from vae_core.registry import BundleInfo, scan_bundles
-from vae_core.wording import count
+from vae_core.wording import abridged, count
 
 if TYPE_CHECKING:
     from vae_core.bundle import Bundle
@@ -115,7 +115,7 @@ def _first_choice(by_id: dict[str, BundleInfo]) -> str:
     if wanted in by_id:
         return wanted
     if wanted is not None:
-        st.sidebar.warning(plain(f"The link names a model, {wanted!r}, that is not here; showing another."))
+        st.sidebar.warning(plain(f"The link names a model, {abridged(wanted)!r}, that is not here; showing another."))
     return DEFAULT_MODEL if DEFAULT_MODEL in by_id else next(iter(by_id))
 
 

@@ -8,6 +8,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from vae_app.messages import plain
+
 DISPLAY_SIDE = 224  # a 28x28 digit shown 8x, large enough to see its pixels
 
 
@@ -35,8 +37,9 @@ def png_bytes(image: np.ndarray, side: int = DISPLAY_SIDE) -> bytes:
 
 def show(image: np.ndarray, caption: str, side: int = DISPLAY_SIDE, container: object = st) -> None:
     """Show an image enlarged, as PNG (JPEG would smear the square pixels), in `container`; the
-    caption is also its text for screen readers."""
-    container.image(enlarged(image, side), caption=caption, output_format="PNG", alt=caption)
+    caption, which often names classes from the data, shows as written and is also the picture's
+    text for screen readers."""
+    container.image(enlarged(image, side), caption=plain(caption), output_format="PNG", alt=caption)
 
 
 def show_with_download(picture: np.ndarray, caption: str, filename: str, side: int) -> None:

@@ -63,7 +63,7 @@ def _name(dimension: int) -> str:
 
 def linked_dimensions(text: str | None, latent_dim: int) -> tuple[int, int] | None:
     """The two dimensions an address names ("z3,z5"), or None for PCA, nothing, or anything unusable."""
-    found = re.fullmatch(r"z([0-9]+),z([0-9]+)", text or "")
+    found = re.fullmatch(r"z([0-9]{1,3}),z([0-9]{1,3})", text or "")  # latent sizes stop at 64
     if found is None:
         return None
     first, second = int(found[1]), int(found[2])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_core.bundle_meta import FORMAT, BundleMeta, MetaError
-from vae_core.wording import first_line
+from vae_core.wording import abridged, first_line
 
 MODEL_FILE, META_FILE, ATLAS_FILE = "model.keras", "meta.json", "atlas.npz"
 BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
@@ -94,18 +94,24 @@ def check_destination(path: Path) -> None:
     is too long for the file system, or where nothing can be written."""
     path = Path(path)
     resolved = path.resolve()
-    if resolved.exists() and not is_bundle(resolved):
-        kind = "folder" if resolved.is_dir() else "file"
-        raise BundleError(
-            f"{path} is an existing {kind} that is not a model bundle; only a bundle can be replaced."
-            " Choose a new path, such as a name inside it."
-        )
     if len(resolved.name.encode("utf-8")) > MAX_BUNDLE_NAME_BYTES:
         raise BundleError(
-            f"The bundle name {resolved.name[:24]!r}... is too long: at most {MAX_BUNDLE_NAME_BYTES} bytes."
+            f"The bundle name {abridged(resolved.name, 24)!r} is too long: at most {MAX_BUNDLE_NAME_BYTES} bytes."
         )
-    existing = next(parent for parent in (resolved, *resolved.parents) if parent.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    try:
+        if resolved.exists() and not is_bundle(resolved):
+            kind = "folder" if resolved.is_dir() else "file"
+            raise BundleError(
+                f"{path} is an existing {kind} that is not a model bundle; only a bundle can be replaced."
+                " Choose a new path, such as a name inside it."
+            )
+        existing = next(parent for parent in (resolved, *resolved.parents) if parent.exists())
+        writable = existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+    except OSError as error:  # a folder name too long, a loop of links, a folder we may not look into
+        raise BundleError(
+            f"The path {abridged(str(path))!r} cannot be used ({first_line(error)}): choose a shorter or other path."
+        ) from None
+    if not writable:
         raise BundleError(f"Cannot write into {existing}: choose a path in a folder you can write to.")
 
 

@@ -78,6 +78,8 @@ def pca_plane(z: np.ndarray) -> Plane:
     if z.shape[1] < 2:
         raise ValueError("PCA needs a latent size of at least 2.")
     _, _, components = np.linalg.svd(z - mean, full_matrices=False)
+    if len(components) < 2:  # one point has no spread to rank: any two dimensions show it
+        components = np.eye(z.shape[1])[:2]
     return Plane(mean, components[:2])
 
 

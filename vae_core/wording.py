@@ -1,5 +1,5 @@
-"""The wording of messages: counts that agree with their noun ("1 image"), lists of alternatives, and
-an error told in one line."""
+"""The wording of messages: counts that agree with their noun ("1 image"), lists of alternatives, an
+error told in one line, and long names from files or links quoted short."""
 
 from __future__ import annotations
 
@@ -21,3 +21,9 @@ def first_line(error: Exception) -> str:
     if isinstance(error, OSError):
         return error.strerror or type(error).__name__
     return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def abridged(text: str, limit: int = 40) -> str:
+    """`text` cut to `limit` characters with an ellipsis: a name from a file or a link is quoted in a
+    message, never echoed whole (a 60,000-character one would fill the page)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
