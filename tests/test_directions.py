@@ -49,19 +49,56 @@ def test_directions_survive_a_file_round_trip():
     assert json.loads(text)["model"] == "mnist-conv-2d" and json.loads(text)["latent_dim"] == 2
 
 
+_HEAD = b'{"format": "vae-directions/1", "directions": '
+
+
+def _file(*vectors: bytes) -> bytes:
+    """A directions file whose vectors are written exactly as given, as an outside tool might."""
+    entries = b", ".join(b'{"name": "d%d", "vector": [%s]}' % (i, v) for i, v in enumerate(vectors))
+    return _HEAD + b"[" + entries + b"]}"
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (b"\xff\xfe not text", "not JSON"),
-        (b"{not json", "not JSON"),
-        (b'{"format": "something else"}', "not a directions file"),
-        (b'{"format": "vae-directions/1", "directions": [{"name": "x"}]}', "lacks its name or vector"),
-        (b'{"format": "vae-directions/1", "directions": [{"name": "x", "vector": [1, 2, 3]}]}', "has 3 latent"),
-        (b'{"format": "vae-directions/1", "directions": [{"name": "x", "vector": [1, NaN]}]}', "not finite"),
-        (b" " * (2 << 20), "larger than"),
+        pytest.param(b"\xff\xfe not text", "not JSON", id="binary"),
+        pytest.param(b"{not json", "not JSON", id="broken-json"),
+        pytest.param(b'{"format": "something else"}', "not a directions file", id="other-json"),
+        pytest.param(_HEAD + b'[{"name": "x"}]}', "lacks its name or vector", id="no-vector"),
+        pytest.param(_file(b"1, 2, 3"), "has 3 latent", id="wrong-size"),
+        pytest.param(b" " * (2 << 20), "larger than", id="huge"),
+        # The security test's file: json.loads would recurse 200,000 deep and raise RecursionError.
+        pytest.param(_HEAD + b"[" * 200_000 + b"]" * 200_000 + b"}", "nests", id="nested-200000"),
+        pytest.param(_HEAD + b"[" * 12 + b"]" * 12 + b"}", "nests", id="nested-13"),
+        # int() would raise OverflowError converting to float, or ValueError past 4,300 digits.
+        pytest.param(_file(b"1" + b"0" * 400 + b", 0"), "401 characters", id="int-401-digits"),
+        pytest.param(_file(b"1" + b"0" * 4999 + b", 0"), "5000 characters", id="int-5000-digits"),
+        pytest.param(_file(b"0." + b"1" * 5000 + b", 0"), "5002 characters", id="float-5002-chars"),
+        pytest.param(_file(b"1e400, 0"), "beyond", id="float-1e400"),
+        pytest.param(_file(b"1e300, 0"), "beyond", id="float-1e300"),
+        pytest.param(_file(b"0, -1000.5"), "beyond", id="component-over-1000"),
+        pytest.param(_file(b"1, NaN"), "NaN, which is not a finite number", id="nan"),
+        pytest.param(_file(b"Infinity, 0"), "Infinity, which is not a finite number", id="infinity"),
+        pytest.param(_file(b"-Infinity, 0"), "-Infinity, which is not a finite number", id="minus-infinity"),
+        pytest.param(_file(b"true, 0"), "not numbers", id="boolean"),
+        pytest.param(_file(*[b"0, 1"] * 101), "101 directions", id="too-many-directions"),
     ],
-    ids=["binary", "broken-json", "other-json", "no-vector", "wrong-size", "nan", "huge"],
 )
 def test_a_file_that_cannot_be_used_says_why(data, expected):
     with pytest.raises(DirectionFileError, match=expected):
         directions_from_json(data, latent_dim=2)
+
+
+def test_a_well_formed_file_at_the_limits_still_loads():
+    """Brackets inside a name are not nesting; integers, exponents and +-1000 are fair components."""
+    data = (
+        b'{"format": "vae-directions/1", "model": "m", "latent_dim": 2, "directions": ['
+        b'{"name": "[[[[[[[[[[{{{{\\"", "vector": [1000, -1e3]}, {"name": "b", "vector": [0, 2.5e-5]}]}'
+    )
+
+    loaded = directions_from_json(data, latent_dim=2)
+
+    assert [d.name for d in loaded] == ['[[[[[[[[[[{{{{"', "b"]
+    np.testing.assert_array_equal(loaded[0].vector, [1000.0, -1000.0])
+    np.testing.assert_array_equal(loaded[1].vector, [0.0, 2.5e-5])
+    assert len(directions_from_json(_file(*[b"0, 1"] * 100), latent_dim=2)) == 100
