@@ -154,6 +154,13 @@ def test_meta_with_missing_or_oddly_typed_fields_is_refused(copy, change, expect
     assert_refused_plainly(copy, expected)
 
 
+def test_a_meta_file_nested_too_deeply_or_too_large_is_refused(copy):
+    (copy / META_FILE).write_text('{"format": "vae-bundle/1", "x": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    assert_refused_plainly(copy, "meta.json is not valid JSON (nested too deeply)")
+    (copy / META_FILE).write_text('{"format": "vae-bundle/1", "x": "' + "x" * (17 * 2**20) + '"}')
+    assert_refused_plainly(copy, "meta.json is larger than 16 MB")
+
+
 def test_a_stopped_evaluation_leaves_metrics_empty_and_the_bundle_usable(copy):
     meta = json.loads((copy / META_FILE).read_text())
     metrics = meta["test_metrics"] | {"neg_elbo": None, "neg_iw_bound": None}

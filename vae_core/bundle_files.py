@@ -35,6 +35,8 @@ ATLAS_ARRAYS = ("z_mean", "z_log_var", "reconstruction_error", "images")
 NAME_MAX_BYTES = 255
 RETIRED_EXTRA_BYTES = len(".") + len(".retired-") + 12 + len("-") + 32
 MAX_BUNDLE_NAME_BYTES = NAME_MAX_BYTES - RETIRED_EXTRA_BYTES
+# meta.json holds a run's settings and one line of losses per epoch: a few MB for 10,000 epochs.
+MAX_META_BYTES = 16 * 2**20
 # A staging folder is written in seconds, after training ends; one this old belongs to a dead save.
 STALE_STAGING_SECONDS = 3600
 # A replace renames twice within microseconds; a bundle retired this long ago without its successor
@@ -167,9 +169,13 @@ def write_meta(path: Path, meta: BundleMeta) -> None:
 def _tagged_meta(path: Path) -> dict[str, Any]:
     """The directory's meta.json, read as JSON and carrying this format's tag; nothing else checked."""
     try:
+        if (path / META_FILE).stat().st_size > MAX_META_BYTES:
+            raise BundleError(f"{META_FILE} is larger than {MAX_META_BYTES // 2**20} MB; refused.")
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BundleError(f"{META_FILE} is not valid JSON ({first_line(error)}).") from error
+    except RecursionError:  # lists or objects nested thousands deep: no meta.json this project writes
+        raise BundleError(f"{META_FILE} is not valid JSON (nested too deeply).") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise BundleError(f"{META_FILE} does not describe a {FORMAT} bundle.")
     return meta
