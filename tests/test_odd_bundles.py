@@ -65,6 +65,15 @@ def test_encode_places_an_uploaded_digit(odd_models, spec: OddBundle):
     assert any(image.proto.imgs[0].caption == "its reconstruction" for image in app.get("image"))
 
 
+def test_compare_takes_every_odd_bundle(odd_models):
+    app = app_with(next(iter(odd_models.values())), "app_pages/compare.py")
+    names = list(odd_models)
+    for picked in (names[start : start + 4] for start in range(0, len(names) - 1, 3)):  # two to four each
+        app.multiselect(key="compare_models").set_value(picked).run()
+        assert not app.exception, app.exception
+        assert list(app.dataframe[0].value["model"]) == picked
+
+
 def test_class_names_from_the_data_show_as_written(odd_models):
     app = app_with(odd_models["hostile-class-names"], "app_pages/encode.py")
     app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
