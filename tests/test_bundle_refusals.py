@@ -14,11 +14,13 @@ import pytest
 from synthetic import bundle_meta, synthetic_images
 
 from vae_core.bundle import build_atlas, load_bundle, save_bundle
+from vae_core.bundle_archives import check_atlas_archive
 from vae_core.bundle_files import ATLAS_FILE, META_FILE, MODEL_FILE, BundleError
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.inference import LatentCodec
 from vae_core.model import build_vae
 from vae_core.registry import scan_bundles
+from vae_core.size_limits import most_test_images
 
 CONFIG = TrainConfig(ModelConfig(preset="mlp", hidden_sizes=(8,)))
 
@@ -194,3 +196,36 @@ def test_a_model_file_damaged_inside_its_config_is_refused(copy):
     data[60:90] = bytes(30)  # inside the deflated config.json
     (copy / MODEL_FILE).write_bytes(bytes(data))
     assert_refused_plainly(copy, "model.keras is not a Keras model file")
+
+
+def test_an_atlas_of_a_million_blank_images_is_refused_from_its_headers(copy):
+    rows = 1_000_000  # 0.76 MB compressed; 830 MB in the server's memory once opened
+    blank = {"z_mean": np.zeros((rows, 2), np.float32), "z_log_var": np.zeros((rows, 2), np.float32)}
+    blank |= {"reconstruction_error": np.zeros(rows, np.float32), "images": np.zeros((rows, 28, 28, 1), np.uint8)}
+    np.savez_compressed(copy / ATLAS_FILE, **blank)
+    assert (copy / ATLAS_FILE).stat().st_size < 2**20
+    assert_refused_plainly(copy, "atlas.npz holds 1,000,000 test images; a bundle holds at most 10,000")
+
+
+def test_an_atlas_whose_arrays_unpack_past_the_cap_is_refused_from_its_headers(copy):
+    with np.load(copy / ATLAS_FILE) as archive:
+        arrays = dict(archive)
+    np.savez_compressed(copy / ATLAS_FILE, **arrays, padding=np.zeros((6, 25_000_000), np.uint8))  # 150 MB of zeros
+    assert_refused_plainly(copy, "atlas.npz unpacks to 143 MB; a bundle's atlas takes at most 138 MB")
+
+
+@pytest.mark.parametrize("image_shape", [(28, 28, 1), (256, 256, 3)], ids=["mnist", "largest"])
+def test_the_largest_test_split_a_run_saves_is_an_atlas_the_app_accepts(tmp_path, image_shape):
+    rows = most_test_images(image_shape)  # what an image folder or an uploaded file holds out, at most
+
+    def atlas(rows: int) -> None:
+        latent = np.zeros((rows, 64), np.float64)  # the largest latent size, in the widest float
+        arrays = {"z_mean": latent, "z_log_var": latent, "reconstruction_error": np.zeros(rows, np.float64)}
+        arrays |= {"images": np.zeros((rows, *image_shape), np.uint8), "labels": np.zeros(rows, np.int64)}
+        np.savez_compressed(tmp_path / ATLAS_FILE, **arrays)
+
+    atlas(rows)
+    check_atlas_archive(tmp_path, 64, image_shape)
+    atlas(rows + 1)
+    with pytest.raises(BundleError, match="atlas.npz (holds|unpacks to)"):
+        check_atlas_archive(tmp_path, 64, image_shape)

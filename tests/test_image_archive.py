@@ -1,10 +1,11 @@
 """Zipped image folders from uploads: unpacked and opened, or refused with a sentence when they
-would escape the folder, hold links, are encrypted, or unpack past the cap."""
+would escape the folder, hold links, are encrypted, list or hold too many files, or unpack past the cap."""
 
 from __future__ import annotations
 
 import io
 import stat
+import struct
 import zipfile
 
 import pytest
@@ -13,7 +14,7 @@ from PIL import Image
 from vae_core.config import ImageSettings
 from vae_core.data_source import DataSource
 from vae_core.datasets import DatasetError
-from vae_core.image_archive import unpack_images
+from vae_core.image_archive import _claimed_listing, unpack_images
 
 
 def png() -> bytes:
@@ -80,7 +81,7 @@ def test_an_encrypted_archive_is_refused(tmp_path):
 
 
 def test_an_archive_that_says_it_unpacks_past_the_cap_is_refused_before_unpacking(tmp_path, monkeypatch):
-    monkeypatch.setattr("vae_core.image_archive.MIN_CAP_BYTES", 100_000)
+    monkeypatch.setattr("vae_core.size_limits.MIN_CAP_BYTES", 100_000)
     bomb = zipped({f"a/{index}.png": b"\0" * 60_000 for index in range(3)})  # 180 KB in a few hundred bytes
     assert len(bomb) < 2_000
     with pytest.raises(DatasetError, match="says it unpacks to more than 0 MB"):
@@ -89,7 +90,7 @@ def test_an_archive_that_says_it_unpacks_past_the_cap_is_refused_before_unpackin
 
 
 def test_an_archive_whose_headers_lie_stops_at_the_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr("vae_core.image_archive.MIN_CAP_BYTES", 100_000)
+    monkeypatch.setattr("vae_core.size_limits.MIN_CAP_BYTES", 100_000)
     data = bytearray(zipped({"a/0.png": b"\0" * 150_000}))
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # the uncompressed size fields
         at = data.find(signature) + offset
@@ -114,3 +115,53 @@ def test_names_with_colons_are_fine_where_they_are_not_drives(tmp_path):
 def test_something_that_is_not_a_zip_is_refused(tmp_path):
     with pytest.raises(DatasetError, match="not a zip archive"):
         DataSource("photos.zip", b"not a zip").open(unpack_to=tmp_path)
+
+
+def tiny_images(n: int) -> bytes:
+    """A zip of `n` one-byte files named as PNGs: a few megabytes that would unpack to `n` files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(n):
+            archive.writestr(f"a/{index}.png", b"x")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def more_than_mnist() -> bytes:
+    return tiny_images(70_001)
+
+
+def test_each_file_counts_as_the_disk_blocks_it_takes(tmp_path):
+    many = tiny_images(20_000)  # 20 KB of images that take 78 MB of 4 KB disk blocks
+    with pytest.raises(DatasetError, match="says it unpacks to more than 64 MB on disk"):
+        unpack_images(many, "tiny.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_more_image_files_than_mnist_holds_are_refused_before_anything_is_written(tmp_path, more_than_mnist):
+    with pytest.raises(DatasetError, match="many.zip holds 70,001 image files; at most 70,000 are unpacked"):
+        unpack_images(more_than_mnist, "many.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_list_of_files_claimed_past_its_bound_is_refused_before_zipfile_reads_it(tmp_path):
+    data = bytearray(zipped({"a/0.png": png()}))
+    at = data.rfind(b"PK\x05\x06") + 12  # the end record's size of the central directory
+    data[at : at + 4] = struct.pack("<I", 50 * 2**20)  # a lie zipfile would read 50 MB of entries for
+    with pytest.raises(DatasetError, match=r"^liar.zip lists 1 file in 50 MB; at most 200,000 files and 16 MB"):
+        unpack_images(bytes(data), "liar.zip", tmp_path)
+
+
+@pytest.mark.parametrize("layout", ["plain", "comment", "signatures-in-comment", "zip64"])
+def test_the_list_is_measured_where_zipfile_finds_it(layout, more_than_mnist):
+    data = zipped({"a/0.png": png(), "a/1.png": png()})
+    if "comment" in layout:
+        buffer = io.BytesIO(data)
+        with zipfile.ZipFile(buffer, "a") as archive:
+            archive.comment = b"PK\x05\x06 and more than 22 bytes after it" if layout.startswith("sig") else b"hi"
+        data = buffer.getvalue()
+    elif layout == "zip64":
+        data = more_than_mnist  # more than 65,535 entries: the counts sit in the ZIP64 record
+    end = zipfile._EndRecData(io.BytesIO(data))  # what zipfile itself reads
+    assert _claimed_listing(data) == (end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE])
+    assert _claimed_listing(b"not a zip") == (0, 0)

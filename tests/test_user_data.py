@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import tracemalloc
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -395,6 +397,54 @@ def test_npz_object_arrays_are_refused_without_unpickling():
 def test_npz_string_images_are_refused():
     with pytest.raises(DatasetError, match="'x' should hold numbers; found dtype <U"):
         parse_npz(npz_bytes(x=np.array(["a", "b"])))
+
+
+# Files that would unpack far past their size
+
+
+def traced_peak(call: Callable[[], object]) -> int:
+    """The most memory `call` held at once, in bytes, as tracemalloc sees numpy's allocations."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_npz_bomb_is_refused_from_its_headers_before_anything_is_read():
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=np.zeros((128_000, 28, 28), np.uint8))  # 100 MB of zeros in 95 KB
+    bomb = buffer.getvalue()
+    assert len(bomb) < 100_000
+    expected = "bomb.npz: its arrays unpack to 96 MB, more than the 64 MB a file of this size may"
+
+    def load() -> None:
+        with pytest.raises(DatasetError, match=f"^{re.escape(expected)}"):
+            load_user_dataset(bomb, "bomb.npz")
+
+    assert traced_peak(load) < 2**20
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["bytes", "floats"])
+def test_parse_npz_holds_little_more_than_the_images(dtype):
+    images, _ = synthetic_images(20_000)
+    x = images if dtype == np.uint8 else images.astype(np.float32) / 255
+    data, limit = npz_bytes(x=x), int(1.5 * x.nbytes)
+
+    assert traced_peak(lambda: parse_npz(data)) < limit  # no copy of x in a wider type
+    np.testing.assert_array_equal(parse_npz(data)[0], images)
+
+
+def test_a_big_file_holds_out_no_more_test_images_than_an_atlas_takes():
+    dataset = load_user_dataset(npz_bytes(x=np.zeros((110_000, 8, 8), np.uint8)), "many.npz")
+    assert (len(dataset.x_test), len(dataset.x_train)) == (10_000, 100_000)
+
+
+def test_the_test_split_is_held_to_the_atlas_bytes_too(monkeypatch):
+    monkeypatch.setattr("vae_core.size_limits.MAX_TEST_BYTES", 5 * 28 * 28)
+    dataset = load_user_dataset(kaggle_csv(100), "digits.csv")
+    assert (len(dataset.x_test), len(dataset.x_train)) == (5, 95)
 
 
 # open_dataset: a name or a file path

@@ -1,5 +1,5 @@
 """Checks of a bundle's two archives that need no Keras: what the model file asks Keras to build,
-and the atlas arrays' types and shapes, read from their headers without decompressing them.
+and the atlas arrays' types, shapes and sizes, read from their headers without decompressing them.
 
 Keras's `safe_mode` is what keeps code from running; these checks come first so that a tampered or
 damaged bundle is refused in one line a person can read, and before the app ever offers it.
@@ -13,10 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from vae_core.bundle_files import ATLAS_ARRAYS, ATLAS_FILE, DECODER_FILE, MODEL_FILE, BundleError, read_meta
 from vae_core.bundle_meta import BundleMeta
+from vae_core.size_limits import (
+    MAX_ATLAS_BYTES,
+    MAX_TEST_BYTES,
+    MAX_TEST_IMAGES,
+    ArrayHeader,
+    array_bytes,
+    most_test_images,
+    npz_headers,
+)
 
 # Where every class and function a vae_core model is built from comes from.
 KNOWN_MODULES = ("keras", "vae_core")
@@ -54,8 +61,12 @@ def check_model_archive(bundle: Path) -> None:
 
 
 def check_atlas_archive(bundle: Path, latent_dim: int, image_shape: tuple[int, ...]) -> None:
-    """Refuse an atlas.npz whose arrays are missing, pickled, empty, or of shapes the model cannot have."""
-    headers = _npz_headers(Path(bundle) / ATLAS_FILE)
+    """Refuse an atlas.npz whose arrays are missing, pickled, empty, of shapes the model cannot have,
+    or larger than any test split a run saves (`size_limits`), so it is never unpacked into memory."""
+    try:
+        headers = npz_headers(Path(bundle) / ATLAS_FILE)
+    except ValueError as error:
+        raise BundleError(f"{ATLAS_FILE} is not a readable .npz file. Train or copy the model again.") from error
     row_shapes = ((latent_dim,), (latent_dim,), (), tuple(image_shape))
     expected = dict(zip(ATLAS_ARRAYS, row_shapes, strict=True))
     missing = [name for name in expected if name not in headers]
@@ -76,26 +87,24 @@ def check_atlas_archive(bundle: Path, latent_dim: int, image_shape: tuple[int, .
             )
     if "labels" in headers and (headers["labels"][0][1:] != () or headers["labels"][1].kind not in "iu"):
         raise BundleError(f"{ATLAS_FILE} has labels that are not one whole number per image.")
+    _check_atlas_size(headers, image_shape)
 
 
-def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of each array in an .npz, from the .npy headers alone."""
-    headers = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                with archive.open(member) as stream:
-                    version = np.lib.format.read_magic(stream)
-                    read_header = (
-                        np.lib.format.read_array_header_1_0
-                        if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0
-                    )
-                    shape, _, dtype = read_header(stream)
-                headers[member.removesuffix(".npy")] = (tuple(shape), dtype)
-    except Exception as error:  # damaged data fails in many ways (bad zip, bad header, zlib, permissions)
-        raise BundleError(f"{ATLAS_FILE} is not a readable .npz file. Train or copy the model again.") from error
-    return headers
+def _check_atlas_size(headers: dict[str, ArrayHeader], image_shape: tuple[int, ...]) -> None:
+    """Refuse an atlas of more rows than a test split of these images holds, or of more bytes in all
+    (every array counts: `load_atlas` reads them all) than the largest a run saves."""
+    rows, most = headers["images"][0][0], most_test_images(image_shape)
+    if rows > most:
+        raise BundleError(
+            f"{ATLAS_FILE} holds {rows:,} test images; a bundle holds at most {most:,} of this size"
+            f" (at most {MAX_TEST_IMAGES:,} images and {MAX_TEST_BYTES // 2**20} MB of them); refused."
+        )
+    unpacked = sum(array_bytes(header) for header in headers.values())
+    if unpacked > MAX_ATLAS_BYTES:
+        raise BundleError(
+            f"{ATLAS_FILE} unpacks to {unpacked / 2**20:.0f} MB; a bundle's atlas takes at most"
+            f" {MAX_ATLAS_BYTES / 2**20:.0f} MB; refused."
+        )
 
 
 def _config_nodes(value: Any) -> Iterator[dict[str, Any]]:
@@ -116,6 +125,8 @@ def _known(module: str) -> bool:
 # An ONNX decoder of the largest preset at 64 latent dimensions is a few tens of megabytes; Streamlit
 # serves no static file above 200 MB.
 MAX_DECODER_BYTES = 200 * 2**20
+# A decoder has no If, Loop or Scan bodies at all; deeper nesting than this is a hostile file.
+MAX_SUBGRAPH_DEPTH = 8
 
 
 def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, ...], classes: int = 0) -> None:
@@ -130,9 +141,10 @@ def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, .
         model = onnx.load(str(path), load_external_data=False)
     except Exception:  # protobuf fails in many ways on a damaged or foreign file
         raise BundleError(f"{DECODER_FILE} is not an ONNX model.") from None
+    for place, tensor in _decoder_tensors(model):
+        if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
+            raise BundleError(f"{DECODER_FILE} keeps tensor data in other files ({place}); refused.")
     graph = model.graph
-    if any(tensor.data_location == onnx.TensorProto.EXTERNAL for tensor in graph.initializer):
-        raise BundleError(f"{DECODER_FILE} keeps its weights in other files; refused.")
     expected_inputs = [[latent_dim], [classes]] if classes else [[latent_dim]]
     if len(graph.input) != len(expected_inputs) or len(graph.output) != 1:
         inputs = "two inputs (z, condition)" if classes else "one input (z)"
@@ -149,3 +161,26 @@ def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, .
             f"{DECODER_FILE} maps {[shape[1:] for shape in shapes[:-1]]} to {shapes[-1][1:]}, not {wanted} to"
             f" images {tuple(image_shape)}."
         )
+
+
+def _decoder_tensors(model: Any) -> Iterator[tuple[str, Any]]:
+    """Every tensor of an ONNX model, with where it sits: initializers, node attributes (a Constant
+    node's value), and the bodies of If, Loop and Scan nodes and of local functions, to any depth
+    up to `MAX_SUBGRAPH_DEPTH`."""
+    pending = [(model.graph, 0), *((function, 0) for function in model.functions)]
+    while pending:
+        graph, depth = pending.pop()
+        if depth > MAX_SUBGRAPH_DEPTH:
+            raise BundleError(f"{DECODER_FILE} nests subgraphs deeper than {MAX_SUBGRAPH_DEPTH} levels; refused.")
+        yield from (("an initializer", tensor) for tensor in getattr(graph, "initializer", ()))
+        for sparse in getattr(graph, "sparse_initializer", ()):
+            yield from (("a sparse initializer", sparse.values), ("a sparse initializer", sparse.indices))
+        for node in graph.node:
+            for attribute in node.attribute:
+                place = f"a {node.op_type[:40]} node's {attribute.name[:40]}"
+                # An unset tensor field reads as an empty tensor, which keeps nothing anywhere.
+                sparse = [attribute.sparse_tensor, *attribute.sparse_tensors]
+                tensors = [attribute.t, *attribute.tensors, *(s.values for s in sparse), *(s.indices for s in sparse)]
+                yield from ((place, tensor) for tensor in tensors)
+                bodies = [*attribute.graphs, *([attribute.g] if attribute.HasField("g") else [])]
+                pending.extend((body, depth + 1) for body in bodies)

@@ -29,13 +29,11 @@ from PIL import Image, ImageOps
 from vae_core.batches import Share, ShuffledBatches
 from vae_core.config import ImageSettings
 from vae_core.datasets import Dataset, DatasetError, held_out_split
+from vae_core.size_limits import MAX_TEST_BYTES, most_test_images
 from vae_core.wording import count
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 TEST_FRACTION = 0.1
-# The test split is the atlas, which every page draws from, so it is read into memory: at most
-# 10,000 images and 256 MB (1,365 RGB images of 256 x 256).
-MAX_TEST_IMAGES, MAX_TEST_BYTES = 10_000, 256 * 2**20
 KNN_IMAGES = 10_000  # training images read to fit the 5-NN label classifier
 READ_THREADS = min(8, os.cpu_count() or 1)
 FORMATS = ("PNG", "JPEG", "BMP")  # what Pillow may decode, whatever else it knows: files are untrusted
@@ -172,7 +170,8 @@ def open_image_folder(root: Path, images: ImageSettings, seed: int = 0, name: st
     )
     if len(paths) < 2:
         raise too_few
-    most = min(MAX_TEST_IMAGES, MAX_TEST_BYTES // math.prod(images.image_shape), len(paths) - 1)
+    # The test split is the atlas, read into memory: no more than a bundle's atlas may hold.
+    most = min(most_test_images(images.image_shape), len(paths) - 1)
     test, train = held_out_split(len(paths), TEST_FRACTION, seed, most)
     files = ImageFiles(tuple(paths), images.image_shape)
     x_test, read = files[test].read()  # the atlas keeps only the images that decode in full

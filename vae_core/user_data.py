@@ -3,9 +3,11 @@
 CSV: an optional header, then one image a row: an optional `label` column and k*k (grayscale) or
 3*k*k (RGB, channels last) pixel columns with values 0-255, e.g. Kaggle's `label,pixel0..pixel783`.
 NPZ: an array `x` of shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels), uint8 or floats in [0, 1],
-and an optional `y` of n non-negative integer labels.
+and an optional `y` of n non-negative integer labels; both are checked from their .npy headers, and
+refused past `size_limits.unpack_cap` of the file's size, before either is read.
 Every rejection is a `DatasetError` saying what is wrong and where (line and column, or index).
-A file of 2 images trains (one to train on, one to test with); while the test split holds fewer than
+A file of 2 images trains (one to train on, one to test with). The test split, which becomes the
+atlas, holds no more than an atlas may (`size_limits.most_test_images`); while it holds fewer than
 10 images, the dataset carries a note that the atlas the pages draw from it will be tiny.
 """
 
@@ -23,11 +25,13 @@ import numpy as np
 import pandas
 
 from vae_core.datasets import Dataset, DatasetError, held_out_split
+from vae_core.size_limits import UNPACK_RULE, array_bytes, most_test_images, npz_headers, unpack_cap
 from vae_core.wording import count
 
 MIN_IMAGES = 2  # one to train on and one to test with
 SMALL_TEST_SET = 10  # fewer test images than this make an atlas too small to show much
 LABEL_COLUMN = "label"
+SLICE_VALUES = 1 << 18  # pixels judged at once: 2 MB as float64
 
 
 def load_user_dataset(data: bytes, filename: str, test_fraction: float = 0.1, seed: int = 0) -> Dataset:
@@ -45,7 +49,8 @@ def load_user_dataset(data: bytes, filename: str, test_fraction: float = 0.1, se
             f"{filename}: holds {count(len(images), 'image')}; at least {MIN_IMAGES} are needed, one to train on"
             " and one to test with. Add images to the file."
         )
-    test, train = held_out_split(len(images), test_fraction, seed)
+    most = min(most_test_images(images.shape[1:]), len(images) - 1)  # no more than an atlas may hold
+    test, train = held_out_split(len(images), test_fraction, seed, most)
     class_names = None if labels is None else tuple(str(c) for c in range(int(labels.max()) + 1))
     return Dataset(
         name=Path(filename).stem,
@@ -120,45 +125,82 @@ def parse_csv(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def parse_npz(data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
-    """Images (n, h, w, c) uint8 and labels (n,) int64 or None from .npz bytes."""
+    """Images (n, h, w, c) uint8 and labels (n,) int64 or None from .npz bytes; the arrays are
+    checked from their headers before they are read, and a uint8 `x` is kept as it is."""
+    shape, has_labels = _checked_headers(data)
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            x = archive["x"].reshape(shape)
+            y = archive["y"] if has_labels else None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise DatasetError(f"The file is not a readable .npz archive ({error}).") from error
+    labels = None if y is None else _checked_labels(y.astype(np.float64), lambda r: f"'y' index {r}")
+    return _as_pixels(x), labels
+
+
+def _checked_headers(data: bytes) -> tuple[tuple[int, ...], bool]:
+    """The (n, h, w, c) shape of `x` and whether a `y` comes with it, read from their headers and
+    checked (numbers, one label per image, unpacking within `unpack_cap` of the file's size) before
+    either is read: `np.load` allocates what a header claims, however small the file."""
     if not data:
         raise DatasetError("The .npz file is empty.")
     if not data.startswith(b"PK"):
         raise DatasetError("The file is not an .npz archive (it does not start like a zip file).")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            if "x" not in archive.files:
-                raise DatasetError(f"The .npz has no array 'x' (images); it has {sorted(archive.files)}.")
-            x = archive["x"]
-            y = archive["y"] if "y" in archive.files else None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        if isinstance(error, DatasetError):
-            raise
-        if "pickle" in str(error):  # "pickled data" or "allow_pickle=False"
-            raise DatasetError("The .npz holds Python objects; save plain numeric arrays (np.savez).") from error
+        headers = npz_headers(io.BytesIO(data))
+    except ValueError as error:
         raise DatasetError(f"The file is not a readable .npz archive ({error}).") from error
-    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating) or x.dtype == bool):
-        raise DatasetError(f"'x' should hold numbers; found dtype {x.dtype}.")
-    if x.ndim == 2:
-        x = x.reshape(len(x), *image_shape_for(x.shape[1]))
-    elif x.ndim == 3:
-        x = x[..., np.newaxis]
-    if x.ndim != 4 or x.shape[3] not in (1, 3) or x.size == 0:
+    if "x" not in headers:
+        raise DatasetError(f"The .npz has no array 'x' (images); it has {sorted(headers)}.")
+    arrays = {name: headers[name] for name in ("x", "y") if name in headers}  # what is read; the rest is not
+    if any(dtype.hasobject for _, dtype in arrays.values()):
+        raise DatasetError("The .npz holds Python objects; save plain numeric arrays (np.savez).")
+    if arrays["x"][1].kind not in "biuf":
+        raise DatasetError(f"'x' should hold numbers; found dtype {arrays['x'][1]}.")
+    shape = _image_shape(arrays["x"][0])
+    if "y" in arrays and arrays["y"][1].kind not in "iuf":
+        raise DatasetError(f"'y' should hold integer labels; found dtype {arrays['y'][1]}.")
+    if "y" in arrays and arrays["y"][0] != shape[:1]:
+        raise DatasetError(f"'y' should be {count(shape[0], 'label')}, one per image; found shape {arrays['y'][0]}.")
+    unpacked, cap = sum(array_bytes(header) for header in arrays.values()), unpack_cap(len(data))
+    if unpacked > cap:
         raise DatasetError(
-            f"'x' should have shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels) with n >= 1; found {x.shape}."
+            f"its arrays unpack to {unpacked / 2**20:.0f} MB, more than the {cap // 2**20} MB a file of this size may"
+            f" unpack to ({UNPACK_RULE}). Save it uncompressed (np.savez), or with fewer images."
         )
-    x = x.astype(np.float64)
-    if np.isfinite(x).all() and x.max() <= 1.0 and x.min() >= 0.0:
-        x = np.round(x * 255.0)  # intensities in [0, 1]
-    images = _as_bytes(x.reshape(len(x), -1), lambda r, c: f"'x' image {r}, pixel {c}").reshape(x.shape)
-    labels = None
-    if y is not None:
-        if y.ndim != 1 or len(y) != len(x):
-            raise DatasetError(f"'y' should be {count(len(x), 'label')}, one per image; found shape {y.shape}.")
-        if not np.issubdtype(y.dtype, np.number):
-            raise DatasetError(f"'y' should hold integer labels; found dtype {y.dtype}.")
-        labels = _checked_labels(y.astype(np.float64), lambda r: f"'y' index {r}")
-    return images, labels
+    return shape, "y" in arrays
+
+
+def _image_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """(n, h, w, c) for an `x` of `shape` (n, h, w), (n, h, w, 1 or 3) or (n, pixels), else an error."""
+    if len(shape) == 2:
+        shape = (shape[0], *image_shape_for(shape[1]))
+    elif len(shape) == 3:
+        shape = (*shape, 1)
+    if len(shape) != 4 or shape[3] not in (1, 3) or math.prod(shape) == 0:
+        raise DatasetError(
+            f"'x' should have shape (n, h, w), (n, h, w, 1 or 3) or (n, pixels) with n >= 1; found {shape}."
+        )
+    return shape
+
+
+def _as_pixels(x: np.ndarray) -> np.ndarray:
+    """`x` as uint8 pixels: values all in [0, 1] are intensities (x 255), any others must be whole
+    numbers in 0-255. Judged in float64 a slice at a time, so `x` is never copied whole into a wider
+    type, and uint8 beyond 0-1 is returned as it is."""
+    low, high = x.min(), x.max()  # NaN in floats makes both NaN: neither intensities nor bytes
+    scale = 255.0 if 0 <= low and high <= 1 else 1.0
+    if x.dtype == np.uint8 and scale == 1.0:
+        return x
+    flat = x.reshape(len(x), -1)
+    pixels = np.empty(flat.shape, np.uint8)
+    rows = max(1, SLICE_VALUES // flat.shape[1])
+    for start in range(0, len(flat), rows):
+        values = flat[start : start + rows].astype(np.float64)
+        if scale != 1.0:
+            np.round(np.multiply(values, scale, out=values), out=values)
+        pixels[start : start + rows] = _as_bytes(values, lambda r, c, first=start: f"'x' image {r + first}, pixel {c}")
+    return pixels.reshape(x.shape)
 
 
 def _is_number(cell: str) -> bool:

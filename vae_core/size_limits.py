@@ -1,0 +1,70 @@
+"""How much an upload or a bundle may make the app allocate, measured from headers before anything
+is unpacked.
+
+`np.load` allocates the shape an .npy header claims, and a zip claims what it likes: 100 MB of
+blank images compress to 95 KB. So uploads and atlases are measured here first, and refused in a
+sentence past these bounds:
+
+- an upload (a zipped image folder, an .npz) may unpack to `unpack_cap` of its size;
+- a test split, which becomes a bundle's atlas and stays in the server's memory while its model is
+  open, holds at most `most_test_images`; an atlas is refused past the same numbers, so no run
+  saves an atlas the app would then refuse.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+# PNG and JPEG hardly compress further, BMP and raw pixels some: an honest upload unpacks to a few
+# times its size, a small one to anything under the floor.
+MAX_RATIO, MIN_CAP_BYTES, MAX_UNPACKED_BYTES = 20, 64 * 2**20, 4 * 2**30
+UNPACK_RULE = f"{MAX_RATIO} times its size, from {MIN_CAP_BYTES // 2**20} MB to {MAX_UNPACKED_BYTES // 2**30} GB"
+# The built-in test sets hold 10,000 images; 128 MB is 682 RGB images of 256 x 256.
+MAX_TEST_IMAGES, MAX_TEST_BYTES = 10_000, 128 * 2**20
+# Beside its image, an atlas row holds two latent vectors (64 float64s at most), an error and a label.
+ATLAS_ROW_EXTRA_BYTES = 2 * 64 * 8 + 8 + 8
+MAX_ATLAS_BYTES = MAX_TEST_BYTES + MAX_TEST_IMAGES * ATLAS_ROW_EXTRA_BYTES
+
+ArrayHeader = tuple[tuple[int, ...], np.dtype]
+
+
+def unpack_cap(archive_bytes: int) -> int:
+    """The bytes an upload of `archive_bytes` may unpack to (`UNPACK_RULE`)."""
+    return min(MAX_UNPACKED_BYTES, max(MIN_CAP_BYTES, MAX_RATIO * archive_bytes))
+
+
+def most_test_images(image_shape: tuple[int, ...]) -> int:
+    """The most images of `image_shape` (uint8) a test split, and so an atlas, may hold."""
+    return min(MAX_TEST_IMAGES, MAX_TEST_BYTES // math.prod(image_shape))
+
+
+def array_bytes(header: ArrayHeader) -> int:
+    """What `np.load` allocates for an array of this header."""
+    shape, dtype = header
+    return math.prod(shape) * dtype.itemsize
+
+
+def npz_headers(file: Path | BinaryIO) -> dict[str, ArrayHeader]:
+    """Shape and dtype of each array in an .npz, named as `np.load` names them, from the .npy
+    headers alone; `ValueError` for anything that is not an .npz of .npy files."""
+    headers = {}
+    try:
+        with zipfile.ZipFile(file) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read_header(stream)
+                headers[member.removesuffix(".npy")] = (tuple(shape), dtype)
+    except Exception as error:  # damaged data fails in many ways (bad zip, bad header, zlib, permissions)
+        raise ValueError(f"{type(error).__name__}: {error}") from error
+    return headers
