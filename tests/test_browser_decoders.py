@@ -8,13 +8,15 @@ import shutil
 import time
 
 import numpy as np
+import onnx
 import onnxruntime
 import pytest
 from synthetic import bundle_meta, synthetic_images
 
 from vae_app.services.browser_decoders import DecoderUnavailable, served_decoder
 from vae_core.bundle import build_atlas, save_bundle
-from vae_core.bundle_files import DECODER_FILE
+from vae_core.bundle_archives import check_decoder_archive
+from vae_core.bundle_files import DECODER_FILE, BundleError
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.decoder_export import export_decoder
 from vae_core.inference import LatentCodec
@@ -99,3 +101,62 @@ def test_the_cache_keeps_the_latest_decoders_and_drops_killed_writes(bundle, mod
     name = served_decoder(bundle, model, cache)
 
     assert sorted(path.name for path in cache.iterdir()) == sorted([name, "newest.onnx", "older.onnx"])
+
+
+def constant_kept_elsewhere(output: str) -> onnx.NodeProto:
+    """A Constant node whose value tensor lies in a file beside the model, which no browser is sent."""
+    value = onnx.helper.make_tensor("value", onnx.TensorProto.FLOAT, [1], bytes(4), raw=True)
+    onnx.external_data_helper.set_external_data(value, location="weights.bin")
+    value.ClearField("raw_data")
+    return onnx.helper.make_node("Constant", [], [output], value=value)
+
+
+def nested_in_branches(node: onnx.NodeProto, depth: int) -> onnx.NodeProto:
+    """`node` inside `depth` If nodes, each holding the next in its branches."""
+    for level in range(depth):
+        output = f"branch{level}"
+        body = onnx.helper.make_graph(
+            [node],
+            f"body{level}",
+            [],
+            [onnx.helper.make_tensor_value_info(node.output[0], onnx.TensorProto.FLOAT, [1])],
+        )
+        node = onnx.helper.make_node("If", ["always"], [output], then_branch=body, else_branch=body)
+    return node
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (constant_kept_elsewhere("unused"), "keeps tensor data in other files"),
+        (nested_in_branches(constant_kept_elsewhere("unused"), 3), "keeps tensor data in other files"),
+        (nested_in_branches(onnx.helper.make_node("Identity", ["always"], ["unused"]), 20), "nests subgraphs deeper"),
+    ],
+    ids=["constant-node", "constant-in-an-if-branch", "deeply-nested-branches"],
+)
+def test_a_decoder_whose_tensors_a_browser_cannot_fetch_is_refused_in_a_sentence(
+    bundle, model, tmp_path, extra, expected
+):
+    decoder = onnx.load(str(bundle / DECODER_FILE))
+    decoder.graph.initializer.append(onnx.helper.make_tensor("always", onnx.TensorProto.BOOL, [], [True]))
+    decoder.graph.node.append(extra)  # an unused output: z still maps to images as the model asks
+    onnx.save(decoder, str(bundle / DECODER_FILE))
+
+    with pytest.raises(BundleError, match=rf"^decoder\.onnx {expected}.*; refused\.$"):
+        check_decoder_archive(bundle / DECODER_FILE, model.latent_dim, model.image_shape)
+    with pytest.raises(DecoderUnavailable, match=expected):
+        served_decoder(bundle, model, tmp_path / "static" / "decoders")
+
+
+def test_a_cached_decoder_of_another_latent_size_is_not_served_for_this_model(bundle, model, tmp_path):
+    other = build_vae(ModelConfig("mlp", latent_dim=4, hidden_sizes=(8,)), seed=1)
+    other_bundle = tmp_path / "other"
+    other_bundle.mkdir()
+    export_decoder(other, other_bundle / DECODER_FILE)
+    cache = tmp_path / "static" / "decoders"
+    cached = served_decoder(other_bundle, other, cache)  # right for the other model, and now in the cache
+    shutil.copyfile(other_bundle / DECODER_FILE, bundle / DECODER_FILE)
+
+    with pytest.raises(DecoderUnavailable, match=r"maps \[\[4\]\] to \[28, 28, 1\], not latent size 3"):
+        served_decoder(bundle, model, cache)
+    assert served_decoder(other_bundle, other, cache) == cached  # still served to the model it fits

@@ -13,17 +13,28 @@ function loadSession(data) {
         if (typeof WebAssembly !== "object") {
           throw new Error("this browser does not run WebAssembly");
         }
-        const ort = await import(new URL(data.ort_module, document.baseURI).href);
+        const ort = await import(new URL(data.ort_module, document.baseURI).href).catch((error) => {
+          throw explained("ONNX Runtime could not be loaded from the app", error);
+        });
         // Only the binary's address: the module has its WebAssembly glue code bundled in.
         ort.env.wasm.wasmPaths = { wasm: new URL(data.ort_wasm, document.baseURI).href };
         ort.env.wasm.numThreads = 1; // threads need a cross-origin isolated page
         const url = new URL(data.decoder_url, document.baseURI).href;
-        const session = await ort.InferenceSession.create(url, { executionProviders: ["wasm"] });
+        const session = await ort.InferenceSession.create(url, { executionProviders: ["wasm"] }).catch((error) => {
+          throw explained("this model's decoder does not run in your browser", error);
+        });
         return { ort, session };
       })(),
     );
   }
   return sessions.get(data.decoder_url);
+}
+
+// ONNX Runtime's own words ("Can't create a session. ERROR_CODE: 6 ...") are for developers, in the
+// console; the person reads a sentence, and the page decodes on the server.
+function explained(reason, error) {
+  console.warn(`latent pad: ${reason}:`, error);
+  return new Error(reason);
 }
 
 function element(root, selector) {
@@ -180,7 +191,7 @@ function createPad(root, data, setTriggerValue) {
       // when its callbacks run (the frame's own start time can precede the event it shows).
       requestAnimationFrame(() => recordLatency(performance.now() - since));
     } catch (error) {
-      fallBack(`the browser's decoder failed (${error.message})`);
+      fallBack(explained("this model's decoder does not run in your browser", error).message);
     } finally {
       state.busy = false;
     }

@@ -2,7 +2,9 @@
 files, or exported there once from the model for a bundle that has none (older or foreign).
 
 Files are named by a hash of what they were made from, so a re-saved bundle gets a new file and
-two sessions asking at once write the same bytes under the same name.
+two sessions asking at once write the same bytes under the same name. A name says only which bytes,
+not which model they fit, so the file is checked against the asking bundle's model on every call,
+whether it was just written or found in the cache.
 """
 
 from __future__ import annotations
@@ -47,17 +49,21 @@ def _served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
     if own.is_file():
         if own.stat().st_size > MAX_DECODER_BYTES:  # refused before a large file is hashed and copied
             raise DecoderUnavailable(f"{DECODER_FILE} is larger than {MAX_DECODER_BYTES // 2**20} MB")
-        name = f"{_digest(own)}.onnx"
-        if not (cache / name).is_file():
-            _place(cache / name, model, lambda partial: shutil.copyfile(own, partial))
-        return name
-    name = f"{_digest(bundle / MODEL_FILE)}-exported.onnx"
-    if not (cache / name).is_file():
-        try:
-            _place(cache / name, model, lambda partial: export_decoder(model, partial, bundle / MODEL_FILE))
-        except DecoderExportFailed as error:
-            raise DecoderUnavailable(f"this model has no {DECODER_FILE}, and {error}") from error
+        name, write = f"{_digest(own)}.onnx", lambda partial: shutil.copyfile(own, partial)
+    else:
+        name, write = f"{_digest(bundle / MODEL_FILE)}-exported.onnx", lambda partial: _export(bundle, model, partial)
+    if (cache / name).is_file():
+        _check(cache / name, model)  # the same bytes may be there for another model (another latent size)
+    else:
+        _place(cache / name, model, write)
     return name
+
+
+def _export(bundle: Path, model: VAE, destination: Path) -> None:
+    try:
+        export_decoder(model, destination, bundle / MODEL_FILE)
+    except DecoderExportFailed as error:
+        raise DecoderUnavailable(f"this model has no {DECODER_FILE}, and {error}") from error
 
 
 def _prune(cache: Path) -> None:
@@ -76,13 +82,18 @@ def _place(target: Path, model: VAE, write: Callable[[Path], None]) -> None:
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
     try:
         write(partial)
-        try:
-            check_decoder_archive(partial, model.latent_dim, model.image_shape, model.classes)
-        except BundleError as error:
-            raise DecoderUnavailable(str(error).rstrip(".")) from error
+        _check(partial, model)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _check(path: Path, model: VAE) -> None:
+    """Refuse a decoder file that a browser could not run for `model`, in the checker's words."""
+    try:
+        check_decoder_archive(path, model.latent_dim, model.image_shape, model.classes)
+    except BundleError as error:
+        raise DecoderUnavailable(str(error).rstrip(".")) from error
 
 
 def _digest(path: Path) -> str:

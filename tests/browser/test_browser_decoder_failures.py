@@ -1,0 +1,63 @@
+"""A decoder that passes the app's checks but that ONNX Runtime Web cannot start, or cannot run: the
+pad says so in a sentence (ONNX Runtime's own message goes to the console) and the page decodes on
+the server."""
+
+from __future__ import annotations
+
+import re
+
+import onnx
+import pytest
+from browser_support import open_pad, screenshot
+from odd_bundles import OddBundle, save_odd_bundle
+from onnx import TensorProto, helper
+from playwright.sync_api import expect
+
+from vae_core.bundle_files import DECODER_FILE
+
+RAW_RUNTIME_WORDS = re.compile("ERROR_CODE|ERROR_MESSAGE|OrtRun|session", re.IGNORECASE)
+
+
+def decoder(nodes: list, initializers: list, domains: tuple[str, ...] = ()) -> onnx.ModelProto:
+    """A decoder of the right inputs and outputs for a 2-d model of 28x28x1 images, made of `nodes`."""
+    graph = helper.make_graph(
+        nodes,
+        "decoder",
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", 2])],
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", 28, 28, 1])],
+        initializers,
+    )
+    opsets = [helper.make_opsetid("", 17), *(helper.make_opsetid(domain, 1) for domain in domains)]
+    return helper.make_model(graph, opset_imports=opsets, ir_version=8)  # one ONNX Runtime Web reads
+
+
+DECODERS = {
+    # Session creation fails: no such operator in ONNX Runtime.
+    "unknown-operator": decoder(
+        [helper.make_node("Mystery", ["z"], ["image"], domain="example.mystery")], [], ("example.mystery",)
+    ),
+    # The session starts; every run fails: two numbers cannot become 784 pixels.
+    "impossible-reshape": decoder(
+        [helper.make_node("Reshape", ["z", "shape"], ["image"])],
+        [helper.make_tensor("shape", TensorProto.INT64, [4], [-1, 28, 28, 1])],
+    ),
+}
+
+
+@pytest.mark.parametrize("failure", DECODERS)
+def test_a_decoder_the_browser_cannot_run_is_said_in_a_sentence(page, app_url, app_models_dir, failure):
+    bundle = save_odd_bundle(app_models_dir, OddBundle(f"decoder-{failure}"))
+    onnx.save(DECODERS[failure], str(bundle / DECODER_FILE))
+    warnings = []
+    page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+
+    pad = open_pad(page, f"{app_url}/generate?model=decoder-{failure}")
+
+    expect(pad).to_have_attribute("data-mode", "server")  # a run's failure comes after the session starts
+    status = pad.locator(".status").inner_text()
+    assert status.startswith("Decoding on the server: this model's decoder does not run in your browser.")
+    assert not RAW_RUNTIME_WORDS.search(status), status
+    assert any("does not run in your browser" in text for text in warnings)  # ONNX Runtime's words, for developers
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.get_by_text(re.compile(r"^decoded on the server at")).first.wait_for()
+    screenshot(page, f"generate-pad-{failure}")
