@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import pytest
 from browser_support import IDLE, open_page, screenshot
-from odd_bundles import ODD_BUNDLES, save_odd_bundle
+from odd_bundles import HOSTILE_CLASS_NAMES, ODD_BUNDLES, save_odd_bundle
 from PIL import Image, ImageDraw
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-SHOWN = ("one-image", "line-1d", "collapsed-64d", "labels-beyond-names")
+SHOWN = ("one-image", "line-1d", "collapsed-64d", "labels-beyond-names", "one-image-16d")
 
 
 @pytest.fixture(scope="module")
 def odd_models(app_models_dir):
     for spec in ODD_BUNDLES:
-        if spec.name in SHOWN:
+        if spec.name in (*SHOWN, "hostile-class-names"):
             save_odd_bundle(app_models_dir, spec)
 
 
@@ -77,3 +77,24 @@ def test_the_slider_redraws_and_an_upload_is_encoded(page, app_url, odd_models, 
     page.locator(IDLE).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"encode-{model}")
+
+
+def test_class_names_from_the_data_show_as_written(page, app_url, odd_models, tmp_path):
+    paper = Image.new("L", (600, 800), 235)
+    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=6)
+    paper.save(tmp_path / "seven.png")
+    open_linked(page, app_url, "encode", "hostile-class-names")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(tmp_path / "seven.png"))
+    page.get_by_text("its reconstruction").wait_for()
+    page.locator(IDLE).wait_for()
+    scatter = page.locator(".js-plotly-plot").first
+    page.wait_for_function("document.querySelectorAll('.legendtext').length > 5")  # Plotly draws after the run
+    legend = scatter.locator(".legendtext").all_text_contents()  # SVG text: the classes present, then the digit
+    classes = [text for text in legend if not text.startswith("your digit")]
+    assert len(classes) >= 5 and classes == [name for name in HOSTILE_CLASS_NAMES if name in classes]
+    nearest = page.locator('[data-testid="stImage"]').last
+    nearest.scroll_into_view_if_needed()
+    shown = [name for name in HOSTILE_CLASS_NAMES if name in nearest.inner_text()]
+    assert shown, nearest.inner_text()  # names as written, not rendered
+    assert nearest.locator("strong, em, a, code, del, .katex").count() == 0
+    screenshot(page, "encode-hostile-class-names")
