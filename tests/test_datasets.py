@@ -164,6 +164,15 @@ def test_wrongly_shaped_npz_is_an_error_not_skipped(places, monkeypatch):
     assert "x_train should be uint8 images of shape (n, 28, 28, 1)" in message and "(20, 32, 32, 1)" in message
 
 
+def test_a_test_split_larger_than_an_atlas_takes_is_cut_to_its_first_images(places, monkeypatch):
+    monkeypatch.setattr(datasets, "most_test_images", lambda shape: 4)
+    provide("data_dir", "mnist", splits(20, n_test=10), places, monkeypatch)
+    dataset = load_dataset("mnist")
+    assert len(dataset.x_test) == len(dataset.y_test) == 4 and len(dataset.x_train) == 20
+    np.testing.assert_array_equal(dataset.x_test[..., 0], splits(20, n_test=10)["x_test"][:4])
+    assert dataset.notes == (f"{dataset.source}: the first 4 of its 10 test images are the test set.",)
+
+
 @pytest.mark.parametrize(
     ("arrays", "expected"),
     [

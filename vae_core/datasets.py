@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vae_core.config import RANGES
+from vae_core.size_limits import most_test_images
 from vae_core.wording import count
 
 if TYPE_CHECKING:  # the image folder module builds on this one
@@ -246,8 +247,12 @@ def _checked_dataset(spec: DatasetSpec, arrays: dict[str, np.ndarray], source: s
                 f" found {count(len(y), 'label')}."
             )
         images[split], labels[split] = x, y.astype(np.int64)
+    most, notes = most_test_images(spec.image_shape), ()
+    if len(images["test"]) > most:  # the official splits hold 10,000; a bundle's atlas holds no more
+        notes = (f"{source}: the first {most:,} of its {len(images['test']):,} test images are the test set.",)
+        images["test"], labels["test"] = images["test"][:most], labels["test"][:most]
     return Dataset(
-        spec.name, images["train"], labels["train"], images["test"], labels["test"], spec.class_names, source
+        spec.name, images["train"], labels["train"], images["test"], labels["test"], spec.class_names, source, notes
     )
 
 
