@@ -170,7 +170,7 @@ def test_a_test_split_larger_than_an_atlas_takes_is_cut_to_its_first_images(plac
     dataset = load_dataset("mnist")
     assert len(dataset.x_test) == len(dataset.y_test) == 4 and len(dataset.x_train) == 20
     np.testing.assert_array_equal(dataset.x_test[..., 0], splits(20, n_test=10)["x_test"][:4])
-    assert dataset.notes == (f"{dataset.source}: the first 4 of its 10 test images are the test set.",)
+    assert dataset.notes == ("mnist: the first 4 of its 10 test images are the test set.",)
 
 
 @pytest.mark.parametrize(

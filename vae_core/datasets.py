@@ -249,7 +249,7 @@ def _checked_dataset(spec: DatasetSpec, arrays: dict[str, np.ndarray], source: s
         images[split], labels[split] = x, y.astype(np.int64)
     most, notes = most_test_images(spec.image_shape), ()
     if len(images["test"]) > most:  # the official splits hold 10,000; a bundle's atlas holds no more
-        notes = (f"{source}: the first {most:,} of its {len(images['test']):,} test images are the test set.",)
+        notes = (f"{spec.name}: the first {most:,} of its {len(images['test']):,} test images are the test set.",)
         images["test"], labels["test"] = images["test"][:most], labels["test"][:most]
     return Dataset(
         spec.name, images["train"], labels["train"], images["test"], labels["test"], spec.class_names, source, notes
