@@ -226,6 +226,20 @@ def test_train_main_rejects_bad_flags_in_process(npz_file, capsys, args, expecte
     assert "error:" in err and expected in err
 
 
+def test_a_save_that_fails_on_the_file_system_is_said_in_a_line(npz_file, tmp_path, capsys, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "model"))
+
+    monkeypatch.setattr("vae_core.pipeline.save_bundle", full_disk)
+    args = ["--dataset", str(npz_file), "--epochs", "1", "--iw-samples", "1", "--out", str(tmp_path / "model")]
+    with pytest.raises(SystemExit) as caught:
+        train_cli.main([*args, "--preset", "mlp", "--hidden", "8", "--train-limit", "16"])
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert "error: the run could not finish (No space left on device); no bundle was saved." in err
+    assert str(tmp_path) not in err and not (tmp_path / "model").exists()
+
+
 def test_evaluate_main_rejects_a_non_bundle_in_process(tmp_path, capsys):
     with pytest.raises(SystemExit) as caught:
         evaluate_cli.main([str(tmp_path)])

@@ -30,7 +30,7 @@ from vae_core.config import (
 )
 from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.registry import safe_model_name, user_models_dir
-from vae_core.wording import count
+from vae_core.wording import count, first_line
 
 
 def sizes(text: str) -> tuple[int, ...] | None:
@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             result, metrics = train_in_cluster(config, dataset, out, args.process_id, **settings)
     except ConfigError as error:  # e.g. a validation split too small for the devices
         parser.exit(1, f"{parser.prog}: error: {error}\n")
+    except OSError as error:  # a full disk, a folder removed mid-run: said in a line, not a traceback
+        parser.exit(1, f"{parser.prog}: error: the run could not finish ({first_line(error)}); no bundle was saved.\n")
     print(result.message)
     if metrics is None:
         print(f"Process {args.process_id} of {args.processes} is done: process 0 saves the bundle.")
