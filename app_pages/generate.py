@@ -7,7 +7,7 @@ import streamlit as st
 from vae_app.conditional_panels import class_grid, class_picker
 from vae_app.model_picker import current_model
 from vae_app.pad_panels import generate_pad
-from vae_app.pictures import show_with_download
+from vae_app.pictures import decoded_pictures, show_with_download
 from vae_app.planes import choose_plane
 from vae_app.walks import walk_animation
 from vae_core.conditional import interpolation
@@ -43,12 +43,12 @@ with manifold:
         help=("linear: even steps across the test set's range; quantile: even steps in probability under the prior"),
     )
     rows = 1 if plane.is_line else n  # on a line every row would be the same
-    grid = codec.decode(plane.lift(grid_coordinates(n, ranges, mode)[: rows * n]), label)
+    grid = decoded_pictures(codec, plane.lift(grid_coordinates(n, ranges, mode)[: rows * n]), label, columns=n)
     show_with_download(tile(grid, columns=n), f"{rows} x {n} manifold, {mode} spacing", f"manifold-{rows}x{n}.png", 900)
 with samples:
     count = st.slider("Samples", 8, 64, 32, step=8, key="sample_count")
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
-    drawn = codec.decode(prior_samples(count, atlas.z_mean.shape[1], int(seed)), label)
+    drawn = decoded_pictures(codec, prior_samples(count, atlas.z_mean.shape[1], int(seed)), label, columns=8)
     show_with_download(tile(drawn, columns=8, gap=2), f"{count} samples of z ~ N(0, I)", "samples.png", 900)
 with path:
     last = len(atlas.z_mean) - 1

@@ -13,7 +13,7 @@ from synthetic import synthetic_dataset
 from vae_core import evaluation, inference
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.datasets import Dataset
-from vae_core.evaluation import evaluate, importance_weighted_bounds, knn_accuracy
+from vae_core.evaluation import evaluate, importance_weighted_bounds, kl_from_prior, knn_accuracy
 from vae_core.inference import LatentCodec, as_intensities
 from vae_core.training import train_vae
 
@@ -84,6 +84,17 @@ def test_bounds_are_seeded_and_independent_of_chunking(trained, dataset, bounds)
         np.testing.assert_allclose(again[name], values, rtol=1e-5, err_msg=name)
     other = importance_weighted_bounds(codec, dataset.x_test, samples=5, seed=1)
     assert not np.allclose(other["neg_iw_bound"], bounds[5]["neg_iw_bound"])
+
+
+def test_chunks_of_large_pictures_are_held_to_their_bytes(trained, dataset, bounds, monkeypatch):
+    _, codec = trained
+    seen = []
+    monkeypatch.setattr(evaluation, "CHUNK_BYTES", 5 * 3 * dataset.x_test[0].nbytes)  # 3 images of 5 samples
+    monkeypatch.setattr(evaluation, "kl_from_prior", lambda m, v: seen.append(len(m)) or kl_from_prior(m, v))
+    bounded = importance_weighted_bounds(codec, dataset.x_test, samples=5, seed=0)
+    assert max(seen) == 3
+    for name, values in bounds[5].items():
+        np.testing.assert_allclose(bounded[name], values, rtol=1e-5, err_msg=name)
 
 
 def test_evaluate_reports_consistent_metrics(trained, dataset):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -10,15 +11,23 @@ from PIL import Image
 
 from vae_app.messages import plain
 
+if TYPE_CHECKING:
+    from vae_core.inference import LatentCodec
+
 DISPLAY_SIDE = 224  # a 28x28 digit shown 8x, large enough to see its pixels
+SHEET_SIDE = 2048  # the widest sheet of pictures a page makes: more pixels than any screen shows
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """(h, w) or (h, w, 1 or 3) floats in [0, 1] or uint8, as uint8 (h, w) or (h, w, 3)."""
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        image = np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
+    image = as_uint8(image)
     return image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
+
+
+def as_uint8(images: np.ndarray) -> np.ndarray:
+    """Intensities in [0, 1] (or uint8, unchanged) as uint8 of the same shape."""
+    images = np.asarray(images)
+    return images if images.dtype == np.uint8 else np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
 
 
 def enlarged(image: np.ndarray, side: int = DISPLAY_SIDE) -> np.ndarray:
@@ -42,8 +51,17 @@ def show(image: np.ndarray, caption: str, side: int = DISPLAY_SIDE, container: o
     container.image(enlarged(image, side), caption=plain(caption), output_format="PNG", alt=caption)
 
 
+def decoded_pictures(codec: LatentCodec, z: np.ndarray, label: int | None, columns: int) -> np.ndarray:
+    """uint8 pictures (n, h, w, c) of the latent points `z`, decoded a batch at a time, each thinned
+    (every k-th pixel) so that `columns` of them span at most `SHEET_SIDE` pixels: a 30 x 30 grid of
+    256 x 256 colour pictures would otherwise be 700 MB of floats in the server, for one look."""
+    step = max(1, -(-max(codec.image_shape[:2]) * columns // SHEET_SIDE))
+    return np.concatenate([as_uint8(batch[:, ::step, ::step]) for batch in codec.decode_batches(z, label)])
+
+
 def show_with_download(picture: np.ndarray, caption: str, filename: str, side: int) -> None:
     """`show` the picture, with a button that downloads it as that PNG."""
+    picture = to_uint8(picture)  # held until the session ends, for the download: a quarter of float32's size
     show(picture, caption, side)
     # Encoded only when clicked, and no rerun after: a download changes nothing on the page.
     st.download_button(

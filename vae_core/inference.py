@@ -7,6 +7,9 @@ directly, so one latent point decodes in about a millisecond and a 30x30 grid in
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -16,6 +19,9 @@ from vae_core.model import VAE
 from vae_core.precision import FLOAT32, resolve_precision, with_dtype_policy
 
 BATCH_SIZE = 1024
+# A batch's float32 images stay within this: TensorFlow's allocator keeps the largest batch's
+# buffers for reuse, so a batch of 1,024 images of 256 x 256 x 3 (768 MB) would stay held.
+BATCH_BYTES = 16 * 2**20
 
 
 class LatentCodec:
@@ -58,8 +64,7 @@ class LatentCodec:
 
     def encode(self, images: np.ndarray, labels: np.ndarray | int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(z_mean, z_log_var), each (n, latent_dim), for images (n, h, w, c)."""
-        x = as_intensities(images)
-        parts = self._batched(self._encoder, [x], labels)
+        parts = self._batched(self._encoder, [np.asarray(images)], labels)
         if not parts:
             empty = np.zeros((0, self.latent_dim), np.float32)
             return empty, empty
@@ -67,14 +72,19 @@ class LatentCodec:
 
     def decode(self, z: np.ndarray, labels: np.ndarray | int | None = None) -> np.ndarray:
         """Images in [0, 1], (n, h, w, c), for latent points z of shape (n, latent_dim) or (latent_dim,)."""
-        z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
-        parts = self._batched(self._decoder, [z], labels)
+        parts = list(self.decode_batches(z, labels))
         return np.concatenate(parts) if parts else np.zeros((0, *self.image_shape), np.float32)
+
+    def decode_batches(self, z: np.ndarray, labels: np.ndarray | int | None = None) -> Iterator[np.ndarray]:
+        """`decode`, a batch at a time: a caller that shrinks or converts each batch never holds every
+        picture as float32 at once."""
+        z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
+        return self._batches(self._decoder, [z], labels)
 
     def log_likelihood(self, z: np.ndarray, images: np.ndarray, labels: np.ndarray | int | None = None) -> np.ndarray:
         """Bernoulli log p(x|z) in nats, one per row, for paired z (n, d) and images (n, h, w, c)."""
-        z, x = np.asarray(z, dtype=np.float32), as_intensities(images)
-        return np.concatenate(self._batched(self._log_likelihood, [z, x], labels)).astype(np.float64)
+        z = np.asarray(z, dtype=np.float32)
+        return np.concatenate(self._batched(self._log_likelihood, [z, np.asarray(images)], labels)).astype(np.float64)
 
     def condition(self, labels: np.ndarray | int | None, rows: int) -> np.ndarray:
         """(rows, classes) float32 class weights for `labels` (see the class docstring)."""
@@ -92,11 +102,18 @@ class LatentCodec:
         return np.ascontiguousarray(weights)
 
     def _batched(self, model: keras.Model, arrays: list[np.ndarray], labels: np.ndarray | int | None) -> list:
-        """`model` on each chunk of BATCH_SIZE rows of `arrays`, the condition appended where it takes one."""
+        return list(self._batches(model, arrays, labels))
+
+    def _batches(self, model: keras.Model, arrays: list[np.ndarray], labels: np.ndarray | int | None) -> Iterator:
+        """`model` on each batch of rows of `arrays` (images made intensities a batch at a time), the
+        condition appended where it takes one; a batch holds `BATCH_SIZE` rows or `BATCH_BYTES` of
+        images, whichever is fewer."""
         if self.classes:
             arrays = [*arrays, self.condition(labels, len(arrays[0]))]
-        chunks = ([a[i : i + BATCH_SIZE] for a in arrays] for i in range(0, len(arrays[0]), BATCH_SIZE))
-        return [model.predict_on_batch(chunk if len(chunk) > 1 else chunk[0]) for chunk in chunks]
+        rows = max(1, min(BATCH_SIZE, BATCH_BYTES // (4 * math.prod(self.image_shape))))
+        for start in range(0, len(arrays[0]), rows):
+            chunk = [as_intensities(a[start : start + rows]) for a in arrays]
+            yield model.predict_on_batch(chunk if len(chunk) > 1 else chunk[0])
 
 
 def intensity_decoder(decoder: keras.Model) -> keras.Model:
