@@ -392,16 +392,29 @@ def test_explore_moves_an_image_along_a_direction_between_two_classes_and_keeps_
     assert next(b for b in app.get("download_button") if "Download the kept directions (1)" in b.proto.label)
 
 
-def test_a_directions_file_of_another_latent_size_is_refused_plainly(models_dir):
+HEAD = b'{"format": "vae-directions/1", "directions": '
+
+
+@pytest.mark.parametrize(
+    ("wrong", "expected"),
+    [
+        (
+            HEAD + b'[{"name": "x", "vector": [1, 2, 3]}]}',
+            "The direction 'x' has 3 latent dimensions, and this model has 2",
+        ),
+        (HEAD + b"[" * 200_000 + b"]" * 200_000 + b"}", "The file nests lists and objects more deeply than"),
+        (HEAD + b'[{"name": "x", "vector": [1' + b"0" * 400 + b", 0]}]}", "The file holds a number 401 characters"),
+    ],
+    ids=["latent-size", "nested", "huge-integer"],
+)
+def test_a_directions_file_that_cannot_be_used_is_refused_plainly(models_dir, wrong, expected):
     app = app_on("app_pages/explore.py")
-    wrong = b'{"format": "vae-directions/1", "directions": [{"name": "x", "vector": [1, 2, 3]}]}'
     uploader = next(u for u in app.get("file_uploader") if u.proto.label == "Load directions (JSON)")
-    uploader.set_value(("sixteen.json", wrong, "application/json")).run()
+    uploader.set_value(("directions.json", wrong, "application/json")).run()
 
     assert not app.exception
-    assert [error.value for error in app.error] == [
-        "The direction 'x' has 3 latent dimensions, and this model has 2: load it with a model of that latent size."
-    ]
+    (error,) = [error.value for error in app.error]
+    assert error.startswith(expected)
 
 
 def test_encode_moves_the_upload_along_a_direction_kept_on_explore(models_dir):
