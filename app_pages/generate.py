@@ -7,7 +7,7 @@ import streamlit as st
 from vae_app.conditional_panels import class_grid, class_picker
 from vae_app.model_picker import current_model
 from vae_app.pad_panels import generate_pad
-from vae_app.pictures import decoded_pictures, show_with_download
+from vae_app.pictures import as_uint8, decoded_pictures, show_with_download
 from vae_app.planes import choose_plane
 from vae_app.walks import walk_animation
 from vae_core.conditional import interpolation
@@ -57,7 +57,7 @@ with path:
     end = middle.number_input("To test image", 0, last, min(1, last), key="path_end")
     steps = right.slider("Steps", 3, 20, 10, key="path_steps")
     frames = codec.decode(*interpolation(codec, atlas.z_mean[[start, end]], model.labels_at([start, end]), steps))
-    strip = np.concatenate([atlas.images[[start]] / 255.0, frames, atlas.images[[end]] / 255.0])
+    strip = np.concatenate([atlas.images[[start]], as_uint8(frames), atlas.images[[end]]])
     caption = f"{model.label_name(start)} → {model.label_name(end)}: originals at both ends, decoded path between"
     if label is not None:
         caption += " (the class morphs from one label to the other)"

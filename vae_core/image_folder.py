@@ -29,12 +29,13 @@ from PIL import Image, ImageOps
 from vae_core.batches import Share, ShuffledBatches
 from vae_core.config import ImageSettings
 from vae_core.datasets import Dataset, DatasetError, held_out_split
-from vae_core.size_limits import MAX_TEST_BYTES, most_test_images
+from vae_core.size_limits import most_test_images
 from vae_core.wording import count
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 TEST_FRACTION = 0.1
-KNN_IMAGES = 10_000  # training images read to fit the 5-NN label classifier
+# Training images read to fit the 5-NN label classifier, in the training process (not the server).
+KNN_IMAGES, KNN_BYTES = 10_000, 256 * 2**20
 READ_THREADS = min(8, os.cpu_count() or 1)
 FORMATS = ("PNG", "JPEG", "BMP")  # what Pillow may decode, whatever else it knows: files are untrusted
 # Far past anything this app resizes to (a 24-megapixel photo is 4000 x 6000), and refused before
@@ -232,12 +233,12 @@ def _openable(paths: list[str]) -> np.ndarray:
 
 def knn_sample(dataset: Dataset, classes: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Training images and labels to fit the 5-NN classifier on: all of an in-memory dataset's; of
-    an image folder, the first `KNN_IMAGES` (at most `MAX_TEST_BYTES`) that decode. None for
+    an image folder, the first `KNN_IMAGES` (at most `KNN_BYTES`) that decode. None for
     unlabelled data and for a conditional model (of `classes`), which get no 5-NN accuracy."""
     if dataset.y_train is None or classes:
         return None, None
     if not isinstance(dataset.x_train, ImageFiles):
         return dataset.x_train, dataset.y_train
-    most = min(KNN_IMAGES, MAX_TEST_BYTES // math.prod(dataset.x_train.image_shape))
+    most = min(KNN_IMAGES, KNN_BYTES // math.prod(dataset.x_train.image_shape))
     images, readable = dataset.x_train[:most].read()
     return images[readable], dataset.y_train[:most][readable]
