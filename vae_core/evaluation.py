@@ -23,7 +23,7 @@ LOG_2PI = math.log(2.0 * math.pi)
 BOUND_SHARE = 0.9
 # Large pictures (256 x 256 x 3 is 192 KB as uint8) make a chunk of a thousand images a copy of
 # hundreds of MB; MNIST's chunks stay as they were.
-CHUNK_BYTES = 64 * 2**20
+CHUNK_BYTES = 16 * 2**20
 
 
 class EvaluationStopped(Exception):

@@ -21,7 +21,7 @@ from vae_core.precision import FLOAT32, resolve_precision, with_dtype_policy
 BATCH_SIZE = 1024
 # A batch's float32 images stay within this: TensorFlow's allocator keeps the largest batch's
 # buffers for reuse, so a batch of 1,024 images of 256 x 256 x 3 (768 MB) would stay held.
-BATCH_BYTES = 16 * 2**20
+BATCH_BYTES = 8 * 2**20
 
 
 class LatentCodec:
