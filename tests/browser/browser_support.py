@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image, ImageColor
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -23,6 +28,7 @@ PAGES = {
 }
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PAD = ".latent-pad"
+T = TypeVar("T")
 
 
 def open_page(tab, url: str, path: str) -> None:
@@ -31,12 +37,65 @@ def open_page(tab, url: str, path: str) -> None:
     tab.locator(IDLE).wait_for()
 
 
+# From now on, counts in window.__runsStarted the times the app's script state leaves notRunning (a
+# run, or a fragment's, starting). The records' old values count a run that has already ended
+# again by the time the observer's callback runs.
+WATCH_SCRIPT_RUNS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__runWatcher?.disconnect();
+    window.__runsStarted = 0;
+    window.__runWatcher = new MutationObserver((records) => {
+        window.__runsStarted += records.filter((record) => record.oldValue === 'notRunning').length;
+    });
+    window.__runWatcher.observe(
+        app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
+}"""
+
+
+@contextlib.contextmanager
+def after_the_rerun(tab, quick_ms: float = 10_000) -> Iterator[None]:
+    """Around a gesture that starts a script run (a click on a widget, keys, an upload): the block
+    returns once that run has ended. Waiting for IDLE alone is not enough: the page still says
+    notRunning until the server has heard of the gesture and started the run, which on a busy
+    machine can be long after the gesture. A run so quick that the page never showed it running
+    (both changes painted at once) is taken as over after `quick_ms`."""
+    tab.evaluate(WATCH_SCRIPT_RUNS)
+    yield
+    try:
+        tab.wait_for_function("() => window.__runsStarted > 0", timeout=quick_ms)
+    except PlaywrightTimeout:
+        pass
+    tab.locator(IDLE).wait_for()
+
+
+def settled(tab, read: Callable[[], T], good: Callable[[T], bool], seconds: float = 30.0) -> T:
+    """`read()` again every 100 ms until `good` holds for what it returns, or `seconds` have passed
+    (what a page paints after a run, or after a decode in the browser, can lag on a busy machine);
+    the last value read, for the caller's assertion."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if good(value) or time.monotonic() > deadline:
+            return value
+        tab.wait_for_timeout(100)
+
+
 def open_pad(tab, url: str) -> object:
     """Go to `url` and wait for its latent pad to decode in the browser or say it cannot."""
     tab.goto(url)
     pad = tab.locator(PAD)  # in the component's shadow root, which locators (not querySelector) enter
-    expect(pad).to_have_attribute("data-mode", re.compile("^(browser|server)$"), timeout=60_000)
+    # The page's first run loads the model (TensorFlow and all, for the first one), then the
+    # browser compiles ONNX Runtime's WebAssembly: slow on a busy machine.
+    expect(pad).to_have_attribute("data-mode", re.compile("^(browser|server)$"), timeout=120_000)
     return pad
+
+
+def first_paint(pad) -> int:
+    """Once the pad (decoding in the browser) has painted its first picture: how many it has painted.
+    Its mode turns to browser before the first decode has finished."""
+    picture = pad.locator("canvas.picture")
+    expect(picture).to_have_attribute("data-frames", re.compile(r"^[1-9][0-9]*$"))
+    return int(picture.get_attribute("data-frames"))
 
 
 def picture_pixels(pad) -> np.ndarray:
@@ -46,6 +105,12 @@ def picture_pixels(pad) -> np.ndarray:
     )
     size = int(np.sqrt(len(rgba) // 4))
     return np.array(rgba, np.uint8).reshape(size, size, 4)[..., 0]
+
+
+def gap_to(tab, pad, expected: np.ndarray) -> float:
+    """The largest difference in grey levels between the pad's picture and `expected` (0-255), once
+    it is 2 or less or 30 s have passed: a decode asked earlier may paint first, the last one follows."""
+    return settled(tab, lambda: np.abs(picture_pixels(pad).astype(float) - expected).max(), lambda gap: gap <= 2)
 
 
 def shown_pixels(tab, picture) -> np.ndarray:

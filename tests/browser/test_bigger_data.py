@@ -6,6 +6,7 @@ from __future__ import annotations
 import zipfile
 
 from browser_support import IDLE, open_page, screenshot
+from playwright.sync_api import expect
 from synthetic import write_image_folder
 
 
@@ -51,4 +52,4 @@ def test_a_folder_under_the_data_root_is_offered_and_trains(page, app_url, app_d
     fill_small_run(page, "server-squares-run")
     finish(page, "server-squares-run")
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
-    assert page.get_by_role("option", name="server-squares-run").count() == 1
+    expect(page.get_by_role("option", name="server-squares-run")).to_have_count(1)  # the list opens after the click

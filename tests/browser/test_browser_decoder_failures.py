@@ -8,7 +8,7 @@ import re
 
 import onnx
 import pytest
-from browser_support import open_pad, screenshot
+from browser_support import open_pad, screenshot, settled
 from odd_bundles import OddBundle, save_odd_bundle
 from onnx import TensorProto, helper
 from playwright.sync_api import expect
@@ -57,7 +57,9 @@ def test_a_decoder_the_browser_cannot_run_is_said_in_a_sentence(page, app_url, a
     status = pad.locator(".status").inner_text()
     assert status.startswith("Decoding on the server: this model's decoder does not run in your browser.")
     assert not RAW_RUNTIME_WORDS.search(status), status
-    assert any("does not run in your browser" in text for text in warnings)  # ONNX Runtime's words, for developers
+    # ONNX Runtime's words, for developers (console messages reach this process as events, soon after).
+    said = settled(page, lambda: " | ".join(warnings), lambda text: "does not run in your browser" in text)
+    assert "does not run in your browser" in said, said
     assert page.locator('[data-testid="stException"]').count() == 0
     page.get_by_text(re.compile(r"^decoded on the server at")).first.wait_for()
     screenshot(page, f"generate-pad-{failure}")

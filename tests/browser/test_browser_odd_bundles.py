@@ -37,7 +37,7 @@ def click_near_the_end_of_the_first_slider(tab) -> None:
     """One click on the first slider's track, 90% of the way along: one value sent, one new picture."""
     # The pad above the sliders settles first (its status line can change its height, and so where
     # the track is).
-    expect(tab.locator(".latent-pad")).not_to_have_attribute("data-mode", "loading", timeout=60_000)
+    expect(tab.locator(".latent-pad")).not_to_have_attribute("data-mode", "loading", timeout=120_000)
     handle = tab.locator('[data-testid="stSlider"] input[type="range"]').first
     tab.locator('[data-testid="stSlider"]').first.scroll_into_view_if_needed()  # below the latent pad
     box = tab.locator('[data-testid="stSlider"]').first.bounding_box()
@@ -49,7 +49,7 @@ def click_near_the_end_of_the_first_slider(tab) -> None:
         tab.mouse.click(box["x"] + share * box["width"], box["y"] + box["height"] - 12)
         tab.wait_for_function(moved, arg=before)
         try:  # the server's picture for the slider's value as it finally stands (read again, not once)
-            tab.wait_for_function(CAPTION_SHOWS_THE_SLIDERS_VALUE, timeout=30_000)
+            tab.wait_for_function(CAPTION_SHOWS_THE_SLIDERS_VALUE, timeout=60_000)
             break
         except PlaywrightTimeout:
             continue

@@ -11,7 +11,7 @@ import shutil
 
 import numpy as np
 import pytest
-from browser_support import IDLE, open_pad, open_page, picture_pixels, screenshot
+from browser_support import after_the_rerun, gap_to, open_pad, open_page, screenshot
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -29,8 +29,8 @@ def codec():
 
 def pick(tab, group: str, option: str) -> None:
     """Click `option` in the radio group titled `group`, and wait for the rerun it starts to end."""
-    tab.get_by_role("radiogroup", name=group).get_by_text(option, exact=True).click()
-    tab.locator(IDLE).wait_for()
+    with after_the_rerun(tab):
+        tab.get_by_role("radiogroup", name=group).get_by_text(option, exact=True).click()
 
 
 def test_the_pad_writes_the_class_picked_and_matches_the_server(themed_page, app_url, codec):
@@ -38,9 +38,9 @@ def test_the_pad_writes_the_class_picked_and_matches_the_server(themed_page, app
     pad = open_pad(page, f"{app_url}/generate?model={CVAE}")
     assert pad.get_attribute("data-mode") == "browser"
     box = pad.locator("canvas.pad").bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.6)
+    with after_the_rerun(page):  # the release sends z to Python
+        page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.6)
     z = np.array(json.loads(pad.get_attribute("data-z")), np.float32)
-    page.locator(IDLE).wait_for()
     picture = pad.locator("canvas.picture")
     for label in (0, 3, 8):
         if label:
@@ -48,11 +48,7 @@ def test_the_pad_writes_the_class_picked_and_matches_the_server(themed_page, app
             pick(page, "Class to generate", str(label))
             expect(picture).not_to_have_attribute("data-frames", frames)  # redrawn for the new class
         expected = np.round(codec.decode(z, label)[0, ..., 0] * 255)
-        for _ in range(50):  # a decode asked before the class changed may paint first; the next one follows
-            difference = np.abs(picture_pixels(pad).astype(float) - expected).max()
-            if difference <= 2:
-                break
-            page.wait_for_timeout(100)
+        difference = gap_to(page, pad, expected)  # the pointer leaving the pad asked a decode of the old class
         assert difference <= 2, f"class {label}: browser and server differ by {difference} grey levels"
     screenshot(page, f"generate-cvae-{theme}")
 
@@ -107,8 +103,8 @@ def test_a_walk_downloads_as_a_gif_and_a_webp_of_the_chosen_frames(page, app_url
         gif.seek(23)
         assert np.abs(np.asarray(gif.convert("L"), float) - first).mean() > 5, "the walk should move"
     pick(page, "Format", "WebP")
-    pick(page, "Walk", "along a direction")
-    page.get_by_text(re.compile(r"^24 frames, 80 ms each")).wait_for()
+    pick(page, "Walk", "along a direction")  # the run has ended: the button is the walk's, not the last one's
+    page.get_by_text(re.compile(r"^24 frames, 80 ms each, \d+ KB as WebP")).wait_for()
     with downloaded_animation(page, page.get_by_role("button", name="Download WebP"), tmp_path / "walk.webp") as webp:
         assert (webp.format, webp.n_frames) == ("WEBP", 24)
     screenshot(page, "generate-animation")
@@ -121,8 +117,8 @@ def test_the_replay_slider_shows_the_map_after_each_epoch(page, app_url):
     expect(title.filter(has_text="after epoch 50")).to_have_count(1)
     handle = page.get_by_test_id("stSlider").filter(has_text="After epoch").get_by_role("slider")
     handle.focus()
-    handle.press("Home")
-    page.locator(IDLE).wait_for()
+    with after_the_rerun(page):
+        handle.press("Home")
     expect(title.filter(has_text=re.compile(r"^after epoch 1$"))).to_have_count(1)
     expect(title.filter(has_text="after epoch 50")).to_have_count(0)  # the same chart, redrawn
     screenshot(page, "explore-replay-epoch-1")

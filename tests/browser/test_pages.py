@@ -3,6 +3,7 @@ saves the picture shown, a scatter click shows the reconstruction, an upload is 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from pathlib import Path
@@ -12,11 +13,14 @@ import pytest
 from browser_support import (
     IDLE,
     PAGES,
+    WATCH_SCRIPT_RUNS,
+    after_the_rerun,
     contrast_ratio,
     open_page,
     plot_to_screen,
     rgb,
     screenshot,
+    settled,
     shown_pixels,
     viewport_pixels,
 )
@@ -59,16 +63,6 @@ def test_dragging_a_slider_redraws_the_decoded_digit(page, app_url):
     screenshot(page, "generate-after-slider")
 
 
-# Counts the script runs the page starts from now on, in window.__scriptRuns.
-COUNT_SCRIPT_RUNS = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    window.__scriptRuns = 0;
-    new MutationObserver(() => {
-        if (app.getAttribute('data-test-script-state') === 'running') window.__scriptRuns++;
-    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-
-
 def downloaded_png(tab, button, path: Path) -> np.ndarray:
     """Click a download button, save the file at `path`, check it is a PNG; its pixels."""
     with tab.expect_download() as download:
@@ -83,12 +77,12 @@ def test_download_saves_the_picture_on_screen(page, app_url, tmp_path):
     open_page(page, app_url, "generate")
     picture = page.locator('[data-testid="stImage"] img').first  # the slider's decoded digit
     button = page.get_by_test_id("stDownloadButton").first.get_by_role("button")
-    page.evaluate(COUNT_SCRIPT_RUNS)
+    page.evaluate(WATCH_SCRIPT_RUNS)
     first = downloaded_png(page, button, tmp_path / "first.png")
     assert first.shape == (224, 224)  # 28x28 enlarged 8x, no blur
     assert np.array_equal(first, shown_pixels(page, picture))
     page.wait_for_timeout(1000)  # a rerun would start within milliseconds of the click
-    assert page.evaluate("window.__scriptRuns") == 0, "a download should not rerun the page"
+    assert page.evaluate("window.__runsStarted") == 0, "a download should not rerun the page"
     move_first_slider(page)
     moved = downloaded_png(page, button, tmp_path / "moved.png")
     assert np.array_equal(moved, shown_pixels(page, picture))
@@ -165,6 +159,7 @@ def start_a_run_on_an_upload(tab, url: str, table: Path, name: str, **settings: 
     tab.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
     tab.get_by_role("option", name="Your own file").click()
     tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(table))
+    tab.get_by_role("button", name=f"Remove {table.name}", exact=True).wait_for()  # uploaded
     for label, value in (*settings.items(), ("Model name", name)):
         tab.get_by_label(label, exact=True).fill(value)
     tab.get_by_role("button", name="Start training").click()
@@ -189,7 +184,7 @@ def test_training_survives_a_reload_and_lands_in_the_model_picker(page, app_url,
     page.locator(IDLE).wait_for()
     screenshot(page, "train-finished")
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
-    assert page.get_by_role("option", name="browser-run").count() == 1
+    expect(page.get_by_role("option", name="browser-run")).to_have_count(1)  # the list opens after the click
     assert load_bundle(app_models_dir / "browser-run").meta.config.weight_decay == 0.02  # as typed in the form
 
 
@@ -229,19 +224,20 @@ def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
     screenshot(page, "explore-after-box-select")
 
     # The selection becomes group A of a direction, towards class 1; the strip and the arrow follow.
-    page.get_by_role("button", name=f"Keep the selection ({inside} images) as group A").click()
-    page.locator(IDLE).wait_for()
+    with after_the_rerun(page):  # which lists the kept selection among the groups
+        page.get_by_role("button", name=f"Keep the selection ({inside} images) as group A").click()
     for label, choice in (("Group A", f"selection kept as group A ({inside} images)"), ("Group B", "class 1")):
         picker = page.get_by_role("combobox", name=label, exact=True)
-        picker.click()
-        picker.fill(choice)
-        picker.press("Enter")
+        changed = picker.input_value() != choice  # group A may be the kept selection already: then no run
+        with after_the_rerun(page) if changed else contextlib.nullcontext():
+            picker.click()
+            picker.fill(choice)
+            picker.press("Enter")
         expect(picker).to_have_value(choice)
-        page.locator(IDLE).wait_for()
     strip = f"then moved from -2 to +2 lengths of selection kept as group A ({inside} images) → class 1"
     page.get_by_text(strip, exact=False).wait_for()
     page.locator(IDLE).wait_for()
-    assert page.locator(".js-plotly-plot .annotation-arrow-g path").count() >= 1  # the arrow on the scatter
+    expect(page.locator(".js-plotly-plot .annotation-arrow-g path").first).to_be_attached()  # the scatter's arrow
     pixels = captioned_pixels(page, strip)
     assert pixels.std() > 20
     page.get_by_text(strip, exact=False).scroll_into_view_if_needed()
@@ -285,6 +281,9 @@ def test_the_encoded_digit_is_drawn_on_top_in_either_theme(themed_page, app_url,
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
     plot = page.locator(".js-plotly-plot").first
     plot.wait_for()
+    page.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot')._fullData?.some((trace) => trace.name === 'your digit')"
+    )
     page.locator(IDLE).wait_for()
     plot.scroll_into_view_if_needed()
     marks = page.evaluate(STAR_AND_CLASSES)
@@ -293,12 +292,13 @@ def test_the_encoded_digit_is_drawn_on_top_in_either_theme(themed_page, app_url,
     assert all(max(abs(a - b) for a, b in zip(star, rgb(c), strict=True)) > 60 for c in marks["classColours"])
     assert contrast_ratio(star, background) >= 3, f"the star's {marks['colour']} is faint on {background}"
     x, y = (round(v) for v in plot_to_screen(page, marks["x"], marks["y"]))
-    for _ in range(20):  # WebGL paints a frame or more after the script run ends
-        pixels = viewport_pixels(page)[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3)
-        off_colour = int(np.abs(pixels.astype(int) - star).max())
-        if off_colour <= 30:
-            break
-        page.wait_for_timeout(250)
+    # WebGL (software, here) paints a frame or more after the script run ends.
+    pixels = settled(
+        page,
+        lambda: viewport_pixels(page)[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3),
+        lambda shown: np.abs(shown.astype(int) - star).max() <= 30,
+    )
+    off_colour = int(np.abs(pixels.astype(int) - star).max())
     screenshot(page, f"encode-star-{theme}")
     assert off_colour <= 30, f"not the star's {star} on top, but {pixels.tolist()}"
 
@@ -324,9 +324,11 @@ def test_end_users_get_the_apps_icon_and_no_deploy_button_or_developer_menu(page
 def test_the_browser_that_started_a_run_can_stop_it_after_a_reload(page, app_url, tmp_path):
     table = digits_csv(tmp_path / "long.csv", seed=1, labelled=False)
     start_a_run_on_an_upload(page, app_url, table, "long-run", Epochs="1000", **{"Batch size": "8"})
-    page.get_by_text("of 1000, batch", exact=False).wait_for(timeout=120_000)  # training, any epoch
+    page.get_by_text("of 1000, batch", exact=False).wait_for(timeout=240_000)  # training, any epoch
     page.reload()  # a new Streamlit session in the same browser
-    page.get_by_role("button", name="Stop").click()
+    # The app's own button: Streamlit's status widget shows a Stop button of its own while a run
+    # lasts over half a second, as the progress panel's every-second runs can on a busy machine.
+    page.locator(".st-key-stop_training").get_by_role("button", name="Stop").click()
     page.get_by_text("Saved as long-run").wait_for(timeout=240_000)
     assert page.get_by_text("only that browser can stop it").count() == 0
     screenshot(page, "train-stopped-after-reload")
@@ -335,27 +337,27 @@ def test_the_browser_that_started_a_run_can_stop_it_after_a_reload(page, app_url
 def test_compare_puts_two_mnist_models_side_by_side(page, app_url):
     open_page(page, app_url, "compare")
     picker = page.locator('[data-testid="stMultiSelect"]')
-    picker.get_by_role("button", name="Clear all").click()  # other tests may have added newer models
+    with after_the_rerun(page):
+        picker.get_by_role("button", name="Clear all").click()  # other tests may have added newer models
     page.get_by_text("Pick at least two models.").wait_for()
     for name in ("mnist-conv-2d", "mnist-conv-16d"):
-        picker.get_by_role("combobox").fill(name)
-        picker.get_by_role("combobox").press("Enter")
-        page.locator(IDLE).wait_for()
+        with after_the_rerun(page):  # the next name is typed into the picker as this run left it
+            picker.get_by_role("combobox").fill(name)
+            picker.get_by_role("combobox").press("Enter")
     page.get_by_text("mnist-conv-16d: reconstructions from the latent means").wait_for()
-    assert page.get_by_text("mnist-conv-2d: reconstructions from the latent means").count() == 1
+    expect(page.get_by_text("mnist-conv-2d: reconstructions from the latent means")).to_have_count(1)
     rows = page.locator('[data-testid="stImage"] img')
-    assert rows.count() == 3  # the test images, then one row per model; no prior samples (latent 2 vs 16)
-    assert page.get_by_text("the same seed draws the same z only for models of one latent size").count() == 1
+    expect(rows).to_have_count(3)  # the test images, then one row per model; no prior samples (latent 2 vs 16)
+    expect(page.get_by_text("the same seed draws the same z only for models of one latent size")).to_have_count(1)
     page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
     screenshot(page, "compare")
 
 
 def test_explore_colours_by_negative_elbo_and_shows_the_worst_modelled_images(page, app_url):
     open_page(page, app_url, "explore")
-    page.get_by_text("negative ELBO", exact=True).click()
-    page.locator(IDLE).wait_for()
-    page.locator(".js-plotly-plot .colorbar").first.wait_for()
-    assert "−ELBO (nats)" in page.locator(".js-plotly-plot .colorbar").first.text_content()  # an SVG group
+    with after_the_rerun(page):
+        page.get_by_text("negative ELBO", exact=True).click()
+    expect(page.locator(".js-plotly-plot .colorbar").first).to_contain_text("−ELBO (nats)")  # an SVG group
     page.get_by_text("Show the 24 test images this model explains worst").click()
     page.get_by_text("highest negative ELBO first", exact=False).wait_for()
     page.get_by_text("their reconstructions").wait_for()
@@ -369,8 +371,8 @@ def test_why_features_work_on_each_shipped_kind_of_model(page, app_url, model):
     page.goto(f"{app_url}/explore?model={model}")
     page.get_by_role("heading", name=PAGES["explore"]).wait_for()
     page.locator(IDLE).wait_for()
-    page.get_by_text("negative ELBO", exact=True).click()
-    page.locator(IDLE).wait_for()
+    with after_the_rerun(page):
+        page.get_by_text("negative ELBO", exact=True).click()
     page.locator(".js-plotly-plot .colorbar").first.wait_for()
     point = page.evaluate("() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];"
                           " return [t.x[5], t.y[5]]; }")  # fmt: skip
@@ -386,8 +388,7 @@ def test_why_features_work_on_each_shipped_kind_of_model(page, app_url, model):
     ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=6)
     buffer = io.BytesIO()
     paper.save(buffer, format="PNG")
-    page.goto(f"{app_url}/encode?model={model}")
-    page.get_by_role("heading", name=PAGES["encode"]).wait_for()
+    open_page(page, app_url, f"encode?model={model}")
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "seven.png", "mimeType": "image/png", "buffer": buffer.getvalue()}]
     )
