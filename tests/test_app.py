@@ -21,6 +21,7 @@ from synthetic import synthetic_images, write_image_folder
 
 import vae_core.datasets
 from vae_app.figures import selected_indices
+from vae_app.messages import plain
 from vae_core.bundle_files import REPLAY_FILE, read_meta
 from vae_core.config import RANGES, TrainConfig
 from vae_core.registry import PRETRAINED_DIR
@@ -74,7 +75,7 @@ def test_compare_shows_metrics_and_says_why_models_cannot_stand_side_by_side(mod
     assert not app.warning  # one latent size, one dataset: side by side
     assert any("given each image's label" in caption.value for caption in app.caption)
     captions = [image.proto.imgs[0].caption for image in app.get("image")]
-    assert "mnist-cvae-2d: z ~ N(0, I), seed 0, as classes 0, 1, 2… in turn" in captions
+    assert plain("mnist-cvae-2d: z ~ N(0, I), seed 0, as classes 0, 1, 2… in turn") in captions  # shown as written
 
     app.multiselect[0].set_value(["mnist-conv-2d", "mnist-conv-16d"]).run()
     assert [warning.value for warning in app.warning] == [
