@@ -3,10 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from vae_app.conditional_panels import CONDITIONAL_FIGURES
 from vae_app.figures import compared_loss_curves
 from vae_app.messages import plain
-from vae_app.model_picker import MODEL_KEY, load_or_stop, model_ids, rounded
+from vae_app.model_picker import CONDITIONAL_FIGURES, MODEL_KEY, load_or_stop, model_ids, rounded
 from vae_app.pictures import show
 from vae_core.comparison import active_units, why_not_side_by_side
 from vae_core.latent_tools import prior_samples, tile

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from vae_app.conditional_panels import CONDITIONAL_FIGURES
-from vae_app.model_picker import rounded
+from vae_app.model_picker import CONDITIONAL_FIGURES, rounded
 from vae_core.datasets import SPECS
 from vae_core.registry import scan_bundles
 

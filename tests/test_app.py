@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -323,6 +325,16 @@ def test_encode_takes_tiff_and_ico_files(models_dir):
     app.get("file_uploader")[0].set_value(("seven.tif", tiff_of_a_seven(), "image/tiff")).run()
     assert not app.exception and not app.error
     assert "its reconstruction" in [image.proto.imgs[0].caption for image in app.get("image")]
+
+
+def test_home_draws_without_importing_keras():
+    """Home is the first page a new server shows: the entry point loads the model only after it."""
+    script = "import runpy, sys; runpy.run_path('app_pages/home.py'); print('keras' in sys.modules)"
+    shown = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(APP).parent, capture_output=True, text=True, timeout=300
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == "False"  # nor TensorFlow, which only Keras imports
 
 
 def test_a_link_opens_the_model_and_plane_it_names_and_the_address_follows_the_view(models_dir):

@@ -15,12 +15,6 @@ from vae_core.conditional import class_probabilities, every_class, style_of
 from vae_core.inference import as_intensities
 from vae_core.latent_tools import prior_samples, tile
 
-# Why a conditional model's figures sit apart from a plain model's, for the tables that list both.
-CONDITIONAL_FIGURES = (
-    "A conditional model's figures are given each image's label: bounds on −log p(x | label), not −log p(x)"
-    " (knowing the label is worth up to log 10 ≈ 2.3 nats per image for ten equally common classes)."
-)
-
 
 def class_picker(model: LoadedModel, key: str, title: str = "Class to generate") -> int | None:
     """A row of the model's classes to choose from; the chosen class, or None for a plain model."""
