@@ -1,4 +1,4 @@
-"""Generate: move through latent space with sliders, draw manifolds, sample the prior, interpolate,
+"""Generate: move through latent space on the pad, draw manifolds, sample the prior, interpolate,
 animate; a conditional model writes the class picked at the top."""
 
 import numpy as np
@@ -24,46 +24,56 @@ label = class_picker(model, key="generate_class")  # None for a plain model
 ranges = plane_ranges(plane.project(atlas.z_mean))
 
 
-titles = ["Sliders", "Manifold grid", "Random samples", "Interpolation", "Animation"]
-titles += ["Class × z grid"] if label is not None else []  # a conditional model only
-sliders, manifold, samples, path, animation, *by_class = st.tabs(titles)
-with sliders:
-    st.caption(
-        "Pad and slider ranges cover 99% of the test set's latent means on this plane; where those barely"
-        " spread, ±3 around them."
-    )
-    generate_pad(model, plane, axis_titles, label)
-with manifold:
-    n = st.slider("Grid size (n x n)", 5, 30, 15, key="grid_n")
-    mode = st.radio(
-        "Spacing",
-        GRID_MODES,
-        horizontal=True,
-        key="grid_mode",
-        help=("linear: even steps across the test set's range; quantile: even steps in probability under the prior"),
-    )
-    rows = 1 if plane.is_line else n  # on a line every row would be the same
-    grid = decoded_pictures(codec, plane.lift(grid_coordinates(n, ranges, mode)[: rows * n]), label, columns=n)
-    show_with_download(tile(grid, columns=n), f"{rows} x {n} manifold, {mode} spacing", f"manifold-{rows}x{n}.png", 900)
-with samples:
-    count = st.slider("Samples", 8, 64, 32, step=8, key="sample_count")
-    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
-    drawn = decoded_pictures(codec, prior_samples(count, atlas.z_mean.shape[1], int(seed)), label, columns=8)
-    show_with_download(tile(drawn, columns=8, gap=2), f"{count} samples of z ~ N(0, I)", "samples.png", 900)
-with path:
-    last = len(atlas.z_mean) - 1
-    left, middle, right = st.columns(3)
-    start = left.number_input("From test image", 0, last, 0, key="path_start")
-    end = middle.number_input("To test image", 0, last, min(1, last), key="path_end")
-    steps = right.slider("Steps", 3, 20, 10, key="path_steps")
-    frames = codec.decode(*interpolation(codec, atlas.z_mean[[start, end]], model.labels_at([start, end]), steps))
-    strip = np.concatenate([atlas.images[[start]], as_uint8(frames), atlas.images[[end]]])
-    caption = f"{model.label_name(start)} → {model.label_name(end)}: originals at both ends, decoded path between"
-    if label is not None:
-        caption += " (the class morphs from one label to the other)"
-    show_with_download(tile(strip, columns=len(strip), gap=2), caption, "interpolation.png", 1200)
-with animation:
-    walk_animation(model, plane, axis_titles, label)
+VIEWS = ("Decode a point", "Grid over the plane", "Samples from the prior", "Path between two images", "Walk")
+titles = [*VIEWS, "Classes × styles"] if label is not None else list(VIEWS)  # a conditional model only
+# Only the open tab runs: a click on the pad or a slider costs what it shows.
+pad, manifold, samples, path, animation, *by_class = st.tabs(titles, key="generate_tab", on_change="rerun")
+if pad.open:
+    with pad:
+        st.caption(
+            "Move over the pad, drag, or use the arrow keys or a dimension's slider: the picture follows at"
+            " once. The pad covers 99% of the test set's latent means on this plane; where those barely"
+            " spread, ±3 around them."
+        )
+        generate_pad(model, plane, axis_titles, label)
+if manifold.open:
+    with manifold:
+        n = st.slider("Grid size (n x n)", 5, 30, 15, key="grid_n")
+        mode = st.radio(
+            "Spacing",
+            GRID_MODES,
+            horizontal=True,
+            key="grid_mode",
+            help="linear: even steps across the test set's range; quantile: even steps in probability under the prior",
+        )
+        rows = 1 if plane.is_line else n  # on a line every row would be the same
+        grid = decoded_pictures(codec, plane.lift(grid_coordinates(n, ranges, mode)[: rows * n]), label, columns=n)
+        show_with_download(
+            tile(grid, columns=n), f"{rows} x {n} manifold, {mode} spacing", f"manifold-{rows}x{n}.png", 900
+        )
+if samples.open:
+    with samples:
+        count = st.slider("Samples", 8, 64, 32, step=8, key="sample_count")
+        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
+        drawn = decoded_pictures(codec, prior_samples(count, atlas.z_mean.shape[1], int(seed)), label, columns=8)
+        show_with_download(tile(drawn, columns=8, gap=2), f"{count} samples of z ~ N(0, I)", "samples.png", 900)
+if path.open:
+    with path:
+        last = len(atlas.z_mean) - 1
+        left, middle, right = st.columns(3)
+        start = left.number_input("From test image", 0, last, 0, key="path_start")
+        end = middle.number_input("To test image", 0, last, min(1, last), key="path_end")
+        steps = right.slider("Steps", 3, 20, 10, key="path_steps")
+        frames = codec.decode(*interpolation(codec, atlas.z_mean[[start, end]], model.labels_at([start, end]), steps))
+        strip = np.concatenate([atlas.images[[start]], as_uint8(frames), atlas.images[[end]]])
+        caption = f"{model.label_name(start)} → {model.label_name(end)}: originals at both ends, decoded path between"
+        if label is not None:
+            caption += " (the class morphs from one label to the other)"
+        show_with_download(tile(strip, columns=len(strip), gap=2), caption, "interpolation.png", 1200)
+if animation.open:
+    with animation:
+        walk_animation(model, plane, axis_titles, label)
 for tab in by_class:
-    with tab:
-        class_grid(model)
+    if tab.open:
+        with tab:
+            class_grid(model)

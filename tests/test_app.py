@@ -125,15 +125,29 @@ def test_selection_events_give_test_indices():
     assert selected_indices({"selection": {"points": []}}) == [] and selected_indices(None) == []
 
 
-def test_generate_slider_change_decodes_a_new_image(models_dir):
+def test_generate_computes_only_the_open_tab(models_dir):
     app = app_on("app_pages/generate.py")
-    first = app.get("image")[0]
-    before = (first.proto.imgs[0].url, first.proto.imgs[0].caption)
-    app.slider[0].set_value(app.slider[0].max).run()
-    after = app.get("image")[0]
-    assert not app.exception
-    assert (after.proto.imgs[0].url, after.proto.imgs[0].caption) != before
-    assert len(app.get("download_button")) == 5  # sliders, manifold, samples, interpolation, animation
+    assert [tab.label for tab in app.tabs] == [
+        "Decode a point", "Grid over the plane", "Samples from the prior", "Path between two images", "Walk"
+    ]  # fmt: skip
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    assert len(captions) == 1 and re.fullmatch(r"nearest test images to z0 = \S+, z1 = \S+: (\d, ){7}\d", captions[0])
+    assert [button.proto.label for button in app.get("download_button")] == ["Download this picture (PNG)"]
+    opened = {
+        "Grid over the plane": "15 x 15 manifold, linear spacing",
+        "Samples from the prior": "32 samples of z ~ N(0, I)",
+        "Path between two images": "7 → 2: originals at both ends, decoded path between",
+    }
+    for view, caption in opened.items():
+        app.session_state["generate_tab"] = view
+        app.run()
+        assert not app.exception, view
+        assert [image.proto.imgs[0].caption for image in app.get("image")] == [plain(caption)]
+        assert len(app.get("download_button")) == 1  # the open tab's, and no other's
+    app.session_state["generate_tab"] = "Walk"
+    app.run()
+    walk = [image.proto.imgs[0].caption for image in app.get("image")]
+    assert not app.exception and len(walk) == 1 and walk[0].endswith(" as GIF"), walk
 
 
 def test_explore_colours_by_each_score_and_shows_the_worst_modelled_images(models_dir):

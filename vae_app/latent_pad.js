@@ -42,20 +42,20 @@ function element(root, selector) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data, parentElement, setTriggerValue, setStateValue } = component;
   const root = element(parentElement, ".latent-pad");
   let pad = pads.get(root);
   if (!pad || pad.signature !== data.signature) {
     pad?.stop();
-    pad = createPad(root, data, setTriggerValue);
+    pad = createPad(root, data, setTriggerValue, setStateValue);
     pads.set(root, pad);
   } else {
-    pad.update(data, setTriggerValue);
+    pad.update(data, setTriggerValue, setStateValue);
   }
   return () => pad.stop();
 }
 
-function createPad(root, data, setTriggerValue) {
+function createPad(root, data, setTriggerValue, setStateValue) {
   const canvas = element(root, "canvas.pad");
   const picture = element(root, "canvas.picture");
   const status = element(root, ".status");
@@ -73,6 +73,7 @@ function createPad(root, data, setTriggerValue) {
   const state = {
     data,
     report: setTriggerValue,
+    setState: setStateValue,
     z: Float32Array.from(data.z), // the committed point
     shown: Float32Array.from(data.z), // the point decoded now (hover or drag)
     pending: null, // {z, since}: the next point to decode, and when the pointer asked for it
@@ -113,14 +114,15 @@ function createPad(root, data, setTriggerValue) {
   // --- drawing --------------------------------------------------------------------------
   const background = document.createElement("canvas");
   function drawBackground() {
-    const { points, colours, labels } = state.data.background;
+    const { points, colours, symbols, labels } = state.data.background;
     background.width = canvas.width;
     background.height = canvas.height;
     const drawing = background.getContext("2d");
     for (let i = 0; i < points.length; i += 1) {
       const [x, y] = toPixel(points[i][0], points[i][1]);
       drawing.fillStyle = colours[labels[i] % colours.length];
-      drawing.fillRect(x - 1, y - 1, 2, 2);
+      drawing.strokeStyle = drawing.fillStyle;
+      drawMarker(drawing, symbols[labels[i] % symbols.length], x, y, 2.2);
     }
   }
 
@@ -162,6 +164,7 @@ function createPad(root, data, setTriggerValue) {
     readout.textContent = state.data.is_line
       ? `${names[0]} = ${u.toFixed(2)}`
       : `${names[0]} = ${u.toFixed(2)}, ${names[1]} = ${v.toFixed(2)}`;
+    picture.setAttribute("aria-label", `What the decoder draws at ${readout.textContent}`);
     sliders.querySelectorAll("input").forEach((input) => {
       const value = state.shown[Number(input.dataset.dimension)];
       if (root.getRootNode().activeElement !== input) input.value = String(value); // not under a thumb being moved
@@ -208,6 +211,23 @@ function createPad(root, data, setTriggerValue) {
     state.decoder = null;
     root.dataset.mode = "server";
     status.textContent = `Decoding on the server: ${reason}. Instead, ${state.data.fallback}.`;
+    // Python sends its own picture of z from now on, to be shown here, where the browser's would be.
+    if (state.data.decoder_url) state.setState("mode", "server");
+    paintServerPicture();
+  }
+
+  function paintServerPicture() {
+    const source = state.data.server_picture;
+    if (!source || state.decoder || state.stopped) return;
+    const image = new Image();
+    image.onload = () => {
+      if (state.stopped || state.data.server_picture !== source) return; // a newer picture came
+      pictureContext.imageSmoothingEnabled = false;
+      pictureContext.drawImage(image, 0, 0, width, height);
+      state.frames += 1;
+      picture.dataset.frames = String(state.frames);
+    };
+    image.src = source;
   }
 
   // --- input: pointer (mouse, pen, touch), keys, per-dimension sliders -------------------
@@ -271,11 +291,17 @@ function createPad(root, data, setTriggerValue) {
 
   function buildLegend() {
     const { colours, names } = state.data.background;
+    legend.hidden = names.length === 0;
     legend.replaceChildren(
       ...names.map((name, label) => {
         const item = document.createElement("span");
-        const swatch = document.createElement("i");
-        swatch.style.background = colours[label % colours.length];
+        const swatch = document.createElement("canvas");
+        swatch.width = 12;
+        swatch.height = 12;
+        const drawing = swatch.getContext("2d");
+        drawing.fillStyle = colours[label % colours.length];
+        drawing.strokeStyle = drawing.fillStyle;
+        drawMarker(drawing, state.data.background.symbols[label % state.data.background.symbols.length], 6, 6, 4.5);
         item.append(swatch, name);
         return item;
       }),
@@ -308,8 +334,10 @@ function createPad(root, data, setTriggerValue) {
   // --- life cycle -----------------------------------------------------------------------
   const pad = {
     signature: data.signature,
-    update(newData, report) {
+    update(newData, report, setState) {
       state.report = report;
+      state.setState = setState;
+      const newPicture = newData.server_picture !== state.data.server_picture;
       // Python's z moves the pad only when Python moved it (the sliders below): a rerun may bring
       // back, late, a z this pad reported itself, which must not pull the pad back.
       const fromPython = Float32Array.from(newData.z);
@@ -323,6 +351,7 @@ function createPad(root, data, setTriggerValue) {
       } else if (newClass) {
         ask(state.shown, performance.now()); // a conditional model's class changed: the same z, redrawn
       }
+      if (newPicture) paintServerPicture();
     },
     stop() {
       state.stopped = true;
@@ -379,4 +408,33 @@ async function timeBatchDecode({ ort, session }, data, count) {
 
 function sameZ(a, b, tolerance = 0) {
   return a.length === b.length && a.every((value, i) => Math.abs(value - b[i]) <= tolerance);
+}
+
+// Class `symbol` (the scatter's Plotly names) at (x, y), `size` pixels from centre to edge: classes
+// differ by shape as well as colour.
+function drawMarker(drawing, symbol, x, y, size) {
+  const path = new Path2D();
+  const corners = {
+    square: [[-1, -1], [1, -1], [1, 1], [-1, 1]],
+    diamond: [[0, -1.3], [1.3, 0], [0, 1.3], [-1.3, 0]],
+    "triangle-up": [[0, -1.3], [1.2, 1], [-1.2, 1]],
+    "triangle-down": [[0, 1.3], [1.2, -1], [-1.2, -1]],
+  }[symbol];
+  if (symbol === "x" || symbol === "cross") {
+    const ends = symbol === "x" ? [[-1, -1, 1, 1], [-1, 1, 1, -1]] : [[-1.2, 0, 1.2, 0], [0, -1.2, 0, 1.2]];
+    ends.forEach(([x0, y0, x1, y1]) => {
+      path.moveTo(x + x0 * size, y + y0 * size);
+      path.lineTo(x + x1 * size, y + y1 * size);
+    });
+    drawing.lineWidth = Math.max(1, size / 2);
+    drawing.stroke(path);
+    return;
+  }
+  if (corners) {
+    corners.forEach(([dx, dy], i) => (i ? path.lineTo : path.moveTo).call(path, x + dx * size, y + dy * size));
+    path.closePath();
+  } else {
+    path.arc(x, y, size, 0, 2 * Math.PI); // a circle, and any symbol this pad does not know
+  }
+  drawing.fill(path);
 }

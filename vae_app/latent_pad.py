@@ -3,7 +3,8 @@
 The browser fetches ONNX Runtime Web and the model's ONNX decoder from the app's own static files
 (`static/`, served at `app/static/`), so it works offline. Python sends the plane, the test set's
 points as the pad's background, and the current z; the pad sends z back only when the pointer is
-released (or a key or slider let go), so the page follows without a rerun on every move.
+released (or a key or slider let go), so the page follows without a rerun on every move. Where the
+browser cannot decode, the pad says so and shows the server's picture of z in the same place.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from vae_app.figures import CLASS_COLOURS
+from vae_app.figures import CLASS_COLOURS, CLASS_SYMBOLS
 from vae_app.model_picker import LoadedModel
+from vae_app.pictures import png_data_url
 from vae_app.services.browser_decoders import DecoderUnavailable, served_decoder
 from vae_core.latent_tools import Plane, plane_ranges
 
@@ -31,12 +33,13 @@ HTML = """
   <p class="status" role="status"></p>
   <div class="row">
     <div>
-      <canvas class="pad" tabindex="0" aria-label="Latent pad: move, drag or use the arrow keys"></canvas>
+      <canvas class="pad" tabindex="0" role="img"
+        aria-label="Latent pad: the test set's latent means by class; move, drag or use the arrow keys"></canvas>
       <p class="legend"></p>
     </div>
     <div class="output">
-      <canvas class="picture" aria-label="Decoded in the browser"></canvas>
-      <p class="readout"></p>
+      <canvas class="picture" role="img" aria-label="What the decoder draws at this point"></canvas>
+      <p class="readout" aria-live="polite"></p>
     </div>
   </div>
   <div class="dimensions"></div>
@@ -76,6 +79,11 @@ def latent_pad(
     atlas = model.bundle.atlas
     coords = plane.project(atlas.z_mean)
     url, reason = _decoder_url(str(model.bundle.path), model.meta.created, model)
+    reported = st.session_state.get(key) or {}  # the pad's state as it last sent it, this run's release too
+    # The pad reports "server" once the browser has failed to decode; a decoder that could not be
+    # made is known here first.
+    on_server = url is None or reported.get("mode") == "server"
+    pictured = np.asarray(reported["z"] if reported.get("z") is not None else z, dtype=np.float64)
     shown = np.linspace(0, len(coords) - 1, min(len(coords), MAX_BACKGROUND_POINTS)).astype(int)
     labels = atlas.labels[shown] if atlas.labels is not None else np.zeros(len(shown), int)
     data = {
@@ -92,19 +100,21 @@ def latent_pad(
         "is_line": plane.is_line,
         "ranges": np.round(plane_ranges(coords), 4).tolist(),
         "axis_titles": list(axis_titles),
-        # One slider per dimension above two latent dimensions, over where the test set lies on it.
-        "dimension_ranges": np.round(plane_ranges(atlas.z_mean), 4).tolist() if atlas.z_mean.shape[1] > 2 else [],
+        # One slider per latent dimension, over where the test set lies on it.
+        "dimension_ranges": np.round(plane_ranges(atlas.z_mean), 4).tolist(),
         "background": {
             "points": np.round(coords[shown], 3).tolist(),
             "labels": labels.astype(int).tolist(),
             "colours": list(CLASS_COLOURS),
+            "symbols": list(CLASS_SYMBOLS),
             "names": model.class_names if atlas.labels is not None else [],
         },
         "z": np.asarray(z, dtype=np.float64).round(6).tolist(),
         # A conditional decoder's second input; a new class redraws the pad's picture at the same z.
         "condition": model.codec.condition(label, 1)[0].tolist() if model.codec.classes else None,
+        "server_picture": png_data_url(model.codec.decode(pictured, label)[0]) if on_server else None,
         "crosshair_colour": "#e040fb",
         "hover_colour": "#888888",
     }
-    result = _PAD(data=data, key=key, on_z_change=lambda: None)
+    result = _PAD(data=data, key=key, on_z_change=lambda: None, on_mode_change=lambda: None)
     return result.z

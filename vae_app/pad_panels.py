@@ -1,5 +1,5 @@
 """The latent pad as each page uses it, in a fragment that reruns once per release: on Generate with
-the sliders, the server's picture and the nearest test images; on Explore with the nearest images."""
+the picture's download and the nearest test images beside it; on Explore with the nearest images."""
 
 from __future__ import annotations
 
@@ -9,51 +9,47 @@ import streamlit as st
 from vae_app.conditional_panels import class_picker
 from vae_app.latent_pad import latent_pad
 from vae_app.model_picker import LoadedModel
-from vae_app.pictures import show, show_with_download
+from vae_app.pictures import png_bytes, show
 from vae_core.latent_tools import Plane, nearest_indices, plane_ranges, tile
 
 
 @st.fragment
 def generate_pad(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], label: int | None) -> None:
-    """The pad decodes in the browser as the pointer moves; the sliders below are the precise way,
-    and the way where the browser cannot decode. A conditional model writes class `label`."""
-    atlas, ranges = model.bundle.atlas, plane_ranges(plane.project(model.bundle.atlas.z_mean))
-    # Slider ranges differ per model and plane: so do their keys.
-    u_key, v_key, z_key = (f"{name}:{model.bundle.path}:{plane.fingerprint}" for name in "uvz")
-    st.session_state.setdefault(u_key, float(ranges[0].mean()))
-    st.session_state.setdefault(v_key, 0.0 if plane.is_line else float(ranges[1].mean()))
-    st.session_state.setdefault(z_key, plane.lift(np.array([[st.session_state[u_key], st.session_state[v_key]]]))[0])
-    released = latent_pad(
-        model,
-        plane,
-        axis_titles,
-        st.session_state[z_key],
-        key=f"pad:{model.bundle.path}",
-        fallback="release the pointer on the pad, or use the sliders below, to decode on the server",
-        label=label,
-    )
-    if released is not None:  # the pad moved z: the sliders follow, within their ranges
+    """One picture of z, the pad's own, redrawn in the browser as the pointer or a dimension's slider
+    moves; beside it, after each release, the same picture to download and the nearest test images.
+    A conditional model writes class `label`."""
+    atlas = model.bundle.atlas
+    z_key = f"generate_z:{model.bundle.path}:{plane.fingerprint}"
+    st.session_state.setdefault(z_key, plane.lift(plane_ranges(plane.project(atlas.z_mean)).mean(axis=1)[None])[0])
+    pad_column, answer_column = st.columns([7, 3], gap="medium")  # the pad and its picture side by side
+    with pad_column:
+        released = latent_pad(
+            model,
+            plane,
+            axis_titles,
+            st.session_state[z_key],
+            key=f"pad:{model.bundle.path}",
+            fallback="release the pointer on the pad, or a dimension's slider, and the server draws the picture",
+            label=label,
+        )
+    if released is not None:
         st.session_state[z_key] = np.asarray(released, dtype=np.float64)
-        u, v = plane.project(st.session_state[z_key][None, :])[0]
-        st.session_state[u_key] = float(np.clip(u, *ranges[0]))
-        st.session_state[v_key] = 0.0 if plane.is_line else float(np.clip(v, *ranges[1]))
-
-    def slid() -> None:  # as the pad does: the dimensions off the plane keep their values
-        uv = np.array([st.session_state[u_key], st.session_state[v_key]])
-        st.session_state[z_key] = plane.place(st.session_state[z_key], uv)
-
-    left, right = st.columns([2, 1])
-    with left:
-        st.slider(axis_titles[0], *map(float, ranges[0]), key=u_key, on_change=slid)
-        if not plane.is_line:
-            st.slider(axis_titles[1], *map(float, ranges[1]), key=v_key, on_change=slid)
     z = st.session_state[z_key]
     u, v = plane.project(z[None, :])[0]
     place = f"{axis_titles[0]} = {u:.2f}" + ("" if plane.is_line else f", {axis_titles[1]} = {v:.2f}")
-    with right:
-        show_with_download(model.codec.decode(z, label)[0], f"decoded on the server at {place}", "decoded.png", 224)
-    nearest = nearest_indices(z, atlas.z_mean, k=8)
-    show(tile(atlas.images[nearest], columns=8, gap=2), "nearest test images (by latent mean)", side=600)
+    with answer_column:
+        # Decoded on the server only when clicked, at the z the pad last reported.
+        st.download_button(
+            "Download this picture (PNG)",
+            lambda: png_bytes(model.codec.decode(z, label)[0]),
+            file_name="decoded.png",
+            mime="image/png",
+            on_click="ignore",
+            key="download:decoded.png",
+        )
+        nearest = nearest_indices(z, atlas.z_mean, k=8)
+        names = ", ".join(model.label_name(index) for index in nearest)
+        show(tile(atlas.images[nearest], columns=4, gap=2), f"nearest test images to {place}: {names}", side=400)
 
 
 @st.fragment

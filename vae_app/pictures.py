@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,11 @@ def png_bytes(image: np.ndarray, side: int = DISPLAY_SIDE) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(enlarged(image, side)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """The image at its own size as a PNG `data:` URL, for a page element that draws it itself."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image, side=1)).decode("ascii")
 
 
 def show(image: np.ndarray, caption: str, side: int = DISPLAY_SIDE, container: object = st) -> None:

@@ -98,6 +98,58 @@ def first_paint(pad) -> int:
     return int(picture.get_attribute("data-frames"))
 
 
+# The caption of the nearest test images beside the pad: the place Python last answered for.
+NEAREST_PLACE = re.compile(r"nearest test images to [^=]+ = (-?[0-9.]+)(?:, [^=]+ = (-?[0-9.]+))?:")
+
+
+def pad_place(pad) -> list[float]:
+    """Where the pad's picture is on its plane, as its readout says (two decimals)."""
+    return [float(number) for number in re.findall(r"= (-?[0-9.]+)", pad.locator(".readout").inner_text())]
+
+
+def answered_place(tab) -> list[float]:
+    """Where the nearest test images beside the pad were found, as their caption says; [] before any."""
+    caption = tab.locator('[data-testid="stImage"]').filter(has_text=NEAREST_PLACE)
+    found = NEAREST_PLACE.search(caption.first.inner_text()) if caption.count() else None
+    return [] if found is None else [float(number) for number in found.groups() if number is not None]
+
+
+def python_follows(tab, pad) -> list[float]:
+    """Once the nearest images beside the pad are those of the point the pad shows: that point. Both
+    round to two decimals, from float32 in the browser and float64 on the server: a last digit may differ."""
+
+    def agree(places: tuple[list[float], list[float]]) -> bool:
+        shown, answered = places
+        return len(shown) == len(answered) and all(abs(a - b) <= 0.011 for a, b in zip(shown, answered, strict=True))
+
+    places = settled(tab, lambda: (pad_place(pad), answered_place(tab)), agree, seconds=60)
+    assert agree(places), f"the pad shows {places[0]}, the server answered for {places[1]}"
+    return places[1]
+
+
+def let_go_of_pad_slider(tab, pad, dimension: int, share: float) -> None:
+    """Drag the pad's slider for latent `dimension` to `share` of its range and let go (input events,
+    then one change, as a person's drag ends), then wait for Python's answer to that release."""
+    slider = pad.locator(".dimensions input[type=range]").nth(dimension)
+    low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+    tab.locator(IDLE).wait_for()  # the page's own run over: the release is the only one on its way
+    with after_the_rerun(tab):
+        slider.fill(str(low + share * (high - low)))
+    python_follows(tab, pad)
+
+
+def in_view(tab, locator) -> bool:
+    """Whether the element's whole box lies inside the window, as the person sees it without scrolling."""
+    box, size = locator.bounding_box(), tab.viewport_size
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and box["y"] + box["height"] <= size["height"]
+    )
+
+
 def picture_pixels(pad) -> np.ndarray:
     """The pad's decoded picture as the person sees it: grey levels 0-255, (height, width)."""
     rgba = pad.locator("canvas.picture").evaluate(

@@ -8,7 +8,7 @@ import re
 
 import onnx
 import pytest
-from browser_support import open_pad, screenshot, settled
+from browser_support import first_paint, open_pad, screenshot, settled
 from odd_bundles import OddBundle, save_odd_bundle
 from onnx import TensorProto, helper
 from playwright.sync_api import expect
@@ -61,5 +61,5 @@ def test_a_decoder_the_browser_cannot_run_is_said_in_a_sentence(page, app_url, a
     said = settled(page, lambda: " | ".join(warnings), lambda text: "does not run in your browser" in text)
     assert "does not run in your browser" in said, said
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.get_by_text(re.compile(r"^decoded on the server at")).first.wait_for()
+    first_paint(pad)  # the server's picture, in the pad's place
     screenshot(page, f"generate-pad-{failure}")

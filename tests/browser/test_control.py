@@ -55,7 +55,7 @@ def test_the_pad_writes_the_class_picked_and_matches_the_server(themed_page, app
 
 def test_the_class_by_z_grid_writes_each_class_in_every_style(page, app_url):
     open_page(page, app_url, f"generate?model={CVAE}")
-    page.get_by_role("tab", name="Class × z grid").click()
+    page.get_by_role("tab", name="Classes × styles").click()
     grid = page.locator('[data-testid="stImage"]').filter(has_text="each row a class")
     grid.wait_for()
     with Image.open(io.BytesIO(page.request.get(grid.locator("img").evaluate("i => i.src")).body())) as shown:
@@ -95,7 +95,7 @@ def downloaded_animation(tab, button, path):
 
 def test_a_walk_downloads_as_a_gif_and_a_webp_of_the_chosen_frames(page, app_url, tmp_path):
     open_page(page, app_url, "generate?model=mnist-conv-2d")
-    page.get_by_role("tab", name="Animation").click()
+    page.get_by_role("tab", name="Walk").click()
     page.get_by_text(re.compile(r"^24 frames, 80 ms each")).wait_for()
     with downloaded_animation(page, page.get_by_role("button", name="Download GIF"), tmp_path / "walk.gif") as gif:
         assert (gif.format, gif.n_frames, gif.size) == ("GIF", 24, (224, 224))
