@@ -10,15 +10,13 @@ from vae_app.figures import add_encoded_point, latent_scatter
 from vae_app.lens import show_lens
 from vae_app.messages import plain
 from vae_app.model_picker import current_model
-from vae_app.pictures import show
+from vae_app.pictures import show, squared
 from vae_app.planes import choose_plane
 from vae_app.services.digit_preprocess import EmptyDrawing, preprocess_digit
 from vae_app.services.image_input import UPLOAD_EXTENSIONS, ImageRejected, open_user_image
 from vae_app.unusual import test_scores
 from vae_core.latent_tools import nearest_indices, tile
 from vae_core.outliers import neg_elbo_per_image, share_below
-
-UPLOAD, DRAW = "an uploaded picture", "a drawing"
 
 st.title("Encode your own digit")
 model = current_model()
@@ -29,22 +27,14 @@ if model.codec.image_shape != (28, 28, 1):
     st.info("Encoding your own picture works with 28x28 grayscale models (MNIST, Fashion-MNIST): pick one.")
     st.stop()
 
-source = st.radio("Digit from", [UPLOAD, DRAW], horizontal=True, key="encode_source")
-picture = None
-if source == UPLOAD:
-    upload = st.file_uploader("A picture of one digit", type=list(UPLOAD_EXTENSIONS))
-    if upload is not None:
-        try:
-            picture, notes = open_user_image(upload.getvalue())
-        except ImageRejected as error:
-            st.error(plain(str(error)))
-            st.stop()
-        for note in notes:
-            st.info(plain(note))
-else:
+# Ready for either on arrival: the square to draw in, and beside it a picture to upload instead.
+draw_column, upload_column = st.columns(2, gap="large")
+with upload_column:
+    upload = st.file_uploader("Or upload a picture of one digit", type=list(UPLOAD_EXTENSIONS))
+    st.caption("An upload, while it is here, is encoded instead of the drawing.")
+with draw_column:
     from streamlit_drawable_canvas import st_canvas  # registers a component: only when it is shown
 
-    st.caption("Draw one digit, large, in the middle of the square.")
     canvas = st_canvas(
         stroke_width=18,
         stroke_color="#000000",
@@ -55,8 +45,19 @@ else:
         return_image_data=True,
         key="encode_canvas",
     )
-    if canvas.image_data is not None and (canvas.image_data[..., :3] < 128).any():
-        picture = Image.fromarray(np.asarray(canvas.image_data, dtype=np.uint8))
+    # Below the square: the canvas's toolbar shows over the square's top edge and what is just above it.
+    st.markdown("**Draw one digit**, large, in the middle of the square.")
+picture = None
+if upload is not None:
+    try:
+        picture, notes = open_user_image(upload.getvalue())
+    except ImageRejected as error:
+        st.error(plain(str(error)))
+        st.stop()
+    for note in notes:
+        st.info(plain(note))
+elif canvas.image_data is not None and (canvas.image_data[..., :3] < 128).any():
+    picture = Image.fromarray(np.asarray(canvas.image_data, dtype=np.uint8))
 if picture is None:
     st.stop()
 
@@ -67,7 +68,8 @@ except EmptyDrawing as error:
     st.stop()
 st.subheader("Preprocessed as MNIST was")
 for column, step in zip(st.columns(len(steps)), steps, strict=True):
-    show(step.image, step.title, side=160, container=column)
+    background = 255 if step is steps[0] else 0  # dark ink on white until the second step inverts it
+    show(squared(step.image, background), step.title, side=140, container=column, width=140)  # one size for all
 
 digit = steps[-1].image[np.newaxis, :, :, np.newaxis]
 label = read_as(model, digit[0])  # a conditional model's class for it; None for a plain model

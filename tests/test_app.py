@@ -263,11 +263,11 @@ def test_train_runs_in_the_background_streams_epochs_and_saves_a_model(models_di
     assert app.get("plotly_chart"), "loss curves are drawn"
 
 
-def test_encode_offers_a_drawing_canvas(models_dir):
+def test_encode_is_ready_to_draw_or_upload_on_arrival(models_dir):
     app = app_on("app_pages/encode.py")
-    app.radio[0].set_value("a drawing").run()
     assert not app.exception
-    assert "Draw one digit" in app.caption[0].value
+    assert app.markdown[0].value.startswith("**Draw one digit**")
+    assert [uploader.proto.label for uploader in app.get("file_uploader")] == ["Or upload a picture of one digit"]
 
 
 def csv_upload(pixel_columns: int, rows: int) -> tuple[str, bytes, str]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae_app.pictures import SHEET_SIDE, decoded_pictures, enlarged, png_bytes, to_uint8
+from vae_app.pictures import SHEET_SIDE, decoded_pictures, enlarged, png_bytes, squared, to_uint8
 
 
 def test_floats_become_rounded_grey_levels_and_one_channel_is_dropped():
@@ -29,6 +29,14 @@ def test_png_bytes_decode_to_the_enlarged_picture():
     with Image.open(io.BytesIO(png_bytes(digit, 224))) as saved:
         assert (saved.format, saved.mode, saved.size) == ("PNG", "L", (224, 224))
         assert np.array_equal(np.asarray(saved), enlarged(digit, 224))
+
+
+def test_a_tall_picture_is_centred_on_a_square_of_its_background():
+    tall = np.full((6, 2), 200, np.uint8)
+    square = squared(tall, fill=0)
+    assert square.shape == (6, 6)
+    assert (square[:, 2:4] == 200).all() and (square[:, :2] == 0).all() and (square[:, 4:] == 0).all()
+    assert squared(np.full((3, 3, 3), 9, np.uint8), fill=255).shape == (3, 3, 3)  # square already: unchanged
 
 
 def test_colour_pictures_stay_colour():

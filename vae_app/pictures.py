@@ -38,6 +38,18 @@ def enlarged(image: np.ndarray, side: int = DISPLAY_SIDE) -> np.ndarray:
     return np.repeat(np.repeat(pixels, factor, axis=0), factor, axis=1)
 
 
+def squared(image: np.ndarray, fill: int) -> np.ndarray:
+    """The image centred on a square of grey level `fill` (its background), so pictures of any shape
+    show at one size side by side instead of stretching to the column."""
+    pixels = to_uint8(image)
+    height, width = pixels.shape[:2]
+    side = max(height, width)
+    square = np.full((side, side, *pixels.shape[2:]), fill, np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top : top + height, left : left + width] = pixels
+    return square
+
+
 def png_bytes(image: np.ndarray, side: int = DISPLAY_SIDE) -> bytes:
     """The enlarged image as PNG file bytes, for `st.download_button`."""
     buffer = io.BytesIO()
@@ -50,11 +62,15 @@ def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image, side=1)).decode("ascii")
 
 
-def show(image: np.ndarray, caption: str, side: int = DISPLAY_SIDE, container: object = st) -> None:
-    """Show an image enlarged, as PNG (JPEG would smear the square pixels), in `container`; the
-    caption, which often names classes from the data, shows as written and is also the picture's
-    text for screen readers."""
-    container.image(enlarged(image, side), caption=plain(caption), output_format="PNG", alt=caption)
+def show(
+    image: np.ndarray, caption: str, side: int = DISPLAY_SIDE, container: object = st, width: int | None = None
+) -> None:
+    """Show an image enlarged, as PNG (JPEG would smear the square pixels), in `container`, `width`
+    pixels wide if given (else its own size, within the container); the caption, which often names
+    classes from the data, shows as written and is also the picture's text for screen readers."""
+    container.image(
+        enlarged(image, side), caption=plain(caption), output_format="PNG", alt=caption, width=width or "content"
+    )
 
 
 def decoded_pictures(codec: LatentCodec, z: np.ndarray, label: int | None, columns: int) -> np.ndarray:

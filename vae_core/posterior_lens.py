@@ -13,7 +13,9 @@ from vae_core.evaluation import importance_weighted_bounds, log_prior
 from vae_core.inference import LatentCodec
 from vae_core.latent_tools import Plane
 
-GRID_SIDE = 64
+# 40 x 40 points: the heatmap's shape as 64 x 64 showed it (drawn smoothed), for 40% of the decodes
+# (bench/RESULTS.md, bench.lens_cost).
+GRID_SIDE = 40
 LENS_SAMPLES = 1000
 # The grid reaches this many of q's standard deviations each way, and at least this far in z, so a
 # confident encoder's narrow q still shows the posterior's shape around it.
@@ -41,17 +43,22 @@ class LensView:
 
 
 def posterior_lens(
-    codec: LatentCodec, image: np.ndarray, axes: np.ndarray, seed: int = 0, label: int | None = None
+    codec: LatentCodec,
+    image: np.ndarray,
+    axes: np.ndarray,
+    seed: int = 0,
+    label: int | None = None,
+    grid_side: int = GRID_SIDE,
 ) -> LensView:
-    """The lens for one image (h, w, c) on the plane through its q(z|x) mean spanned by `axes` (2, d);
-    a conditional model's lens is p(z | x, label), for the image's `label`."""
+    """The lens for one image (h, w, c) on the plane through its q(z|x) mean spanned by `axes` (2, d),
+    on a `grid_side` square grid; a conditional model's lens is p(z | x, label), for the image's `label`."""
     images = np.asarray(image)[np.newaxis]
     z_mean, z_log_var = (a[0].astype(np.float64) for a in codec.encode(images, label))
     plane = Plane(z_mean, np.asarray(axes, dtype=np.float64))
     spread = plane.spread(z_log_var)
     reach = np.maximum(REACH_SIGMAS * spread, MIN_REACH)
-    u = np.linspace(-reach[0], reach[0], GRID_SIDE)
-    v = np.linspace(-reach[1], reach[1], GRID_SIDE) if not plane.is_line else np.zeros(1)
+    u = np.linspace(-reach[0], reach[0], grid_side)
+    v = np.linspace(-reach[1], reach[1], grid_side) if not plane.is_line else np.zeros(1)
     uu, vv = np.meshgrid(u, v)
     z = plane.lift(np.stack([uu.ravel(), vv.ravel()], axis=1))
     log_px_z = codec.log_likelihood(z, np.repeat(images, len(z), axis=0), label)

@@ -190,8 +190,7 @@ def test_training_survives_a_reload_and_lands_in_the_model_picker(page, app_url,
 
 def test_drawing_a_digit_encodes_it(page, app_url):
     open_page(page, app_url, "encode")
-    page.get_by_text("a drawing").click()
-    canvas = page.locator("canvas.upper-canvas").first
+    canvas = page.locator("canvas.upper-canvas").first  # there on arrival
     canvas.wait_for()
     box = canvas.bounding_box()
     left, top = box["x"], box["y"]
