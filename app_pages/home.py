@@ -1,51 +1,45 @@
-"""Home: what the app does, the models it knows, and where the data comes from."""
+"""Home: what the app does, shown and linked, the models it knows, and where the data comes from.
+
+Home is the first page a new server shows: nothing here imports Keras (tests/test_home.py checks it).
+"""
 
 import streamlit as st
 
-from vae_app.model_picker import CONDITIONAL_FIGURES, rounded
+from vae_app.home_picture import atlas_map, pictured_model
+from vae_app.home_table import MODEL_COLUMNS, model_rows
+from vae_app.model_picker import CONDITIONAL_FIGURES, DEFAULT_MODEL
 from vae_core.datasets import SPECS
 from vae_core.registry import scan_bundles
 
-st.title("VAE Explorer")
-st.write(
-    "Explore what a Variational Autoencoder has learned. **Train** one and watch its losses, **Explore** "
-    "its latent space, **Generate** digits by moving through it, and **Encode** a digit of your own."
+PAGE_LINKS = (
+    ("app_pages/train.py", "Train", ":material/model_training:", "Fit a VAE to MNIST, Fashion-MNIST or your images."),
+    ("app_pages/explore.py", "Explore", ":material/scatter_plot:", "Click a point of the map: its image, rebuilt."),
+    ("app_pages/generate.py", "Generate", ":material/gesture:", "Move through z and watch the digit change."),
+    ("app_pages/encode.py", "Encode", ":material/draw:", "Draw or upload a digit: where does it land?"),
+    ("app_pages/compare.py", "Compare", ":material/compare:", "Two to four models side by side."),
 )
-columns = st.columns(4)
-for column, (page, text) in zip(
-    columns,
-    [
-        ("app_pages/train.py", "Train a VAE"),
-        ("app_pages/explore.py", "Explore the latent space"),
-        ("app_pages/generate.py", "Generate from z"),
-        ("app_pages/encode.py", "Encode your digit"),
-    ],
-    strict=True,
-):
-    column.page_link(page, label=text)
 
+st.title("VAE Explorer")
+st.write("Explore what a Variational Autoencoder has learned: how it arranges images in a latent space z.")
 bundles, unusable = scan_bundles()
+pictured = pictured_model(bundles, DEFAULT_MODEL)
+picture, links = st.columns([3, 2], gap="large")
+if pictured is not None and (mosaic := atlas_map(str(pictured.path), pictured.meta.created)) is not None:
+    picture.image(
+        mosaic,
+        caption=f"{pictured.name}'s latent space: each test image sits where the encoder puts it "
+        "(z0 across, z1 up). Alike images gather; styles change smoothly between them.",
+        alt=f"A mosaic of {pictured.meta.dataset.name} test images laid out by their latent codes: "
+        "images of one class gather in one region, and shade into the next class between regions.",
+    )
+for page, title, icon, what in PAGE_LINKS:
+    with links.container(border=True):
+        st.page_link(page, label=f":blue[**{title}**]", icon=icon, width="stretch")
+        st.caption(what)
+
 st.subheader("Models")
 if bundles:
-    st.dataframe(
-        [
-            {
-                "name": info.name,
-                "kind": "pretrained" if info.pretrained else "yours",
-                "dataset": info.meta.dataset.name,
-                "preset": info.meta.model.preset,
-                "conditional": info.meta.model.conditional,
-                "latent size": info.meta.model.latent_dim,
-                "epochs": info.meta.training.epochs_run,
-                "test −ELBO (nats)": rounded(info.meta.test_metrics.neg_elbo),
-                "IW bound (nats)": rounded(info.meta.test_metrics.neg_iw_bound),
-                "5-NN accuracy": info.meta.test_metrics.knn_accuracy,
-                "created": info.meta.created,
-            }
-            for info in bundles
-        ],
-        hide_index=True,
-    )
+    st.dataframe(model_rows(bundles), column_config=MODEL_COLUMNS, hide_index=True)
     if any(info.meta.model.conditional for info in bundles):
         st.caption(CONDITIONAL_FIGURES)
 else:

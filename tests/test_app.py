@@ -7,10 +7,9 @@ plain-function tests (selection parsing) and the real-browser tests.
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -46,21 +45,21 @@ def app_on(page: str | None = None) -> AppTest:
     return app
 
 
+def opened(app: AppTest, *views: str) -> AppTest:
+    """The app with Explore's views of these keys opened (each computes only while open)."""
+    for view in views:
+        app.session_state[view] = True
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
 def png_of_a_seven() -> bytes:
     paper = Image.new("L", (600, 800), 240)
     ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=20, width=8)
     buffer = io.BytesIO()
     paper.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def test_home_lists_the_pretrained_models_and_credits_the_data(models_dir):
-    app = app_on()
-    assert app.title[0].value == "VAE Explorer"
-    names = list(app.dataframe[0].value["name"])
-    assert {"mnist-conv-2d", "mnist-mlp-2d", "fashion-conv-2d", "mnist-conv-16d"} <= set(names)
-    assert "Zalando" in app.caption[-1].value and "LeCun" in app.caption[-1].value
-    assert app.sidebar.selectbox[0].value.endswith("mnist-conv-2d")
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -91,15 +90,6 @@ def test_compare_shows_metrics_and_says_why_models_cannot_stand_side_by_side(mod
         "Not side by side: mnist-conv-2d was trained on mnist and fashion-conv-2d on fashion_mnist:"
         " they have no test images in common."
     ]
-
-
-def test_home_reports_a_broken_model_folder(models_dir):
-    (models_dir / "half-saved").mkdir(parents=True)
-    app = app_on()
-    assert [warning.value for warning in app.sidebar.warning] == ["1 model cannot be used; Home says why."]
-    unusable = app.dataframe[1].value
-    assert list(unusable["name"]) == ["half-saved"]
-    assert list(unusable["why"]) == ["not a complete model bundle: missing model.keras, meta.json, atlas.npz."]
 
 
 def test_explore_shows_metrics_and_offers_projections_above_two_dimensions(models_dir):
@@ -155,7 +145,7 @@ def test_explore_colours_by_each_score_and_shows_the_worst_modelled_images(model
     for colouring in ("reconstruction error", "negative ELBO", "class"):
         app.radio(key="explore_colour").set_value(colouring).run()
         assert not app.exception, colouring
-    app.toggle(key="explore_unusual").set_value(True).run()
+    opened(app, "explore_unusual")
 
     captions = [image.proto.imgs[0].caption for image in app.get("image")]
     worst = next(caption for caption in captions if caption.startswith("highest negative ELBO first"))
@@ -341,16 +331,6 @@ def test_encode_takes_tiff_and_ico_files(models_dir):
     assert "its reconstruction" in [image.proto.imgs[0].caption for image in app.get("image")]
 
 
-def test_home_draws_without_importing_keras():
-    """Home is the first page a new server shows: the entry point loads the model only after it."""
-    script = "import runpy, sys; runpy.run_path('app_pages/home.py'); print('keras' in sys.modules)"
-    shown = subprocess.run(
-        [sys.executable, "-c", script], cwd=Path(APP).parent, capture_output=True, text=True, timeout=300
-    )
-    assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.strip().splitlines()[-1] == "False"  # nor TensorFlow, which only Keras imports
-
-
 def test_a_link_opens_the_model_and_plane_it_names_and_the_address_follows_the_view(models_dir):
     app = AppTest.from_file(APP, default_timeout=120)
     app.query_params.update({"model": "mnist-conv-16d", "plane": "z3,z5"})
@@ -401,8 +381,22 @@ def test_a_plane_named_oddly_in_a_link_falls_back_to_pca(text):
     assert linked_dimensions("z3,z15", 16) == (3, 15)
 
 
-def test_explore_moves_an_image_along_a_direction_between_two_classes_and_keeps_it(models_dir):
+def test_explore_draws_no_arrow_until_a_direction_is_made_and_each_view_opens(models_dir):
     app = app_on("app_pages/explore.py")
+    assert len(app.get("plotly_chart")) == 1 and not app.get("image")  # nothing computed behind closed views
+    opened(app, "explore_directions")
+    assert not json.loads(app.get("plotly_chart")[0].proto.spec)["layout"].get("annotations")
+    group_b = next(widget for widget in app.selectbox if widget.label == "Group B")
+    app.selectbox(key=group_b.key).set_value("class 7").run()
+    (arrow,) = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["annotations"]
+    assert arrow["showarrow"] and arrow["arrowcolor"] == "#FF00FF"
+    opened(app, "explore_lens", "explore_unusual", "explore_pad", "explore_replay")
+    assert "Click one point on the map: its posterior shows here." in [info.value for info in app.info]
+    assert any(image.proto.imgs[0].caption.startswith("nearest test images to the pad") for image in app.get("image"))
+
+
+def test_explore_moves_an_image_along_a_direction_between_two_classes_and_keeps_it(models_dir):
+    app = opened(app_on("app_pages/explore.py"), "explore_directions")
     by_label = {widget.label: widget for widget in app.selectbox}
     by_label["Group A"].set_value("class 1").run()
     app.selectbox(key=by_label["Group B"].key).set_value("class 7").run()
@@ -435,7 +429,7 @@ HEAD = b'{"format": "vae-directions/1", "directions": '
     ids=["latent-size", "nested", "huge-integer"],
 )
 def test_a_directions_file_that_cannot_be_used_is_refused_plainly(models_dir, wrong, expected):
-    app = app_on("app_pages/explore.py")
+    app = opened(app_on("app_pages/explore.py"), "explore_directions")
     uploader = next(u for u in app.get("file_uploader") if u.proto.label == "Load directions (JSON)")
     uploader.set_value(("directions.json", wrong, "application/json")).run()
 
@@ -445,7 +439,7 @@ def test_a_directions_file_that_cannot_be_used_is_refused_plainly(models_dir, wr
 
 
 def test_encode_moves_the_upload_along_a_direction_kept_on_explore(models_dir):
-    app = app_on("app_pages/explore.py")
+    app = opened(app_on("app_pages/explore.py"), "explore_directions")
     app.button(key=next(b.key for b in app.button if b.label == "Keep it")).click().run()
     app.switch_page("app_pages/encode.py").run()
     app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
@@ -468,8 +462,7 @@ def test_a_conditional_model_trains_from_the_form_and_replays_its_epochs_on_expl
     assert read_meta(models_dir / "cvae").model.classes == 10
 
     app.sidebar.selectbox[0].set_value("cvae").run()
-    app.switch_page("app_pages/explore.py").run()
-    assert not app.exception
+    opened(app.switch_page("app_pages/explore.py"), "explore_replay")
     assert app.metric[0].label == "test −ELBO given the label (nats)"
     epoch = app.select_slider(key=f"replay_epoch:{models_dir / 'cvae'}")
     assert (epoch.options, epoch.value) == (["1", "2", "3"], 3)
@@ -501,7 +494,7 @@ def test_explore_says_when_a_model_has_no_training_replay_or_a_damaged_one(model
     (models_dir / "damaged" / REPLAY_FILE).write_bytes(b"not an npz")
     app = app_on()
     app.sidebar.selectbox[0].set_value("old").run()
-    app.switch_page("app_pages/explore.py").run()
+    opened(app.switch_page("app_pages/explore.py"), "explore_replay")
     assert any(info.value.startswith("This model has no training replay") for info in app.info)
     app.sidebar.selectbox[0].set_value("damaged").run()
     assert any(

@@ -42,9 +42,20 @@ def _chosen(model: LoadedModel, groups: dict[str, np.ndarray]) -> tuple[str, str
     return (first if first in groups else names[0]), (second if second in groups else names[1])
 
 
+def _made_key(model: LoadedModel) -> str:
+    return f"direction_made:{model.bundle.path}"
+
+
+def _mark_made(model: LoadedModel) -> None:
+    st.session_state[_made_key(model)] = True
+
+
 def direction_arrow(model: LoadedModel, plane: Plane) -> np.ndarray | None:
-    """(2, 2): group A's and group B's mean codes on the plane, for the scatter's arrow; drawn from the
-    same state the panel below it shows, so the scatter is the same figure on every run."""
+    """(2, 2): group A's and group B's mean codes on the plane, for the scatter's arrow, once the person
+    has made a direction (kept a group or picked one); None before. Drawn from the same state the panel
+    shows, so the scatter is the same figure on every run: a new figure would drop its selection."""
+    if not st.session_state.get(_made_key(model)):
+        return None
     groups = _groups(model)
     chosen = _chosen(model, groups)
     if chosen is None:
@@ -57,18 +68,22 @@ def directions_panel(model: LoadedModel, selection: list[int]) -> None:
     """The panel; `selection` is the scatter's current selection of test images."""
     atlas, path = model.bundle.atlas, str(model.bundle.path)
     kept_groups, kept = _kept_groups(model), kept_directions(model)
-    st.subheader("Directions by example")
     st.caption(
         "The direction from group A to group B is the difference of their mean codes, in every latent dimension."
         " Select points on the scatter and keep them as a group, or use a class."
     )
     left, right = st.columns(2)
+
+    def keep(group: str) -> None:  # before the groups below are listed
+        kept_groups[group] = list(selection)
+        _mark_made(model)
+
     for column, group in ((left, "A"), (right, "B")):
         column.button(
             f"Keep the selection ({len(selection)} images) as group {group}",
             disabled=not selection,
-            on_click=kept_groups.__setitem__,  # before the groups below are listed
-            args=(group, list(selection)),
+            on_click=keep,
+            args=(group,),
         )
     groups = _groups(model)
     chosen = _chosen(model, groups)
@@ -76,8 +91,10 @@ def directions_panel(model: LoadedModel, selection: list[int]) -> None:
         st.info("Select points on the scatter and keep them as group A, then others as group B.")
         return
     names = list(groups)
-    first = left.selectbox("Group A", names, index=names.index(chosen[0]), key=f"direction_a:{path}")
-    second = right.selectbox("Group B", names, index=names.index(chosen[1]), key=f"direction_b:{path}")
+    first = left.selectbox("Group A", names, index=names.index(chosen[0]), key=f"direction_a:{path}",
+                           on_change=_mark_made, args=(model,))  # fmt: skip
+    second = right.selectbox("Group B", names, index=names.index(chosen[1]), key=f"direction_b:{path}",
+                             on_change=_mark_made, args=(model,))  # fmt: skip
     vector = direction_between(atlas.z_mean[groups[first]], atlas.z_mean[groups[second]])
     choices = {f"{first} → {second}": vector} | {f"kept: {d.name}": d.vector for d in kept}
     chosen_direction = st.selectbox("Direction to apply", list(choices), key=f"direction_use:{path}")

@@ -1,4 +1,5 @@
-"""Plotly figures the pages show: latent scatters, the posterior lens and loss curves."""
+"""Plotly figures the pages show: latent scatters, the posterior lens and loss curves, in colours made
+for the browser's theme."""
 
 from __future__ import annotations
 
@@ -10,15 +11,24 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from vae_app.messages import plain_for_plotly
+from vae_app.theme import page_theme
 
 if TYPE_CHECKING:  # the Train page draws figures before, and without, Keras
     from vae_core.posterior_lens import LensView
 
-# Petroff's ten colours (matplotlib's "petroff10"; arXiv:2107.02270), chosen to stay apart under
-# the common colour-vision deficiencies (tests/test_figures.py checks it) and with no red/green pair.
-CLASS_COLOURS = (
-    "#3F90DA", "#FFA90E", "#BD1F01", "#94A4A2", "#832DB6", "#A96B59", "#E76300", "#B9AC70", "#717581", "#92DADD",
-)  # fmt: skip
+# Class colours per theme. Each class keeps its hue in Petroff's ten (matplotlib's "petroff10";
+# arXiv:2107.02270) to within 20 degrees of CIELAB hue; lightness and chroma were searched (differential
+# evolution) for the ten farthest apart under protanopia, deuteranopia and tritanopia that, drawn at
+# MARKER_OPACITY, stand 3:1 off the theme's background (WCAG 2.1's floor for graphics, 1.4.11).
+# tests/test_palette.py checks both.
+CLASS_PALETTES = {  # Petroff's order: blue, orange, red, grey, purple, brown, dark orange, tan, slate, cyan
+    "light": ("#507BAD", "#B97200", "#6D2200", "#556565", "#5B2EB3",
+              "#735040", "#A34400", "#877F5C", "#7B818C", "#00464E"),
+    "dark": ("#4274AE", "#FDA900", "#EA0002", "#93A5A3", "#C6B1FF",
+             "#936958", "#FFDAC1", "#ACA276", "#6F727A", "#B7EBEE"),
+}  # fmt: skip
+# Points a little translucent, so that where two classes overlap both show; the palettes allow for it.
+MARKER_OPACITY = 0.85
 # Shapes WebGL draws, so classes differ without colour too; 7 is coprime with the 10 colours, so
 # classes 0-69 each get their own (colour, symbol) pair.
 CLASS_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "cross")
@@ -26,33 +36,41 @@ CLASS_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-do
 # Streamlit's dark background alike, outlined in black for the light theme.
 ENCODED_COLOUR = "#FF00FF"
 LOSS_TERMS = (("loss", "total"), ("reconstruction_loss", "reconstruction"), ("kl_loss", "KL"))
-# Training and validation curves: Petroff's blue and orange, and a dashed line with square markers
-# for validation, so the two differ without colour too. (key prefix, legend name, colour, dash, symbol)
-LOSS_SPLITS = (
-    ("", "train", CLASS_COLOURS[0], "solid", "circle"),
-    ("val_", "validation", CLASS_COLOURS[1], "dash", "square"),
-)
+# Training and validation curves: the palette's blue and orange, and a dashed line with square markers
+# for validation, so the two differ without colour too. (key prefix, legend name, class colour, dash, symbol)
+LOSS_SPLITS = (("", "train", 0, "solid", "circle"), ("val_", "validation", 1, "dash", "square"))
 
 
-def class_marker(label: int) -> tuple[str, str]:
+def class_colours(theme: str | None = None) -> tuple[str, ...]:
+    """The class colours made for `theme` ("light" or "dark"; None: the theme the browser shows)."""
+    return CLASS_PALETTES[theme or page_theme()]
+
+
+def class_marker(label: int, theme: str | None = None) -> tuple[str, str]:
     """The (colour, symbol) pair that marks class `label`, so classes differ by shape as well as hue."""
-    return CLASS_COLOURS[label % len(CLASS_COLOURS)], CLASS_SYMBOLS[label % len(CLASS_SYMBOLS)]
+    colours = class_colours(theme)
+    return colours[label % len(colours)], CLASS_SYMBOLS[label % len(CLASS_SYMBOLS)]
 
 
 def latent_scatter(
-    coords: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str], axis_titles: tuple[str, str]
+    coords: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: Sequence[str],
+    axis_titles: tuple[str, str],
+    theme: str | None = None,
 ) -> go.Figure:
     """WebGL scatter of plane coordinates, one trace per class so the legend names the classes and
-    shows each one's colour and symbol.
+    shows each one's colour and symbol, in the colours made for `theme` (None: the browser's).
 
     Each point carries its test-set index as customdata; selections report it back.
     """
     figure = go.Figure()
     labels = np.zeros(len(coords), np.int64) if labels is None else labels
+    theme = theme or page_theme()
     for label in np.unique(labels):
         index = np.flatnonzero(labels == label)
         name = class_names[label] if len(class_names) > label else str(label)
-        colour, symbol = class_marker(int(label))
+        colour, symbol = class_marker(int(label), theme)
         figure.add_trace(
             go.Scattergl(
                 x=coords[index, 0],
@@ -60,7 +78,7 @@ def latent_scatter(
                 mode="markers",
                 name=plain_for_plotly(name),
                 customdata=index,
-                marker={"size": 5, "color": colour, "symbol": symbol, "opacity": 0.7},
+                marker={"size": 5, "color": colour, "symbol": symbol, "opacity": MARKER_OPACITY},
                 # The name by reference: a class named "%{x}" would otherwise be read as a template.
                 hovertemplate="index %{customdata}<br>label %{fullData.name}<extra></extra>",
             )
@@ -174,12 +192,14 @@ def lens_figure(view: LensView, axis_titles: tuple[str, str]) -> go.Figure:
     return figure
 
 
-def loss_curves(history: Sequence[dict[str, float]]) -> go.Figure:
-    """Total, reconstruction and KL per epoch, training and validation, side by side."""
+def loss_curves(history: Sequence[dict[str, float]], theme: str | None = None) -> go.Figure:
+    """Total, reconstruction and KL per epoch, training and validation, side by side, in the colours
+    made for `theme` (None: the browser's)."""
     figure = make_subplots(rows=1, cols=3, subplot_titles=[title for _, title in LOSS_TERMS])
     epochs = [record["epoch"] for record in history]
+    colours = class_colours(theme)
     for column, (key, _) in enumerate(LOSS_TERMS, start=1):
-        for prefix, split, colour, dash, symbol in LOSS_SPLITS:
+        for prefix, split, colour_index, dash, symbol in LOSS_SPLITS:
             values = [record.get(prefix + key) for record in history]
             if any(v is not None for v in values):
                 figure.add_trace(
@@ -190,7 +210,7 @@ def loss_curves(history: Sequence[dict[str, float]]) -> go.Figure:
                         name=split,
                         legendgroup=split,
                         showlegend=column == 1,
-                        line={"color": colour, "dash": dash},
+                        line={"color": colours[colour_index], "dash": dash},
                         marker={"symbol": symbol},
                     ),
                     row=1,
@@ -202,12 +222,14 @@ def loss_curves(history: Sequence[dict[str, float]]) -> go.Figure:
     return figure
 
 
-def compared_loss_curves(histories: dict[str, Sequence[dict[str, float]]]) -> go.Figure:
-    """Each model's validation loss per epoch (its training loss where it held none out), overlaid."""
+def compared_loss_curves(histories: dict[str, Sequence[dict[str, float]]], theme: str | None = None) -> go.Figure:
+    """Each model's validation loss per epoch (its training loss where it held none out), overlaid, in
+    the colours made for `theme` (None: the browser's)."""
     figure = go.Figure()
+    theme = theme or page_theme()
     for index, (name, history) in enumerate(histories.items()):
         key = "val_loss" if any("val_loss" in record for record in history) else "loss"
-        colour, symbol = class_marker(index)
+        colour, symbol = class_marker(index, theme)
         figure.add_trace(
             go.Scatter(
                 x=[record["epoch"] for record in history],

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from vae_app.figures import CLASS_COLOURS, CLASS_SYMBOLS
+from vae_app.figures import CLASS_SYMBOLS, class_colours
 from vae_app.model_picker import LoadedModel
 from vae_app.pictures import png_data_url
 from vae_app.services.browser_decoders import DecoderUnavailable, served_decoder
+from vae_app.theme import page_theme
 from vae_core.latent_tools import Plane, plane_ranges
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # beside streamlit_app.py
@@ -87,8 +88,8 @@ def latent_pad(
     shown = np.linspace(0, len(coords) - 1, min(len(coords), MAX_BACKGROUND_POINTS)).astype(int)
     labels = atlas.labels[shown] if atlas.labels is not None else np.zeros(len(shown), int)
     data = {
-        # A new model or plane gets a new pad (background, ranges, sliders); a new z only moves it.
-        "signature": f"{model.bundle.path}|{model.meta.created}|{plane.fingerprint}",
+        # A new model, plane or theme gets a new pad (background, ranges, sliders); a new z only moves it.
+        "signature": f"{model.bundle.path}|{model.meta.created}|{plane.fingerprint}|{page_theme()}",
         "decoder_url": url,
         "no_decoder_reason": reason,
         "fallback": fallback,
@@ -105,7 +106,7 @@ def latent_pad(
         "background": {
             "points": np.round(coords[shown], 3).tolist(),
             "labels": labels.astype(int).tolist(),
-            "colours": list(CLASS_COLOURS),
+            "colours": list(class_colours()),  # for the theme the page shows
             "symbols": list(CLASS_SYMBOLS),
             "names": model.class_names if atlas.labels is not None else [],
         },

@@ -164,8 +164,3 @@ def _model_card(info: BundleInfo) -> None:
 def nats(value: float | None, decimals: int = 2) -> str:
     """A metric in nats for display; a dash where the run stopped before it was measured."""
     return "—" if value is None else f"{value:.{decimals}f}"
-
-
-def rounded(value: float | None, decimals: int = 2) -> float | None:
-    """A metric for a table; None (shown blank) where the run stopped before measuring it."""
-    return None if value is None else round(value, decimals)

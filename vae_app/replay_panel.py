@@ -28,7 +28,6 @@ def _replay(path: str, created: str, latent_dim: int) -> Replay | str | None:
 
 def replay_panel(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str]) -> None:
     """An epoch slider over the run's replay: where the snapshot images sat after that epoch."""
-    st.subheader("Training replay")
     replay = _replay(str(model.bundle.path), model.meta.created, model.bundle.model.latent_dim)
     if isinstance(replay, str):
         st.warning(plain(f"This model's training replay cannot be shown: {replay}"))

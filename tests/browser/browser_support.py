@@ -138,6 +138,12 @@ def let_go_of_pad_slider(tab, pad, dimension: int, share: float) -> None:
     python_follows(tab, pad)
 
 
+def open_view(tab, label: str) -> None:
+    """Open the expander titled `label` (a view computed only while open) and wait for its run."""
+    with after_the_rerun(tab):
+        tab.locator('[data-testid="stExpander"] summary').filter(has_text=label).click()
+
+
 def in_view(tab, locator) -> bool:
     """Whether the element's whole box lies inside the window, as the person sees it without scrolling."""
     box, size = locator.bounding_box(), tab.viewport_size

@@ -11,7 +11,7 @@ import shutil
 
 import numpy as np
 import pytest
-from browser_support import after_the_rerun, gap_to, open_pad, open_page, screenshot
+from browser_support import after_the_rerun, gap_to, open_pad, open_page, open_view, screenshot
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -112,7 +112,8 @@ def test_a_walk_downloads_as_a_gif_and_a_webp_of_the_chosen_frames(page, app_url
 
 def test_the_replay_slider_shows_the_map_after_each_epoch(page, app_url):
     open_page(page, app_url, f"explore?model={CVAE}")
-    page.get_by_text("Training replay").scroll_into_view_if_needed()
+    open_view(page, "Training replay")
+    page.get_by_test_id("stSlider").filter(has_text="After epoch").scroll_into_view_if_needed()
     title = page.locator(".js-plotly-plot .gtitle")
     expect(title.filter(has_text="after epoch 50")).to_have_count(1)
     handle = page.get_by_test_id("stSlider").filter(has_text="After epoch").get_by_role("slider")
@@ -131,4 +132,5 @@ def test_a_model_saved_before_replays_says_so(page, app_url, app_models_dir):
     shutil.copytree(PRETRAINED_DIR / "mnist-conv-2d", app_models_dir / "before-replays", dirs_exist_ok=True)
     (app_models_dir / "before-replays" / REPLAY_FILE).unlink(missing_ok=True)
     open_page(page, app_url, "explore?model=before-replays")
+    open_view(page, "Training replay")
     expect(page.get_by_text("This model has no training replay", exact=False)).to_be_visible()

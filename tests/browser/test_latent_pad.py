@@ -7,7 +7,19 @@ import json
 
 import numpy as np
 import pytest
-from browser_support import IDLE, first_paint, gap_to, open_pad, picture_pixels, python_follows, screenshot, settled
+from browser_support import (
+    IDLE,
+    PAD,
+    first_paint,
+    gap_to,
+    open_pad,
+    open_page,
+    open_view,
+    picture_pixels,
+    python_follows,
+    screenshot,
+    settled,
+)
 from playwright.sync_api import expect
 
 
@@ -113,8 +125,11 @@ def test_without_webassembly_the_page_says_so_and_decodes_on_release(page_withou
 
 
 def test_on_explore_hover_previews_and_a_click_brings_the_nearest_test_images(page, app_url):
-    pad = open_pad(page, f"{app_url}/explore?model=mnist-conv-2d")
-    pad.locator("canvas.pad").scroll_into_view_if_needed()  # below the scatter
+    open_page(page, app_url, "explore?model=mnist-conv-2d")
+    open_view(page, "Decode any point (the latent pad)")
+    pad = page.locator(PAD)
+    expect(pad).to_have_attribute("data-mode", "browser", timeout=120_000)
+    pad.locator("canvas.pad").scroll_into_view_if_needed()  # below the map
     box = pad.locator("canvas.pad").bounding_box()
     nearest = page.locator('[data-testid="stCaptionContainer"]', has_text="nearest test images to the pad's point")
     before, start = nearest.inner_text(), picture_pixels(pad)
