@@ -62,7 +62,10 @@ st.caption(
 )
 if any(model.meta.model.conditional for model in models.values()):
     st.caption(CONDITIONAL_FIGURES + " Its 5-NN accuracy is not measured: its z is given the label.")
-st.plotly_chart(compared_loss_curves({name: model.meta.training.history for name, model in models.items()}))
+st.plotly_chart(
+    compared_loss_curves({name: model.meta.training.history for name, model in models.items()}),
+    alt="Each model's validation loss per epoch, overlaid",
+)
 
 st.subheader("The same test images, reconstructed by each")
 reason = why_not_side_by_side(

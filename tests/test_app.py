@@ -554,3 +554,25 @@ def test_a_zipped_image_folder_uploaded_trains(models_dir, tmp_path):
     assert "Trained 1 epoch." in app.success[0].value
     meta = read_meta(models_dir / "from-zip")
     assert (meta.dataset.name, meta.dataset.source) == ("shapes", "image archive shapes.zip")
+
+
+def unlabelled_pictures(app: AppTest) -> list[str]:
+    """What a screen reader would meet without words on this run: charts and pictures with no alt text."""
+    charts = [chart.proto.spec[:60] for chart in app.get("plotly_chart") if not chart.proto.alt]
+    images = [image.proto.imgs[0].caption for image in app.get("image") if not image.proto.imgs[0].alt]
+    return charts + images
+
+
+def test_every_chart_and_picture_has_words_for_screen_readers(models_dir):
+    app = opened(app_on("app_pages/explore.py"), "explore_unusual", "explore_pad", "explore_replay")
+    assert unlabelled_pictures(app) == []
+    for tab in ("Decode a point", "Grid over the plane", "Samples from the prior", "Path between two images", "Walk"):
+        app.switch_page("app_pages/generate.py")
+        app.session_state["generate_tab"] = tab
+        app.run()
+        assert not app.exception and unlabelled_pictures(app) == [], tab
+    app.switch_page("app_pages/compare.py").run()
+    assert unlabelled_pictures(app) == []
+    app.switch_page("app_pages/encode.py").run()
+    app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
+    assert len(app.get("plotly_chart")) >= 2 and unlabelled_pictures(app) == []

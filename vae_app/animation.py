@@ -72,7 +72,7 @@ def animation_download(make_frames: Callable[[int], np.ndarray], walk: str, name
         st.warning(plain(str(error)))
         return
     caption = f"{count} frames, {frame_ms} ms each, {len(data) / 1024:.0f} KB as {file_format}"
-    st.image(preview, caption=caption, width=min(side, 448))
+    st.image(preview, caption=caption, width=min(side, 448), alt=f"The walk as an animation: {caption}")
     st.download_button(
         f"Download {file_format}",
         data,

@@ -45,7 +45,11 @@ def show_lens(
         caption += f", on the plane of {axis_titles[0]} and {axis_titles[1]} through q's mean"
     st.caption(caption + ".")
     figure, numbers = st.columns([3, 1])
-    figure.plotly_chart(lens_figure(view, axis_titles), key=f"lens_{index}")
+    figure.plotly_chart(
+        lens_figure(view, axis_titles),
+        key=f"lens_{index}",
+        alt="The true posterior's log density as a heatmap, with the encoder's 2-sigma ellipse over it",
+    )
     numbers.metric("ELBO (nats)", f"{view.elbo:.2f}")
     numbers.metric(f"log p(x{' | label' if given else ''}), k={view.samples} (nats)", f"{view.log_px:.2f}")
     numbers.metric("gap = KL(q ‖ true posterior)", f"{max(view.gap, 0.0):.2f}")

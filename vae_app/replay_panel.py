@@ -56,7 +56,11 @@ def replay_panel(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str])
     figure.update_yaxes(range=list(ranges[1]), autorange=False)
     figure.update_layout(height=480, title=f"after epoch {epoch}")
     scatter, numbers = st.columns([3, 1])
-    scatter.plotly_chart(figure, key=f"replay_scatter:{model.bundle.path}")
+    scatter.plotly_chart(
+        figure,
+        key=f"replay_scatter:{model.bundle.path}",
+        alt="Validation images' latent means by class after the chosen epoch",  # one alt: one chart, redrawn
+    )
     history = model.meta.training.history
     record = next((r for r in history if r.get("epoch") == epoch), {})
     for name, loss in (("loss", "loss"), ("validation loss", "val_loss"), ("KL", "kl_loss")):
@@ -65,4 +69,6 @@ def replay_panel(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str])
     if history:
         curves = loss_curves(history)
         curves.add_vline(x=epoch, line_dash="dot", line_color="#e040fb", row="all", col="all")
-        st.plotly_chart(curves, key=f"replay_losses:{model.bundle.path}")
+        st.plotly_chart(
+            curves, key=f"replay_losses:{model.bundle.path}", alt="The run's loss curves, the chosen epoch marked"
+        )
