@@ -3,14 +3,16 @@
 Starts `streamlit run` for the app with an empty folder of the user's models, and drives one
 headless Debian chromium (Playwright, async) with a browser context per user. After one session
 has opened the Generate page once (the server has then imported TensorFlow and loaded the model),
-the reference: one session opens Generate and moves the first slider `--moves` times, nothing else
-going. Then `--sessions` sessions do the same at once, with no training. Then the first session
-starts a training run from the Train page on an uploaded CSV (Kaggle's MNIST layout, seeded random
-pixels) and stays on that page, which redraws the run's progress every second; once the run is
-through its first batches, `--sessions` new sessions open Generate at the same moment and move the
-slider `--moves` times each, concurrently. Slider latency is bench.browser_latency's: key press to
-the new picture decoded and painted, timed inside each page; opening is `goto` to the heading
-shown and the page's script done. The browser runs on the server's machine: each phase reports
+the reference: one session opens Generate and moves the latent pad's slider for z0 `--moves` times,
+nothing else going. Then `--sessions` sessions do the same at once, with no training. Then the
+first session starts a training run from the Train page on an uploaded CSV (Kaggle's MNIST layout,
+seeded random pixels) and stays on that page, which redraws the run's progress every second; once
+the run is through its first batches, `--sessions` new sessions open Generate at the same moment
+and move the slider `--moves` times each, concurrently. Slider latency is bench.browser_latency's:
+a key press on the pad's slider (whose change sends z to Python, as a release of the pad does) to
+the nearest test images Python draws beside the pad, decoded and painted, timed inside each page;
+opening is `goto` to the heading shown and the page's script done (the moves start once the pad
+has loaded its WebAssembly decoder). The browser runs on the server's machine: each phase reports
 what share of the processors the server, the training run, chromium and other processes took.
 """
 
@@ -26,9 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bench.browser_latency import ARM, IDLE, percentiles
+from bench.browser_latency import ARM, IDLE, NEAREST, PAD, PAD_READY, PAD_SLIDER, percentiles
 from bench.server_memory import start_training_on_upload, write_digits_csv
 from tests.streamlit_server import (
     CHROMIUM,
@@ -39,7 +41,6 @@ from tests.streamlit_server import (
 )
 from vae_core.pipeline import machine_description
 
-SLIDER = '[data-testid="stSlider"] input[type="range"]'
 TARGET_P95_MS = 500
 VIEWPORT = {"width": 1400, "height": 1000}
 PAGE_TIMEOUT_MS = 180_000
@@ -59,13 +60,14 @@ async def open_generate(browser: Browser, url: str) -> tuple[Page, float]:
 
 
 async def slider_latencies(page: Page, moves: int) -> list[float | None]:
-    """bench.browser_latency's slider measurement, for the async API; None for a move whose picture
-    did not change within 10 s (kept, so that a lost move is counted, not dropped)."""
-    handle = page.locator(SLIDER).first
+    """bench.browser_latency's pad slider measurement, for the async API; None for a move whose
+    picture did not change within 10 s (kept, so that a lost move is counted, not dropped)."""
+    await expect(page.locator(PAD)).to_have_attribute("data-mode", PAD_READY, timeout=PAGE_TIMEOUT_MS)
+    handle = page.locator(PAD_SLIDER).first
     await handle.focus()
     times = []
     for index in range(moves):
-        await page.evaluate(ARM, "")  # the first picture on the page: the slider's
+        await page.evaluate(ARM, NEAREST)  # the nearest images: Python's answer to the slider's change
         await handle.press("ArrowRight" if index % 20 < 10 else "ArrowLeft")
         times.append(await page.evaluate("window.__latency"))
         await page.locator(IDLE).wait_for()

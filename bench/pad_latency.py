@@ -1,11 +1,13 @@
-"""The latent pad against the server's slider, in a real browser: `python -m bench.pad_latency`.
+"""The latent pad against the server's round trip, in a real browser: `python -m bench.pad_latency`.
 
 Starts `streamlit run` for the app, opens Generate on `mnist-conv-2d` in headless Debian chromium,
 and measures in the page (performance.now): a 300-move drag over the pad, from each pointer event to
-the frame that shows its decoded picture, counting server requests during the drag; beside it, in
-the same run, the Streamlit slider's key press to the server's new picture (as bench.browser_latency
-does); the pad's ready time on a reload with the model cached; and a 30x30 grid of points decoded
-as one batch in the browser and by the server's codec.
+the frame that shows its decoded picture, counting what the page sends the server during the drag
+(HTTP requests and websocket messages); beside it, in the same run, the server's round trip of a
+release: a key press on the pad's slider for z0 (its change sends z to Python) to the nearest test
+images Python draws for it, painted (as bench.browser_latency measures it); the pad's ready time on a
+reload with the model cached; and a 30x30 grid of points decoded as one batch in the browser and by
+the server's codec.
 """
 
 from __future__ import annotations
@@ -39,11 +41,13 @@ def open_pad(page, url: str):
     return pad
 
 
-def drag(page, pad, moves: int) -> tuple[list[float], int]:
-    """Pointer event -> painted frame, in ms, for each move of one drag; and the server requests made."""
+def drag(page, pad, moves: int, sent: list[str]) -> tuple[list[float], int]:
+    """Pointer event -> painted frame, in ms, for each move of one drag; and what the page sent the
+    server meanwhile: HTTP requests, and the websocket messages `sent` collects."""
     box = pad.locator("canvas.pad").bounding_box()
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
+    messages_before = len(sent)
     page.mouse.move(box["x"] + 10, box["y"] + 10)
     page.mouse.down()
     for step in range(moves):
@@ -52,7 +56,7 @@ def drag(page, pad, moves: int) -> tuple[list[float], int]:
         y = box["y"] + box["height"] * (0.5 + 0.4 * np.sin(3 * phase))
         page.mouse.move(x, y)
         page.wait_for_timeout(4)
-    during = len(requests)
+    during = len(requests) + len(sent) - messages_before
     page.wait_for_timeout(200)
     latencies = [float(ms) for ms in (pad.get_attribute("data-latencies") or "").split(",") if ms]
     page.mouse.up()
@@ -77,7 +81,7 @@ def server_batch_ms(count: int, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.pad_latency", description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=300)
-    parser.add_argument("--slider-presses", type=int, default=30)
+    parser.add_argument("--slider-presses", type=int, default=30, help="pad slider presses timed to Python's answer")
     parser.add_argument("--repeats", type=int, default=5, help="reloads, and batch decodes, to take medians of")
     add_server_python_option(parser)
     args = parser.parse_args(argv)
@@ -89,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.set_default_timeout(60_000)
+            sent: list[str] = []  # websocket messages to the server (a release's z among them)
+            page.on("websocket", lambda socket: socket.on("framesent", sent.append))
             pad = open_pad(page, f"{server.url}/{url_path}")  # loads and caches the model and decoder
             ready, after_paint = [], []
             for _ in range(args.repeats):
@@ -96,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 ready.append(float(pad.get_attribute("data-ready-at")))
                 after_paint.append(ready[-1] - page.evaluate(FIRST_PAINT))
             page.locator(IDLE).wait_for()
-            pad_ms, requests = drag(page, pad, args.moves)
+            pad_ms, requests = drag(page, pad, args.moves, sent)
             browser_batch = statistics.median(
                 pad.evaluate("(root, count) => root.timeBatchDecode(count)", 900) for _ in range(args.repeats)
             )
@@ -108,12 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     slider_p50, slider_p95 = percentiles(slider_ms)
     print(f"machine: {machine_description()}; server: {args.server_python}; browser: headless chromium")
     print(f"pad drag, pointer event -> painted frame, {len(pad_ms)} moves: p50 {pad_p50:.1f} ms, p95 {pad_p95:.1f} ms")
-    print(f"server requests during the drag: {requests}")
+    print(f"server requests and websocket messages during the drag: {requests}")
     print(
-        f"server slider, key press -> picture, {len(slider_ms)} presses: p50 {slider_p50:.0f} ms,"
-        f" p95 {slider_p95:.0f} ms"
+        f"server round trip, pad slider key press -> nearest images painted, {len(slider_ms)} presses:"
+        f" p50 {slider_p50:.0f} ms, p95 {slider_p95:.0f} ms"
     )
-    print(f"ratio of p50s (slider / pad): {slider_p50 / pad_p50:.1f}")
+    print(f"ratio of p50s (server round trip / pad): {slider_p50 / pad_p50:.1f}")
     print(f"pad ready, model cached, median of {args.repeats} reloads: {statistics.median(ready) / 1000:.2f} s after"
           f" navigation, {statistics.median(after_paint) / 1000:.2f} s after the first contentful paint")  # fmt: skip
     print(f"30x30 grid as one batch: browser {browser_batch:.1f} ms, server (app's codec) {server_batch:.1f} ms")

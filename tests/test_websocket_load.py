@@ -1,0 +1,30 @@
+"""The load benchmark's protocol client against a real server: one simulated session (Streamlit's
+websocket protocol, no browser) opens Explore, clicks a point of the scatter and is answered with
+that image's caption. No times are asserted."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+
+from bench.streamlit_client import StreamlitSession
+from bench.websocket_load import EXPLORE, click
+from tests.streamlit_server import app_with_own_models
+
+
+async def open_explore_and_click(url: str) -> tuple[float | None, bool, int]:
+    session = StreamlitSession(url)
+    try:
+        await session.open(EXPLORE, timeout=120)  # the first page of a fresh server loads the model
+        seconds, captioned = await click(session, random.Random(0), timeout=60)
+    finally:
+        await session.close()
+    return seconds, captioned, session.received_bytes
+
+
+def test_a_simulated_session_clicks_a_point_and_gets_the_image_caption(tmp_path):
+    with app_with_own_models(tmp_path, sys.executable) as server:
+        seconds, captioned, received = asyncio.run(open_explore_and_click(server.url))
+    assert captioned, "the click's run ended without the clicked image's caption ('test image N:')"
+    assert seconds is not None and received > 0
