@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from bench.streamlit_client import StreamlitSession
 from bench.websocket_load import EXPLORE, click
@@ -25,6 +26,8 @@ async def open_explore_and_click(url: str) -> tuple[float | None, bool, int]:
 
 def test_a_simulated_session_clicks_a_point_and_gets_the_image_caption(tmp_path):
     with app_with_own_models(tmp_path, sys.executable) as server:
-        seconds, captioned, received = asyncio.run(open_explore_and_click(server.url))
+        # In a thread of its own: the browser tests' Playwright keeps an event loop running in this one.
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            seconds, captioned, received = thread.submit(asyncio.run, open_explore_and_click(server.url)).result()
     assert captioned, "the click's run ended without the clicked image's caption ('test image N:')"
     assert seconds is not None and received > 0
