@@ -6,8 +6,9 @@ about 90 MB by default) into a temporary folder, and in headless Debian chromium
 page once (the baseline: the server's resident memory then). Then, in the same session, it trains
 `--runs` times from the Train page: upload the CSV ("Your own file"), a new model name, Start, wait
 for the run's closing message, and read the server's resident memory (`VmRSS` of the server
-process). The training child, a process of its own, is watched from /proc while it runs; its peak
-(`VmHWM`) is reported beside.
+process). The training process, a child of its own that the Train page starts while the form is
+filled in, is watched from /proc while it runs; its peak (`VmHWM`) is reported beside, and what it
+holds while it waits for a run, at the baseline.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -68,6 +70,11 @@ async def start_training_on_upload(
 ) -> None:
     """On the Train page: "Your own file", upload `csv`, the preset, hidden sizes, epochs and model
     name, then Start; returns once the page shows the run, or raises with the form's refusal."""
+    folded = page.get_by_text(re.compile("^Settings of "))  # the form, folded on the last run's end
+    if await folded.count():
+        await folded.click()
+        await page.get_by_role("button", name="Start training").wait_for()
+        await page.wait_for_timeout(1000)  # the unfolding's animation, which moves the fields under the pointer
     selectbox = page.get_by_test_id("stMain").get_by_test_id("stSelectbox")
     await selectbox.filter(has=page.get_by_text("Dataset", exact=True)).click()
     await page.get_by_role("option", name="Your own file", exact=True).click()
@@ -123,9 +130,14 @@ class ChildPeaks:
                     continue  # ended, or a zombie without memory fields
                 self.peaks[pid] = max(peak, self.peaks.get(pid, 0))
 
-    def largest_since(self, known: set[int]) -> int:
-        """The largest peak among processes not in `known` (ids seen before a run started)."""
-        return max((peak for pid, peak in dict(self.peaks).items() if pid not in known), default=0)
+    def restart(self) -> None:
+        """Forget the peaks seen so far: a run's training process was started before the run."""
+        self.peaks.clear()
+
+    def largest(self) -> int:
+        """The largest peak since the last `restart`: the run's process, which trains (a process
+        started meanwhile for the next run only waits, holding less)."""
+        return max(dict(self.peaks).values(), default=0)
 
 
 async def visit_every_page(page: Page, url: str) -> None:
@@ -150,13 +162,14 @@ async def measure(url: str, pid: int, csv: Path, args: argparse.Namespace) -> di
         await page.locator(IDLE).wait_for()
         time.sleep(args.settle)
         baseline = memory_bytes(pid)["resident"]
+        waiting = sum(memory_bytes(child)["resident"] for child, _ in descendant_pids(pid))
         runs = []
         with ChildPeaks(pid) as children:
             for run in range(1, args.runs + 1):
                 name = f"memory-run-{run}"
                 upload = csv.with_name(f"digits-{run}.csv")  # a new file name: a new upload, a new chip
                 os.link(csv, upload)
-                known = {child for child, _ in descendant_pids(pid)}
+                children.restart()
                 started = time.perf_counter()
                 await start_training_on_upload(
                     page, upload, name, preset=args.preset, epochs=args.epochs, hidden=args.hidden
@@ -165,10 +178,10 @@ async def measure(url: str, pid: int, csv: Path, args: argparse.Namespace) -> di
                 seconds = time.perf_counter() - started
                 time.sleep(args.settle)
                 resident = memory_bytes(pid)["resident"]
-                runs.append({"resident": resident, "child_peak": children.largest_since(known), "seconds": seconds})
+                runs.append({"resident": resident, "child_peak": children.largest(), "seconds": seconds})
                 print(f"run {run}: {resident / MIB:.0f} MiB after, {seconds:.0f} s; {message}", flush=True)
         await browser.close()
-    return {"baseline": baseline, "runs": runs, "peak": memory_bytes(pid)["peak"]}
+    return {"baseline": baseline, "waiting": waiting, "runs": runs, "peak": memory_bytes(pid)["peak"]}
 
 
 def report(result: dict, args: argparse.Namespace, csv_bytes: int) -> None:
@@ -180,6 +193,8 @@ def report(result: dict, args: argparse.Namespace, csv_bytes: int) -> None:
         f"{args.hidden or 'default'}, {args.epochs} epoch(s)"
     )
     print(f"server resident memory after every page once, before training (baseline): {baseline / MIB:.0f} MiB")
+    waiting = result["waiting"] / MIB
+    print(f"the training process waiting for a run then (VmRSS of the server's children): {waiting:.0f} MiB")
     header = f"{'run':>3}{'server RSS after (MiB)':>24}{'vs baseline':>13}{'vs run 1':>10}"
     print(f"{header}{'child peak (MiB)':>18}{'s':>6}")
     for index, run in enumerate(runs, 1):

@@ -115,7 +115,7 @@ async def person(session: StreamlitSession, rng: random.Random, gestures: int, a
     return times
 
 
-async def crowd(url: str, size: int, args: argparse.Namespace, server_pid: int, seed: int) -> dict:
+async def crowd(url: str, size: int, args: argparse.Namespace, server_pid: int, seed: str) -> dict:
     """`size` sessions opening Explore at the same moment, then making their gestures concurrently;
     with each process group's share of the processors during the gestures."""
     sessions = [StreamlitSession(url) for _ in range(size)]
@@ -123,12 +123,11 @@ async def crowd(url: str, size: int, args: argparse.Namespace, server_pid: int, 
     before, started = cpu_seconds(server_pid), time.perf_counter()
     gestures = args.gestures if size > 1 else args.solo_gestures  # enough for a lone session's p95
     runs = await asyncio.gather(
-        *(person(tab, random.Random(seed * 1000 + index), gestures, args) for index, tab in enumerate(sessions))
+        *(person(tab, random.Random(f"{seed}-{index}"), gestures, args) for index, tab in enumerate(sessions))
     )
     wall = time.perf_counter() - started
     after = cpu_seconds(server_pid)
     await asyncio.gather(*(session.close() for session in sessions))
-    print(f"{count(size, 'session')}: done in {wall:.0f} s", file=sys.stderr)  # progress; the report follows at the end
     shares = {group: (after[group] - before[group]) / (wall * os.cpu_count()) for group in after}
     shares["other processes"] = shares.pop("whole machine") - sum(shares.values())
     merged = {kind: [t for run in runs for t in run[kind]] for kind in runs[0]}
@@ -181,73 +180,89 @@ async def start_training(url: str, args: argparse.Namespace) -> tuple[StreamlitS
 
 
 async def measure(url: str, server_pid: int, args: argparse.Namespace) -> dict:
+    """Every phase `--rounds` times: (sessions, training) -> one result per round."""
     warm = StreamlitSession(url)  # imports TensorFlow, loads the model, prepares the pad's decoder
-    cold_open = await warm.open(EXPLORE)
-    cold_open += await warm.switch_page("generate")
+    cold_open = await warm.open(EXPLORE) + await warm.switch_page("generate")
     await warm.close()
-    phases = [await crowd(url, 1, args, server_pid, args.seed) | {"training": None}]
-    for size in [] if args.skip_idle else [size for size in args.sessions if size > 1]:  # 1: the reference
-        phases.append(await crowd(url, size, args, server_pid, args.seed + size) | {"training": None})
-    trainer, progress = await start_training(url, args)
-    for size in args.sessions:
-        at_start = progress["text"].decode()
-        phase = await crowd(url, size, args, server_pid, args.seed + size)
-        phases.append(phase | {"training": (at_start, progress["text"].decode())})
-    await trainer.close()
+    idle = [1] + ([] if args.skip_idle else [size for size in args.sessions if size > 1])  # 1: the reference
+    phases: dict[tuple[int, bool], list[dict]] = {}
+    progress = {"text": b""}
+    for training, sizes in ((False, idle), (True, args.sessions)):
+        trainer = None
+        if training:
+            trainer, progress = await start_training(url, args)
+        for round_ in range(args.rounds):
+            for size in sizes:
+                at_start = progress["text"].decode()
+                phase = await crowd(url, size, args, server_pid, f"{args.seed}-{round_}-{size}-{training}")
+                phases.setdefault((size, training), []).append(
+                    phase | {"epochs": (at_start, progress["text"].decode())}
+                )
+                print(f"round {round_ + 1}, {count(size, 'session')}, training {training}: {phase['wall']:.0f} s",
+                      file=sys.stderr)  # fmt: skip
+        if trainer is not None:
+            await trainer.close()
     return {"cold_open": cold_open, "phases": phases}
 
 
-def p50_p95(times: list[float]) -> tuple[float, float]:
-    """Median and 95th percentile (nearest rank, as bench.browser_latency), in ms; NaN for none."""
-    ordered = sorted(times)
+def p50_p95(times: list[float | None]) -> tuple[float, float]:
+    """Median and 95th percentile (nearest rank, as bench.browser_latency) of the answered, in ms."""
+    ordered = sorted(t for t in times if t is not None)
     if not ordered:
         return float("nan"), float("nan")
     return 1000 * statistics.median(ordered), 1000 * ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def report(result: dict, args: argparse.Namespace) -> None:
-    phases, reference = result["phases"], result["phases"][0]
-    print(
-        f"machine: {machine_description()}; server: {args.server_python}; clients: simulated sessions in this "
-        f"process (websockets); {args.gestures} gestures each, {args.per_page} per page, a pause of "
-        f"{args.pace[0]:g} to {args.pace[1]:g} s after each answer; training: preset {args.preset} on MNIST, "
-        f"{args.train_epochs} epochs asked (ended with the benchmark)"
-    )
-    print(f"first open of Explore, then Generate, on the fresh server: {result['cold_open']:.2f} s")
-    print("| sessions | training | click p50 | click p95 | release p50 | release p95 | page change p50 | p95 "
-          f"| open Explore, median / slowest | no answer within {args.timeout:g} s | other processes |")  # fmt: skip
-    print("| --- " * 11 + "|")
-    for phase in phases:
-        cells = [str(phase["sessions"]), "yes" if phase["training"] else "no"]
+def summary(rounds: list[dict]) -> dict[str, float]:
+    """A phase's figures, each the median over its rounds: p50 and p95 of clicks, releases and page
+    changes (ms), the median open (s), the share of the processors each process group took."""
+    figures: dict[str, list[float]] = {}
+    for phase in rounds:
         for kind in ("click", "release", "switch"):
-            cells += [f"{ms:.0f} ms" for ms in p50_p95(_answered(phase[kind]))]
-        cells.append(f"{statistics.median(phase['open']):.2f} s / {phase['open'][-1]:.2f} s")
-        kinds = ("click", "release", "switch")
-        cells.append(f"{sum(t is None for k in kinds for t in phase[k])} of {sum(len(phase[k]) for k in kinds)}")
-        cells.append(f"{phase['cpu']['other processes']:.0%}")
+            for name, value in zip(("p50", "p95"), p50_p95(phase[kind]), strict=True):
+                figures.setdefault(f"{kind} {name}", []).append(value)
+        figures.setdefault("open", []).append(statistics.median(phase["open"]))
+        for group, share in phase["cpu"].items():
+            figures.setdefault(group, []).append(share)
+    lost = sum(t is None for phase in rounds for kind in ("click", "release", "switch") for t in phase[kind])
+    made = sum(len(phase[kind]) for phase in rounds for kind in ("click", "release", "switch"))
+    captionless = sum(len(phase["captionless"]) for phase in rounds)
+    return {name: statistics.median(values) for name, values in figures.items()} | {
+        "lost": lost, "made": made, "captionless": captionless
+    }  # fmt: skip
+
+
+def report(result: dict, args: argparse.Namespace) -> None:
+    print(
+        f"machine: {machine_description()}; server: {args.server_python}; simulated sessions in this process; "
+        f"{args.gestures} gestures a session ({args.solo_gestures} alone), {args.per_page} a page, a pause of "
+        f"{args.pace[0]:g} to {args.pace[1]:g} s after each answer; training: preset {args.preset} on MNIST; "
+        f"medians of {args.rounds} rounds; first open of Explore, then Generate: {result['cold_open']:.2f} s"
+    )
+    kinds = ("click p50", "click p95", "release p50", "release p95", "switch p50", "switch p95")
+    print("| sessions | training | " + " | ".join(kinds) + " | p95 / reference's: click, release | open Explore "
+          f"| no answer in {args.timeout:g} s | processors: server / training / sessions / others |")  # fmt: skip
+    print("| --- " * 12 + "|")
+    reference = summary(result["phases"][(1, False)])
+    for (size, training), rounds in result["phases"].items():
+        figures = summary(rounds)
+        ratios = [figures[f"{kind} p95"] / reference[f"{kind} p95"] for kind in ("click", "release")]
+        shares = " / ".join(f"{figures[group]:.0%}" for group in rounds[0]["cpu"])
+        cells = [str(size), "yes" if training else "no", *(f"{figures[kind]:.0f} ms" for kind in kinds)]
+        cells += [f"{ratios[0]:.1f}, {ratios[1]:.1f}", f"{figures['open']:.2f} s"]
+        cells += [f"{figures['lost']} of {figures['made']}", shares]
         print("| " + " | ".join(cells) + " |")
-    print("p95 against the reference's (1 session, no training, same run), click / release:")
-    for phase in phases[1:]:
-        ratios = [p50_p95(_answered(phase[k]))[1] / p50_p95(_answered(reference[k]))[1] for k in ("click", "release")]
-        going = f"training, {phase['training'][0]} -> {phase['training'][1]}" if phase["training"] else "no training"
-        print(f"  {count(phase['sessions'], 'session')} ({going}): {ratios[0]:.1f} / {ratios[1]:.1f}")
-    for phase in phases:
-        shares = ", ".join(f"{group} {share:.0%}" for group, share in phase["cpu"].items())
-        print(
-            f"{count(phase['sessions'], 'session')}, {'training' if phase['training'] else 'no training'}: "
-            f"{phase['wall']:.0f} s, share of {os.cpu_count()} CPUs: {shares}; "
-            f"answered without the caption: {len(phase['captionless'])}"
-        )
-    loaded = next((p for p in phases if p["training"] and p["sessions"] == 12), None)
-    if loaded is not None:
-        p95 = p50_p95(_answered(loaded["click"]))[1]
-        verdict = "met" if p95 <= TARGET_P95_MS and None not in loaded["click"] else "NOT met"
+        if figures["captionless"]:
+            print(f"  ({figures['captionless']} answers came without their caption: timed to the run's end)")
+    epochs = [phase["epochs"] for (_, training), rounds in result["phases"].items() if training for phase in rounds]
+    if epochs:
+        print(f"training: {epochs[0][0]} when the first phase began, {epochs[-1][1]} when the last ended")
+    loaded = result["phases"].get((12, True))
+    if loaded:
+        p95 = summary(loaded)["click p95"]
+        verdict = "met" if p95 <= TARGET_P95_MS and not any(None in phase["click"] for phase in loaded) else "NOT met"
         print(f"target: click p95 <= {TARGET_P95_MS} ms with 12 sessions and a run going: {p95:.0f} ms, {verdict}")
     print(f"command: python -m bench.websocket_load {' '.join(sys.argv[1:])}".rstrip())
-
-
-def _answered(times: list[float | None]) -> list[float]:
-    return [t for t in times if t is not None]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,10 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=lambda text: [int(n) for n in text.split(",")], default=[1, 12, 50],
                         help="comma-separated session counts, each a phase (default 1,12,50)")  # fmt: skip
     parser.add_argument("--gestures", type=int, default=20, help="gestures per session (default 20)")
-    parser.add_argument("--solo-gestures", type=int, default=60, help="gestures of a lone session (default 60)")
+    parser.add_argument("--solo-gestures", type=int, default=40, help="gestures of a lone session (default 40)")
     parser.add_argument("--per-page", type=int, default=5, help="gestures on one page before changing (default 5)")
     parser.add_argument("--pace", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"),
                         help="seconds a person pauses after each answer, drawn uniformly (default 1 3)")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every phase, for medians (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-idle", action="store_true", help="no phases without training (only the reference)")
     parser.add_argument("--preset", default="mlp", help="the training run's preset (default mlp)")

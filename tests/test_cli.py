@@ -18,7 +18,7 @@ from synthetic import synthetic_images
 from vae_core.bundle import load_bundle
 from vae_core.cli import evaluate as evaluate_cli
 from vae_core.cli import train as train_cli
-from vae_core.config import TrainConfig
+from vae_core.config import ModelConfig, TrainConfig
 from vae_core.replay import read_replay
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -207,7 +207,8 @@ CLUSTER = ["--data-parallel", "--coordinator", "10.0.0.1:1234", "--processes", "
     [
         (["--latent-dim", "0"], "latent_dim=0"),
         (["--iw-samples", "0"], "--iw-samples must be at least 1"),
-        (["--train-limit", "0"], "--train-limit must be at least 1"),
+        (["--train-limit", "0"], "train_limit=0"),
+        (["--scored-images", "0"], "--scored-images must be at least 1"),
         (["--name", "///"], "has no letters or digits"),
         (["--out", "a" * 300], "is too long: at most"),
         (["--out", "a" * 300 + "/model"], "cannot be used (File name too long): choose a shorter or other path"),
@@ -251,6 +252,13 @@ def test_flags_left_out_take_the_configs_defaults_and_help_gives_its_ranges():
     parser = train_cli.build_parser()
     assert train_cli.config_from_args(parser.parse_args(["--dataset", "mnist"])) == TrainConfig()
     assert "between 1 and 65536 (default 128)" in " ".join(parser.format_help().split())
+
+
+def test_flags_set_the_configs_fields_the_train_form_sets():
+    parser = train_cli.build_parser()
+    flags = ["--dataset", "mnist", "--preset", "mlp", "--hidden", "64,16", "--kl-warmup", "2", "--train-limit", "500"]
+    config = train_cli.config_from_args(parser.parse_args(flags))
+    assert config == TrainConfig(ModelConfig("mlp", hidden_sizes=(64, 16)), kl_warmup_epochs=2, train_limit=500)
 
 
 def test_sizes_parses_hidden_layer_lists():

@@ -117,6 +117,9 @@ def test_model_config_rejects_bad_value_naming_field_and_value(field_name, value
         ("seed", 2**31),
         ("seed", 1.0),
         ("seed", None),
+        ("train_limit", 0),
+        ("train_limit", 2**31),
+        ("train_limit", 100.0),
     ],
 )
 def test_train_config_rejects_bad_value_naming_field_and_value(field_name, value):
@@ -208,6 +211,19 @@ def test_from_dict_rejects_unknown_keys():
         TrainConfig.from_dict({"epoch": 3})
     with pytest.raises(ConfigError, match="Unknown ModelConfig fields"):
         TrainConfig.from_dict({"model": {"preset": "mlp", "colour": "red"}})
+
+
+def test_from_settings_builds_both_configs_from_one_flat_list_of_names():
+    settings = {"preset": "mlp", "latent_dim": 4, "hidden_sizes": [32], "epochs": 2, "train_limit": 1000}
+    expected = TrainConfig(ModelConfig("mlp", latent_dim=4, hidden_sizes=(32,)), epochs=2, train_limit=1000)
+    assert TrainConfig.from_settings(settings) == expected
+    assert TrainConfig.from_settings({}) == TrainConfig() and TrainConfig().train_limit is None
+    assert {"preset", "latent_dim", "epochs", "train_limit"} <= TrainConfig.setting_names()
+    assert "model" not in TrainConfig.setting_names()
+    with pytest.raises(ConfigError, match=r"Unknown TrainConfig fields: \['epoch'\]"):
+        TrainConfig.from_settings({"epoch": 3})
+    with pytest.raises(ConfigError, match="train_limit=0"):
+        TrainConfig.from_settings({"train_limit": 0})
 
 
 def test_from_dict_still_validates_values():

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import numpy as np
 import pytest
 from keras import ops
 from synthetic import synthetic_dataset
 
-from vae_core import evaluation, inference
+from vae_core import evaluation, evaluation_budget, inference
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.evaluation import evaluate, importance_weighted_bounds, kl_from_prior, knn_accuracy
@@ -119,21 +120,82 @@ def test_evaluate_without_labels_has_no_knn(trained, dataset):
     assert evaluate(codec, dataset.x_test, None, dataset.x_train, None, iw_samples=1).knn_accuracy is None
 
 
-def test_evaluate_reports_its_progress_up_to_the_end(trained, dataset):
+def test_evaluate_reports_its_progress_step_by_step_up_to_the_end(trained, dataset):
     _, codec = trained
-    fractions = []
+    reports = []
     evaluate(
-        codec, dataset.x_test, dataset.y_test, dataset.x_train, dataset.y_train, iw_samples=2, progress=fractions.append
+        codec,
+        dataset.x_test,
+        dataset.y_test,
+        dataset.x_train,
+        dataset.y_train,
+        iw_samples=2,
+        progress=lambda fraction, step: reports.append((fraction, step)),
+        scored=40,
     )
+    fractions = [fraction for fraction, _ in reports]
     assert len(fractions) >= 3 and fractions == sorted(fractions) and fractions[-1] == 1.0
     assert 0.0 < fractions[0] < 1.0
+    steps = list(dict.fromkeys(step for _, step in reports))  # in the order they ran
+    assert steps == ["importance-weighted bound", "ELBO of every test image", "5-NN accuracy"]
+    knn = [fraction for fraction, step in reports if step == "5-NN accuracy"]
+    assert len(knn) >= 2 and knn[0] < knn[-1]  # the vote moves the bar too, chunk by chunk
+
+
+def test_a_quick_runs_evaluation_scores_images_spread_over_the_split_and_the_elbo_of_all(trained, dataset):
+    _, codec = trained
+    metrics = evaluate(codec, dataset.x_test, dataset.y_test, dataset.x_train, dataset.y_train, iw_samples=5, scored=16)
+    assert (metrics.images, metrics.scored_images) == (len(dataset.x_test), 16)  # every 4th of 64
+    spread = importance_weighted_bounds(codec, dataset.x_test[::4], samples=5, seed=0)
+    every = importance_weighted_bounds(codec, dataset.x_test, samples=50, seed=3)
+    assert metrics.neg_elbo == pytest.approx(_neg_elbo(every).mean(), rel=0.02)  # all 64 images, one z each
+    # The bound of all 64: their ELBO less the gap measured on the 16 scored.
+    gap = (_neg_elbo(spread) - spread["neg_iw_bound"]).mean()
+    assert metrics.neg_iw_bound == pytest.approx(metrics.neg_elbo - gap)
+    assert metrics.neg_iw_bound == pytest.approx(every["neg_iw_bound"].mean(), rel=0.02)
+    assert metrics.knn_accuracy == knn_accuracy(
+        codec.encode(dataset.x_train)[0], dataset.y_train, codec.encode(dataset.x_test[::4])[0], dataset.y_test[::4]
+    )
+
+
+def test_scoring_every_image_measures_as_before(trained, dataset, bounds):
+    _, codec = trained
+    metrics = evaluate(codec, dataset.x_test, iw_samples=5)
+    assert metrics.scored_images == metrics.images == len(dataset.x_test)
+    assert metrics.neg_iw_bound == pytest.approx(bounds[5]["neg_iw_bound"].mean())
+    assert metrics.neg_elbo == pytest.approx(_neg_elbo(bounds[5]).mean())
+
+
+@pytest.mark.parametrize(
+    ("training_seconds", "seconds_per_image", "scored"),
+    [
+        (8.0, 2e-3, 1_000),  # a quick mlp run: a quarter of 8 s scores 1,000 images at 2 ms each
+        (8.0, 50e-3, 200),  # the same on a costly decoder: never fewer than 200...
+        (600.0, 2e-3, 10_000),  # ...and a long run's share scores every test image
+    ],
+)
+def test_a_run_scores_as_many_images_as_a_share_of_its_training_time_affords(
+    training_seconds, seconds_per_image, scored
+):
+    assert evaluation_budget.affordable_images(training_seconds, seconds_per_image, 10_000) == scored
+    assert evaluation_budget.affordable_images(training_seconds, seconds_per_image, 12) == 12  # a small split: all
+
+
+def test_scoring_one_image_is_timed_as_the_bound_and_the_vote_make_it(trained, dataset):
+    _, codec = trained
+    bound_alone = evaluation_budget.scoring_seconds(codec, dataset.x_test[0], None, 100, references=0)
+    started = time.perf_counter()
+    importance_weighted_bounds(codec, dataset.x_test[:20], samples=100)
+    assert 0 < bound_alone < 10 * (time.perf_counter() - started) / 20  # within an order of the bound's own
+    with_the_vote = evaluation_budget.scoring_seconds(codec, dataset.x_test[0], None, 100, references=60_000)
+    assert with_the_vote > bound_alone
 
 
 def test_a_stop_ends_the_evaluation_at_the_next_chunk(trained, dataset):
     _, codec = trained
     stop, seen = threading.Event(), []
 
-    def stop_after_the_first_chunk(fraction: float) -> None:
+    def stop_after_the_first_chunk(fraction: float, step: str) -> None:
         seen.append(fraction)
         stop.set()
 
@@ -158,7 +220,7 @@ def _clusters(n: int, labels_seed: int, rng: np.random.Generator) -> tuple[np.nd
 def test_knn_is_perfect_on_well_separated_clusters():
     rng = np.random.default_rng(0)
     train_z, train_labels = _clusters(300, 7, rng)
-    test_z, test_labels = _clusters(1100, 7, rng)  # more than one 512-row chunk
+    test_z, test_labels = _clusters(1100, 7, rng)  # several chunks
     assert knn_accuracy(train_z, train_labels, test_z, test_labels, k=5) == 1.0
 
 

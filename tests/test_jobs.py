@@ -1,7 +1,9 @@
-"""Background training jobs: progress from any thread, stop keeps the model, one run at a time."""
+"""Background training jobs: progress from any thread, stop keeps the model, one run at a time, a
+process started ahead of the run, and what each step took."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import signal
@@ -13,7 +15,9 @@ import numpy as np
 import pytest
 from synthetic import synthetic_images, write_image_folder
 
-from vae_app.services.jobs import TRAINING_NICENESS, JobBoard, JobBusy
+from vae_app.services import training_process
+from vae_app.services.jobs import BUILDING, OPENING, PREPARING, SAVING, TRAINING, JobBoard, JobBusy
+from vae_app.services.training_process import TRAINING_NICENESS
 from vae_core.bundle import load_bundle
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.data_source import DataSource
@@ -46,7 +50,49 @@ def test_job_streams_progress_and_saves_a_bundle(tmp_path):
     assert progress.batch == progress.batches_per_epoch == 3
     assert progress.latent_means.shape == (32, 2) and progress.snapshot_labels.shape == (32,)
     assert progress.finished >= progress.started and "Saved as tiny" in progress.message
-    assert load_bundle(tmp_path / "tiny").meta.training.epochs_run == 2
+    meta = load_bundle(tmp_path / "tiny").meta
+    assert meta.training.epochs_run == 2 and progress.metrics == meta.test_metrics  # the page shows what was saved
+    steps = [step for step, _ in progress.step_seconds()]
+    assert steps == [OPENING, BUILDING, TRAINING, PREPARING, "importance-weighted bound", "5-NN accuracy", SAVING]
+    assert all(seconds >= 0 for _, seconds in progress.step_seconds())
+    assert (meta.test_metrics.images, meta.test_metrics.scored_images) == (14, 14)  # fewer than 200: all scored
+
+
+def test_a_quick_run_trains_on_the_first_images_it_is_given(tmp_path):
+    job = JobBoard().start(dataclasses.replace(CONFIG, train_limit=40), upload(142), tmp_path / "quick")
+    job.join(timeout=300)
+    assert job.progress().status == "completed", job.progress().message
+    meta = load_bundle(tmp_path / "quick").meta
+    assert (meta.dataset.train_images, meta.config.train_limit) == (40, 40)
+    assert job.progress().batches_per_epoch == 1  # 30 images after the validation split, in one batch of 32
+
+
+def test_a_process_started_ahead_takes_the_next_run_and_a_stale_one_is_let_go(tmp_path, monkeypatch):
+    board = JobBoard()
+    board.warm()
+    ready = board._ready
+    board.warm()  # one is ready already: no second
+    assert board._ready is ready and ready.process.is_alive()
+    job = board.start(CONFIG, upload(80), tmp_path / "warm")
+    assert job.pid == ready.process.pid and board._ready is None
+    job.join(timeout=300)
+    assert job.progress().status == "completed", job.progress().message
+
+    board.warm()
+    stale = board._ready
+    monkeypatch.setattr(training_process, "FRESH_SECONDS", 0.0)  # as if it had waited for a run too long
+    board.warm()
+    assert board._ready is not stale
+    stale.process.join(timeout=60)  # dismissed: it exits rather than wait out its idle time
+    assert stale.process.exitcode == 0
+    monkeypatch.undo()
+    ready = board._ready
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))  # the next run's data is found elsewhere
+    assert not ready.fresh
+    job = board.start(CONFIG, upload(80), tmp_path / "elsewhere")
+    assert job.pid != ready.process.pid
+    ready.process.join(timeout=60)
+    job.join(timeout=300)
 
 
 def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):

@@ -1,5 +1,5 @@
 """The Train page's shared state and live view: the process-wide job board, who started a run,
-and the panel that redraws a run's progress every second."""
+and the panel that redraws a running run's progress every second."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ import hashlib
 import itertools
 import uuid
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from vae_app.figures import latent_scatter, loss_curves
 from vae_app.messages import plain
-from vae_app.services.jobs import JobBoard, TrainingJob
+from vae_app.services.jobs import PREPARING, SAVING, JobBoard, JobProgress, TrainingJob
+from vae_core.evaluation import TestMetrics
+from vae_core.evaluation_budget import SCORING_SHARE
 
 REFRESH_SECONDS = 1.0
+PANEL_HEIGHT, SNAPSHOT_HEIGHT = 280, 420
 SESSION_KEY = "training_session"
 XSRF_COOKIE = "_streamlit_xsrf"
 # One board per server process: every session sees, and cannot duplicate, the running job. Not in
@@ -49,39 +53,93 @@ def _browser_token(cookie: str | None) -> str | None:
 
 
 def progress_panel(job: TrainingJob) -> None:
-    """The run's progress, loss curves and latent snapshot, refreshed while it runs."""
-    st.fragment(_draw_progress, run_every=REFRESH_SECONDS if job.running else None)(job)
+    """A running run's progress, loss curves and latent snapshot, redrawn every second until it ends."""
+    st.fragment(_draw_progress, run_every=REFRESH_SECONDS)(job)
 
 
 def _draw_progress(job: TrainingJob) -> None:
     progress = job.progress()
     if progress.stage == "finished":
-        if st.session_state.get("shown_finish") != progress.finished:
-            st.session_state["shown_finish"] = progress.finished
-            st.rerun()  # a full rerun: the sidebar lists the new model, and polling stops
-        show = {"completed": st.success, "stopped": st.warning}.get(progress.status, st.error)
-        show(plain(progress.message))
-    elif progress.stage == "evaluating":
-        st.progress(progress.evaluated, text=f"Training done; evaluating on the test set: {progress.evaluated:.0%}")
-    else:
-        done = (max(progress.epoch - 1, 0) + progress.batch / max(progress.batches_per_epoch, 1)) / progress.epochs
-        text = f"Epoch {progress.epoch} of {progress.epochs}, batch {progress.batch} of {progress.batches_per_epoch}"
-        st.progress(min(done, 1.0), text="Opening the data…" if progress.stage == "starting" else text)
+        st.rerun()  # a full rerun: the sidebar lists the new model, the outcome shows, and polling stops
+    st.progress(*_bar(progress))
+    if progress.stage == "evaluating":
+        st.caption(
+            f"A quick run's importance-weighted bound and 5-NN accuracy score some of its test images only,"
+            f" spread evenly over them: as many as fit in {SCORING_SHARE:.0%} of the training time. The ELBO takes"
+            " every one."
+        )
     for note in progress.notes:
         st.warning(plain(note))
-    if progress.stage != "finished":
-        _stop_button(job, progress.stage)
+    _stop_button(job, progress.stage)
+    curves_and_snapshot(progress)
+
+
+def _bar(progress: JobProgress) -> tuple[float, str]:
+    """The progress bar's share done and its text: the step under way, in words."""
+    if progress.stage == "evaluating":
+        if progress.step in (PREPARING, SAVING):
+            return progress.evaluated, f"{progress.step.capitalize()}…"
+        return progress.evaluated, f"Evaluating on the test set: {progress.step}, {progress.evaluated:.0%}"
+    if progress.stage == "starting":
+        return 0.0, f"{progress.step.capitalize()}…"  # opening the data, then building the model
+    done = (max(progress.epoch - 1, 0) + progress.batch / max(progress.batches_per_epoch, 1)) / progress.epochs
+    where = f"Epoch {max(progress.epoch, 1)} of {progress.epochs}"
+    if progress.batch == 0 and progress.epoch <= 1:
+        return 0.0, f"{where}: compiling the training step…"
+    return min(done, 1.0), f"{where}, batch {progress.batch} of {progress.batches_per_epoch}"
+
+
+def scoring(metrics: TestMetrics) -> str:
+    """What the evaluation measured on how many test images, in a sentence."""
+    knn = metrics.knn_accuracy is not None
+    if metrics.scored_images is None or metrics.scored_images >= metrics.images:
+        figures = ["The ELBO", f"the importance-weighted bound (k = {metrics.iw_samples})"]
+        figures += ["the 5-NN accuracy"] if knn else []
+        return f"{', '.join(figures[:-1])} and {figures[-1]} on all {metrics.images:,} test images."
+    return (
+        f"The ELBO and the importance-weighted bound (k = {metrics.iw_samples}) of all {metrics.images:,} test"
+        f" images, the bound's samples drawn for {metrics.scored_images:,} of them spread evenly (the rest's"
+        f" follows from their ELBO){' and the 5-NN accuracy on those' if knn else ''}: as many as fit in"
+        f" {SCORING_SHARE:.0%} of the training time."
+    )
+
+
+def curves_and_snapshot(progress: JobProgress) -> None:
+    """The loss curves, one chart per term, then the latest latent snapshot: side by side on a wide
+    screen, one above another on a phone (`st.columns` stacks there)."""
     if progress.history:
-        st.plotly_chart(
-            loss_curves(progress.history),
-            key="loss_curves",
-            alt="Total, reconstruction and KL loss per epoch, training and validation",
-        )
+        for column, panel in zip(st.columns(3), loss_panels(progress.history), strict=False):
+            title = panel.layout.title.text  # and no tool bar, which on a phone would cover the legend
+            column.plotly_chart(panel, key=f"loss_{title}", alt=f"{title} per epoch", config={"displayModeBar": False})
     if progress.latent_means is not None and progress.latent_means.shape[1] >= 2:
         names = list(progress.class_names or [])
         figure = latent_scatter(progress.latent_means[:, :2], progress.snapshot_labels, names, ("z0", "z1"))
-        figure.update_layout(height=420, title=f"Validation images in latent space, epoch {len(progress.history)}")
+        figure.update_layout(
+            height=SNAPSHOT_HEIGHT, title=f"Validation images in latent space, epoch {len(progress.history)}"
+        )
         st.plotly_chart(figure, key="latent_snapshot", alt="Validation images' latent means by class, this epoch")
+
+
+def loss_panels(history: tuple[dict[str, float], ...]) -> list[go.Figure]:
+    """`loss_curves`' panels (total, reconstruction, KL), a figure each: three panels in one figure
+    squeeze into each other at a phone's width, three figures in columns stack."""
+    curves = loss_curves(history)
+    panels = []
+    for column, title in enumerate(curves.layout.annotations, start=1):
+        traces = [
+            trace.update(xaxis="x", yaxis="y", showlegend=column == 1) for trace in curves.select_traces(col=column)
+        ]
+        panel = go.Figure(traces)
+        panel.update_layout(
+            title=title.text,
+            height=PANEL_HEIGHT,
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+        )
+        panel.update_xaxes(title_text="epoch")
+        panel.update_yaxes(title_text="nats per image")
+        panels.append(panel)
+    return panels
 
 
 def _stop_button(job: TrainingJob, stage: str) -> None:

@@ -173,6 +173,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, Check], tuple[str, ...]]] = {
             "images": (False, _count, "a whole number"),
             "knn_accuracy": (True, _number_or_none, "a number or null"),
             "knn_k": (False, _count, "a whole number"),
+            "scored_images": (False, _count_or_none, "a whole number or null"),
         },
         (),
     ),

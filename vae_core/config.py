@@ -69,6 +69,7 @@ RANGES = {
     "kl_warmup_epochs": NumberRange(0, 10000),
     "seed": NumberRange(0, 2**31 - 1),
     "steps_per_execution": NumberRange(1, 1000),
+    "train_limit": NumberRange(1, 2**31 - 1),
 }
 
 
@@ -203,6 +204,8 @@ class TrainConfig:
         data_parallel: split each batch across every device of the run with Keras's distribution API
             (`keras.distribution.DataParallel`, JAX backend only); `batch_size` is the global batch
             and must divide by the number of devices.
+        train_limit: train on the first this many images of the training split only (a quick run,
+            whose validation split is taken from them); `None` for all of them.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -218,6 +221,7 @@ class TrainConfig:
     precision: str = "float32"
     steps_per_execution: int = 8
     data_parallel: bool = False
+    train_limit: int | None = None
 
     def __post_init__(self) -> None:
         _require(
@@ -246,6 +250,11 @@ class TrainConfig:
             isinstance(self.data_parallel, bool),
             f"Expected data_parallel True or False. Received: data_parallel={self.data_parallel!r}",
         )
+        _require(
+            self.train_limit is None or RANGES["train_limit"].allows(self.train_limit),
+            f"Expected train_limit None (all images) or {RANGES['train_limit']}."
+            f" Received: train_limit={self.train_limit!r}",
+        )
 
     def with_data(self, image_shape: tuple[int, int, int], classes: int | None = None) -> TrainConfig:
         """The same settings for the data once it is known: its image shape and, where given, the
@@ -263,6 +272,23 @@ class TrainConfig:
         """Inverse of `to_dict`."""
         known = _known_fields(cls, values, tuples=())
         return cls(**known | {"model": ModelConfig.from_dict(values.get("model", {}))})
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> TrainConfig:
+        """A config from flat settings, each named as its field in either config (`preset`, `epochs`,
+        ...): the one way the Train form and the command line both build a run's; a name neither
+        config has is refused."""
+        model_fields = {field.name for field in dataclasses.fields(ModelConfig)}
+        model = {name: value for name, value in settings.items() if name in model_fields}
+        return cls.from_dict(
+            {name: value for name, value in settings.items() if name not in model_fields} | {"model": model}
+        )
+
+    @classmethod
+    def setting_names(cls) -> frozenset[str]:
+        """The names `from_settings` takes."""
+        names = [field.name for config in (ModelConfig, cls) for field in dataclasses.fields(config)]
+        return frozenset(names) - {"model"}
 
 
 def _whole_numbers(values: Any) -> tuple[int, ...] | None:

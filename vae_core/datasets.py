@@ -122,8 +122,11 @@ class Dataset:
             )
         return classes
 
-    def limited(self, train_images: int) -> Dataset:
-        """The same dataset with only its first `train_images` training images, for quick runs."""
+    def limited(self, train_images: int | None) -> Dataset:
+        """The same dataset with only its first `train_images` training images (all for None), for
+        quick runs: what `TrainConfig.train_limit` asks."""
+        if train_images is None or train_images >= len(self.x_train):
+            return self
         y_train = None if self.y_train is None else self.y_train[:train_images]
         return dataclasses.replace(self, x_train=self.x_train[:train_images], y_train=y_train)
 

@@ -49,9 +49,16 @@ class EvaluationStarted:
 
 @dataclass(frozen=True)
 class EvaluationProgress:
-    """Sent as the test-set evaluation goes: `fraction` of its work done, from 0 to 1."""
+    """Sent as the test-set evaluation goes: `fraction` of its work done, from 0 to 1, and the `step`
+    under way (`evaluation.EvaluationSteps`)."""
 
     fraction: float
+    step: str = ""
 
 
-Event = TrainingStarted | BatchEnd | EpochEnd | EvaluationStarted | EvaluationProgress
+@dataclass(frozen=True)
+class Saving:
+    """Sent when the evaluation is over (or was stopped) and the bundle is being written."""
+
+
+Event = TrainingStarted | BatchEnd | EpochEnd | EvaluationStarted | EvaluationProgress | Saving

@@ -20,10 +20,13 @@ from vae_core.config import TrainConfig
 from vae_core.datasets import Dataset
 from vae_core.distribution import leave_cluster
 from vae_core.evaluation import EvaluationStopped, TestMetrics, evaluate
-from vae_core.events import EvaluationProgress, EvaluationStarted, Event
+from vae_core.evaluation_budget import MIN_SCORED, affordable_images, scoring_seconds
+from vae_core.events import EvaluationProgress, EvaluationStarted, Event, Saving
 from vae_core.image_folder import knn_sample
 from vae_core.inference import LatentCodec
 from vae_core.training import TrainingResult, train_vae
+
+TIMING_STEP = "timing the scoring"
 
 
 def train_and_save(
@@ -36,8 +39,11 @@ def train_and_save(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
     iw_samples: int = 100,
+    scored: int | None = None,
+    affordable: bool = False,
 ) -> tuple[TrainingResult, TestMetrics]:
-    """Train on the dataset's training split, evaluate on its test split, save a bundle at `out_dir`.
+    """Train on the dataset's training split (its first `config.train_limit` images), evaluate on its
+    test split (`evaluate_and_save`, which says what `scored` and `affordable` do), save a bundle at `out_dir`.
 
     A stopped or diverged run is still evaluated and saved: what was learned is kept, and its
     meta.json says how the run ended. A stop that ended training is then cleared, so that a
@@ -45,6 +51,7 @@ def train_and_save(
     saved to is refused first.
     """
     check_destination(Path(out_dir))
+    dataset = dataset.limited(config.train_limit)
     result = train_vae(
         config,
         dataset.x_train,
@@ -56,7 +63,16 @@ def train_and_save(
     )
     if stop_event is not None:
         stop_event.clear()
-    return evaluate_and_save(result, dataset, out_dir, listener=listener, stop_event=stop_event, iw_samples=iw_samples)
+    return evaluate_and_save(
+        result,
+        dataset,
+        out_dir,
+        listener=listener,
+        stop_event=stop_event,
+        iw_samples=iw_samples,
+        scored=scored,
+        affordable=affordable,
+    )
 
 
 def train_in_cluster(
@@ -68,16 +84,18 @@ def train_in_cluster(
     listener: Callable[[Event], None] | None = None,
     verbose: int = 0,
     iw_samples: int = 100,
+    scored: int | None = None,
 ) -> tuple[TrainingResult, TestMetrics | None]:
     """One process of a cluster (`distribution.join_cluster`): train together, leave the cluster, and
     in process 0 alone evaluate and save; the others' metrics are None. Process 0 checks `out_dir` first."""
     if process_id == 0:
         check_destination(Path(out_dir))
+    dataset = dataset.limited(config.train_limit)
     result = train_vae(config, dataset.x_train, dataset.y_train, verbose=verbose if process_id == 0 else 0)
     leave_cluster()
     if process_id:
         return result, None
-    return evaluate_and_save(result, dataset, out_dir, listener=listener, iw_samples=iw_samples)
+    return evaluate_and_save(result, dataset, out_dir, listener=listener, iw_samples=iw_samples, scored=scored)
 
 
 def evaluate_and_save(
@@ -88,14 +106,24 @@ def evaluate_and_save(
     listener: Callable[[Event], None] | None = None,
     stop_event: threading.Event | None = None,
     iw_samples: int = 100,
+    scored: int | None = None,
+    affordable: bool = False,
 ) -> tuple[TrainingResult, TestMetrics]:
     """Evaluate a finished run on the dataset's test split and save its bundle at `out_dir`; a stop
-    during the evaluation saves the model without test metrics."""
-    if listener is not None:
-        listener(EvaluationStarted(result.status, result.message))
+    during the evaluation saves the model without test metrics. The bound and the k-NN accuracy
+    score about `scored` test images (`evaluate`); all of them when None, unless `affordable` asks for as
+    many as fit in their share of the training time (`evaluation_budget`)."""
+    emit = listener or (lambda event: None)
+    emit(EvaluationStarted(result.status, result.message))
     codec = LatentCodec(result.model)
     try:
         knn_images, knn_labels = knn_sample(dataset, codec.classes)
+        if scored is None and affordable and len(dataset.x_test) > MIN_SCORED:
+            emit(EvaluationProgress(0.0, TIMING_STEP))
+            label = None if dataset.y_test is None or not codec.classes else int(dataset.y_test[0])
+            references = 0 if knn_images is None or dataset.y_test is None else len(knn_images)
+            seconds = scoring_seconds(codec, dataset.x_test[0], label, iw_samples, references)
+            scored = affordable_images(result.seconds, seconds, len(dataset.x_test))
         metrics = evaluate(
             codec,
             dataset.x_test,
@@ -105,13 +133,15 @@ def evaluate_and_save(
             iw_samples=iw_samples,
             seed=result.config.seed,
             stop=stop_event,
-            progress=None if listener is None else lambda fraction: listener(EvaluationProgress(fraction)),
+            progress=lambda fraction, step: emit(EvaluationProgress(fraction, step)),
+            scored=scored,
         )
     except EvaluationStopped:
         metrics = TestMetrics.unmeasured(iw_samples)
         message = f"{result.message} Evaluation was stopped: the model is saved without test metrics."
         status = "stopped" if result.status == "completed" else result.status  # "diverged" stays
         result = dataclasses.replace(result, status=status, message=message)
+    emit(Saving())
     atlas = build_atlas(codec, dataset.x_test, dataset.y_test)
     save_bundle(out_dir, result.model, run_meta(result, dataset, metrics), atlas, result.replay)
     return result, metrics

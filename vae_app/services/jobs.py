@@ -1,63 +1,42 @@
 """Training runs in the background, in a process of their own, watched by every browser session.
 
-A `TrainingJob` opens the data and runs `pipeline.train_and_save` in a child process at a lower
-scheduling priority, so pages stay responsive while it trains (it has its own interpreter lock),
-and everything the run allocated (the parsed upload, TensorFlow's buffers) goes back to the
-system when it ends: the app's process only ever holds the file's bytes.
-A thread of the app's process reads the child's events and keeps what they said (progress,
-per-epoch history, the latest latent snapshot) behind a lock, so any session can draw it at any
-time. `JobBoard` holds the latest job and refuses a second concurrent run: on a small machine two
-trainings would only slow each other down.
+A `TrainingJob` hands its run to a `TrainingProcess` (`training_process`: a child at a lower
+priority that opens the data and runs `pipeline.train_and_save`). A thread of the app's process
+reads the child's events and keeps what they said (progress, per-epoch history, the latest latent
+snapshot, what each step took) behind a lock, so any session can draw it at any time. `JobBoard`
+holds the latest job and a process started ahead of the next one, and refuses a second concurrent
+run: on a small machine two trainings would only slow each other down.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import multiprocessing.synchronize
-import os
 import shutil
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
 
-from vae_core.config import ConfigError, TrainConfig
+from vae_app.services.training_process import DataOpened, RunEnded, TrainingProcess, Work
+from vae_core.config import TrainConfig
 from vae_core.data_source import DataSource
-from vae_core.datasets import DatasetError, DatasetUnavailable
-from vae_core.events import BatchEnd, EpochEnd, EvaluationProgress, EvaluationStarted, Event, TrainingStarted
+from vae_core.evaluation import TestMetrics
+from vae_core.events import BatchEnd, EpochEnd, EvaluationProgress, EvaluationStarted, Event, Saving, TrainingStarted
 
 LOGGER = logging.getLogger(__name__)
-# Added to the child's niceness: the app's pages get the processor first.
-TRAINING_NICENESS = 10
 POLL_SECONDS = 0.5
 # How long a child that has said its last word may take to exit before it is killed.
 EXIT_GRACE_SECONDS = 30.0
+# The steps a run goes through, around its evaluation's own (`evaluation.EvaluationSteps`).
+OPENING, BUILDING, TRAINING = "opening the data", "building the model", "training"
+PREPARING, SAVING = "preparing the evaluation", "saving the model"
 
 
 class JobBusy(RuntimeError):
     """A training run is already going; only one runs at a time."""
-
-
-@dataclass(frozen=True)
-class DataOpened:
-    """The child's first word: the data is open, with what the page needs to draw its snapshots."""
-
-    class_names: tuple[str, ...] | None
-    snapshot_labels: np.ndarray | None
-    notes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RunEnded:
-    """The child's last word: how the run ended, or why it failed."""
-
-    status: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -66,7 +45,9 @@ class JobProgress:
 
     `stage` is `starting` (opening the data), `training`, `evaluating` or `finished`; once
     finished, `status` is `completed`, `stopped`, `diverged` or `failed`, and `message` says what
-    happened. `notes` are the data's warnings, such as a test split too small to explore.
+    happened. `notes` are the data's warnings, such as a test split too small to explore. `steps`
+    are the steps begun so far, each with the time it began: `OPENING`, `BUILDING`, `TRAINING`,
+    `PREPARING`, the evaluation's own steps, `SAVING`; `metrics` are the test figures saved.
     """
 
     name: str
@@ -86,6 +67,18 @@ class JobProgress:
     snapshot_labels: np.ndarray | None = field(default=None, compare=False)
     started: float = 0.0
     finished: float | None = None
+    steps: tuple[tuple[str, float], ...] = ()
+    metrics: TestMetrics | None = None
+
+    @property
+    def step(self) -> str:
+        """The step under way."""
+        return self.steps[-1][0] if self.steps else OPENING
+
+    def step_seconds(self) -> list[tuple[str, float]]:
+        """Each step begun and the seconds it took (the one under way: so far)."""
+        ends = [when for _, when in self.steps[1:]] + [self.finished or time.time()]
+        return [(step, end - began) for (step, began), end in zip(self.steps, ends, strict=True)]
 
 
 class TrainingJob:
@@ -93,39 +86,44 @@ class TrainingJob:
 
     `owner` names the browser that started it: only that one is offered Stop. `conditional` asks
     for a conditional VAE on the data's labels, whose classes are known once the data is open.
+    `process` is the child to train in, when one was started ahead (`JobBoard.warm`).
     """
 
     def __init__(
-        self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "", conditional: bool = False
+        self,
+        config: TrainConfig,
+        source: DataSource,
+        out_dir: Path,
+        owner: str = "",
+        conditional: bool = False,
+        process: TrainingProcess | None = None,
     ) -> None:
         self.config, self.out_dir, self.owner, self.conditional = config, Path(out_dir), owner, conditional
-        self._progress = JobProgress(self.out_dir.name, self.out_dir, config.epochs, started=time.time())
-        self._lock = threading.Lock()
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
-        self._stop = context.Event()
-        self._connection, child_end = context.Pipe()
-        self._process = context.Process(
-            target=train_in_child, args=(child_end, self._stop), name=f"train-{self.out_dir.name}", daemon=True
+        self.data_name = source.name
+        now = time.time()
+        self._progress = JobProgress(
+            self.out_dir.name, self.out_dir, config.epochs, started=now, steps=((OPENING, now),)
         )
+        self._lock = threading.Lock()
+        self._child = process or TrainingProcess()
         self._source: DataSource | None = source  # sent to the child, then let go
-        self._follower = threading.Thread(target=self._follow, args=(child_end,), daemon=True)
+        self._follower = threading.Thread(target=self._follow, daemon=True)
 
     def start(self) -> None:
-        self._process.start()
         self._follower.start()
 
     def stop(self) -> None:
         """Ask the run to end within a few seconds: during training what it learned is evaluated and
         saved; during evaluation the model is saved without test metrics."""
-        self._stop.set()
+        self._child.stop.set()
 
     def join(self, timeout: float | None = None) -> None:
         self._follower.join(timeout)
 
     @property
     def pid(self) -> int | None:
-        """The child process's id, once started."""
-        return self._process.pid
+        """The child process's id."""
+        return self._child.process.pid
 
     @property
     def running(self) -> bool:
@@ -135,117 +133,97 @@ class TrainingJob:
         with self._lock:
             return self._progress
 
-    def _update(self, **changes: object) -> None:
+    def _update(self, step: str | None = None, **changes: object) -> None:
+        """Change the progress; a `step` other than the one under way begins now."""
         with self._lock:
+            if step is not None and step != self._progress.step:
+                changes["steps"] = (*self._progress.steps, (step, time.time()))
             self._progress = replace(self._progress, **changes)
 
     def _on_event(self, event: Event | DataOpened) -> None:
         if isinstance(event, DataOpened):
-            self._update(class_names=event.class_names, snapshot_labels=event.snapshot_labels, notes=event.notes)
+            self._update(
+                BUILDING, class_names=event.class_names, snapshot_labels=event.snapshot_labels, notes=event.notes
+            )
         elif isinstance(event, TrainingStarted):
-            self._update(stage="training", batches_per_epoch=event.batches_per_epoch)
+            self._update(TRAINING, stage="training", batches_per_epoch=event.batches_per_epoch)
         elif isinstance(event, BatchEnd):
             self._update(epoch=event.epoch, batch=event.batch)
         elif isinstance(event, EpochEnd):
             self._update(history=(*self.progress().history, event.record), latent_means=event.latent_means)
         elif isinstance(event, EvaluationStarted):
-            self._update(stage="evaluating", status=event.status, message=event.message)
+            self._update(PREPARING, stage="evaluating", status=event.status, message=event.message)
         elif isinstance(event, EvaluationProgress):
-            self._update(evaluated=event.fraction)
+            self._update(event.step or None, evaluated=event.fraction)
+        elif isinstance(event, Saving):
+            self._update(SAVING)
 
-    def _follow(self, child_end: Connection) -> None:
+    def _follow(self) -> None:
         """Send the child its work, then relay its events until it ends, however it ends: the job
         is always marked finished, and the child never outlives a follower that gave up on it."""
-        child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
-        ended, scratch = None, None
+        ended, scratch, process = None, None, self._child.process
         try:
             # An uploaded archive is unpacked here: made and removed by this thread, so that not even
             # a killed child leaves it behind.
             scratch = Path(tempfile.mkdtemp(prefix="vae-upload-"))
-            self._connection.send((self.config, self._source, self.out_dir, self.conditional, scratch))
+            self._child.connection.send(Work(self.config, self._source, self.out_dir, self.conditional, scratch))
             self._source = None
             ended = self._relay_events()
+            if ended is not None:  # said at once: the model is saved, and the child's exit can take seconds
+                self._finish(ended)
         except (EOFError, OSError):  # the child is gone: its exit code says more below
             pass
         except Exception:  # a message that cannot be read: stop the child rather than lose track of it
             LOGGER.exception("Lost track of training run %s", self.out_dir.name)
         finally:
-            self._process.join(timeout=EXIT_GRACE_SECONDS)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-            self._connection.close()
+            process.join(timeout=EXIT_GRACE_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            self._child.connection.close()
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
         if ended is None:
-            code = self._process.exitcode
-            ended = RunEnded("failed", f"The training process ended unexpectedly (exit code {code}).")
-        self._update(stage="finished", status=ended.status, message=ended.message, finished=time.time())
+            self._finish(RunEnded("failed", f"The training process ended unexpectedly (exit code {process.exitcode})."))
+
+    def _finish(self, ended: RunEnded) -> None:
+        self._update(
+            stage="finished", status=ended.status, message=ended.message, metrics=ended.metrics, finished=time.time()
+        )
 
     def _relay_events(self) -> RunEnded | None:
         """The child's events, passed on until its last word; None if it died without one."""
+        connection, process = self._child.connection, self._child.process
         while True:
-            if not self._connection.poll(POLL_SECONDS):
-                if self._process.is_alive():
+            if not connection.poll(POLL_SECONDS):
+                if process.is_alive():
                     continue
-                if not self._connection.poll():  # gone without a word: killed or crashed
+                if not connection.poll():  # gone without a word: killed or crashed
                     return None
-            message = self._connection.recv()
+            message = connection.recv()
             if isinstance(message, RunEnded):
                 return message
             self._on_event(message)
 
 
-def train_in_child(connection: Connection, stop: multiprocessing.synchronize.Event) -> None:
-    """The child process: open the data, train, evaluate and save, reporting every event."""
-    if hasattr(os, "nice"):
-        os.nice(TRAINING_NICENESS)
-    config, source, out_dir, conditional, scratch = connection.recv()
-    try:
-        ended = _train(connection, stop, config, source, out_dir, conditional, scratch)
-    except (DatasetError, DatasetUnavailable, ConfigError) as error:  # the data cannot be trained on
-        ended = RunEnded("failed", str(error))
-    except OSError as error:  # a full disk, a folder gone: said without the server's paths
-        LOGGER.exception("Training run %s failed", out_dir.name)
-        ended = RunEnded("failed", f"Saving the model failed: {error.strerror or type(error).__name__}.")
-    except Exception as error:  # reported to the page, and in full to the server's log
-        LOGGER.exception("Training run %s failed", out_dir.name)
-        ended = RunEnded("failed", f"{type(error).__name__}: {error}")
-    connection.send(ended)
-    connection.close()
-
-
-def _train(
-    connection: Connection,
-    stop: multiprocessing.synchronize.Event,
-    config: TrainConfig,
-    source: DataSource,
-    out_dir: Path,
-    conditional: bool,
-    scratch: Path,
-) -> RunEnded:
-    """Open the data (an uploaded archive unpacked into `scratch`), train and save."""
-    dataset = source.open(seed=config.seed, unpack_to=scratch)  # a bad file is said before training
-    config = config.with_data(dataset.image_shape, dataset.condition_classes(conditional))
-    from vae_core.pipeline import train_and_save  # imports Keras, which the app's process need not
-    from vae_core.replay import SNAPSHOT_SIZE
-    from vae_core.training import training_split
-
-    labels = None
-    if dataset.y_train is not None:  # the labels of the images the run's snapshots encode
-        _, validation = training_split(config, len(dataset.x_train))
-        labels = dataset.y_train[validation[:SNAPSHOT_SIZE]]
-    connection.send(DataOpened(dataset.class_names, labels, dataset.notes))
-    result, _ = train_and_save(config, dataset, out_dir, listener=connection.send, stop_event=stop)
-    return RunEnded(result.status, f"{result.message} Saved as {out_dir.name}.")
-
-
 class JobBoard:
-    """The process's latest training job; finished ones before it are let go."""
+    """The process's latest training job, and a process started ahead of the next; finished jobs
+    before the latest are let go."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._latest: TrainingJob | None = None
+        self._ready: TrainingProcess | None = None
+
+    def warm(self) -> None:
+        """Start a training process ahead of the next run, unless a run is going or one is ready:
+        the Train page calls this, so Keras is imported while the form is being filled in."""
+        with self._lock:
+            if (self._latest is not None and self._latest.running) or (self._ready and self._ready.fresh):
+                return
+            if self._ready is not None:
+                self._ready.dismiss()
+            self._ready = TrainingProcess()
 
     def start(
         self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "", conditional: bool = False
@@ -254,8 +232,13 @@ class JobBoard:
         with self._lock:
             if self._latest is not None and self._latest.running:
                 raise JobBusy(f"{self._latest.out_dir.name} is still training; stop it or wait for it to finish.")
-            job = TrainingJob(config, source, out_dir, owner, conditional)
-            job.start()  # raises when no process can be started: then the previous job stays the latest
+            ready, self._ready = self._ready, None
+            if ready is not None and not ready.fresh:
+                ready.dismiss()
+                ready = None
+            # Raises when no process can be started: then the previous job stays the latest.
+            job = TrainingJob(config, source, out_dir, owner, conditional, ready)
+            job.start()
             self._latest = job
             return job
 

@@ -32,6 +32,8 @@ from vae_core.datasets import DatasetError, DatasetUnavailable
 from vae_core.registry import safe_model_name, user_models_dir
 from vae_core.wording import count, first_line
 
+SETTINGS = TrainConfig.setting_names()
+
 
 def sizes(text: str) -> tuple[int, ...] | None:
     """--hidden's type: `parse_hidden_sizes`, with its error turned into argparse's."""
@@ -78,9 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     }
     for flag, (setting, kind, default, meaning) in numbers.items():
-        parser.add_argument(flag, type=kind, default=default, help=f"{meaning}; {RANGES[setting]} (default {default})")
+        parser.add_argument(
+            flag, dest=setting, type=kind, default=default, help=f"{meaning}; {RANGES[setting]} (default {default})"
+        )
     parser.add_argument(
-        "--hidden", type=sizes, default=None, help="dense sizes, e.g. 256 or 64,16,8 (default: preset's)"
+        "--hidden",
+        dest="hidden_sizes",
+        type=sizes,
+        default=None,
+        help="dense sizes, e.g. 256 or 64,16,8 (default: preset's)",
     )
     parser.add_argument(
         "--conditional",
@@ -111,31 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
     )
+    parser.add_argument(
+        "--scored-images",
+        type=int,
+        default=None,
+        help="score the importance-weighted bound and the 5-NN accuracy on about N test images only, spread"
+        " evenly over the split (the ELBO takes every one; default: all)",
+    )
     parser.add_argument("--name", default=None, help="model name (default: dataset-preset-<latent>d)")
     parser.add_argument("--out", default=None, help="bundle directory (default: the models dir / name)")
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The run's settings from parsed flags; `ConfigError` names a value out of range."""
-    model_config = ModelConfig(
-        preset=args.preset, latent_dim=args.latent_dim, hidden_sizes=args.hidden, loss=args.loss, beta=args.beta
-    )
-    return TrainConfig(
-        model_config,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        weight_decay=args.weight_decay,
-        lr_schedule=args.lr_schedule,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        validation_split=args.validation_split,
-        kl_warmup_epochs=args.kl_warmup,
-        seed=args.seed,
-        precision=args.precision,
-        steps_per_execution=args.steps_per_execution,
-        data_parallel=args.data_parallel,
-    )
+    """The run's settings from parsed flags, each stored under its setting's name; `ConfigError`
+    names a value out of range."""
+    return TrainConfig.from_settings({name: value for name, value in vars(args).items() if name in SETTINGS})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,10 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
-    if args.train_limit is not None and args.train_limit < 1:
-        parser.error(f"--train-limit must be at least 1, got {args.train_limit}")
     if args.iw_samples < 1:
         parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
+    if args.scored_images is not None and args.scored_images < 1:
+        parser.error(f"--scored-images must be at least 1, got {args.scored_images}")
     try:
         config = config_from_args(args)
         images = ImageSettings(args.image_size, 1 if args.color == "grayscale" else 3)
@@ -177,8 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     for note in dataset.notes:
         print(f"{parser.prog}: warning: {note}", file=sys.stderr)
-    if args.train_limit is not None:
-        dataset = dataset.limited(args.train_limit)
+    dataset = dataset.limited(config.train_limit)
     try:
         config = config.with_data(dataset.image_shape, dataset.condition_classes(args.conditional))
     except (DatasetError, ConfigError) as error:
@@ -194,7 +192,12 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(event, EvaluationProgress):
             show(event.fraction)
 
-    settings = {"listener": listener, "verbose": 1 if tty else 2, "iw_samples": args.iw_samples}
+    settings = {
+        "listener": listener,
+        "verbose": 1 if tty else 2,
+        "iw_samples": args.iw_samples,
+        "scored": args.scored_images,
+    }
     try:
         if args.coordinator is None:
             result, metrics = train_and_save(config, dataset, out, **settings)
