@@ -4,11 +4,14 @@ Pages live in `app_pages/`, not `pages/`: Streamlit runs a `pages/` file on its 
 entry point, when a new server's first visit goes straight to that page's address.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from vae_app.model_picker import current_model, model_picker
 
 st.set_page_config(page_title="VAE Explorer", page_icon="🔢", layout="wide")
+st.html(Path(__file__).parent / "vae_app" / "app.css")  # styles only: nothing shown, no space taken
 model_picker()
 navigation = st.navigation(
     [

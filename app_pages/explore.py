@@ -14,11 +14,11 @@ if model is None:
     st.stop()
 atlas, metrics = model.bundle.atlas, model.meta.test_metrics
 given = " given the label" if model.codec.classes else ""
-columns = st.columns(4)
-columns[0].metric(f"test −ELBO{given} (nats)", nats(metrics.neg_elbo))
-columns[1].metric(f"IW bound{given}, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound))
-columns[2].metric("5-NN accuracy", "—" if metrics.knn_accuracy is None else f"{metrics.knn_accuracy:.1%}")
-columns[3].metric("test images", f"{len(atlas.z_mean):,}")
+figures = st.container(horizontal=True, gap="medium")  # a row that wraps: two a line on a phone, not one
+figures.metric(f"test −ELBO{given} (nats)", nats(metrics.neg_elbo), width="content")
+figures.metric(f"IW bound{given}, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound), width="content")
+figures.metric("5-NN accuracy", "—" if metrics.knn_accuracy is None else f"{metrics.knn_accuracy:.1%}", width="content")
+figures.metric("test images", f"{len(atlas.z_mean):,}", width="content")
 
 plane, axis_titles = choose_plane(model, key="explore")
 colour_by = st.radio("Colour by", COLOURINGS, horizontal=True, key="explore_colour")

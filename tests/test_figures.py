@@ -16,7 +16,7 @@ from vae_app.figures import (
     class_marker,
     compared_loss_curves,
     latent_scatter,
-    loss_curves,
+    loss_panels,
 )
 
 THEMES = ["light", "dark"]
@@ -41,7 +41,7 @@ def test_figures_take_the_browsers_theme_unless_told(monkeypatch):
     for theme in THEMES:
         monkeypatch.setattr(vae_app.figures, "page_theme", lambda theme=theme: theme)
         scatter = latent_scatter(np.zeros((2, 2)), np.arange(2), [], ("z0", "z1"))
-        curves = loss_curves([{"epoch": 1, "loss": 3.0, "val_loss": 3.5}])
+        curves = loss_panels([{"epoch": 1, "loss": 3.0, "val_loss": 3.5}])[0]
         compared = compared_loss_curves(history)
         for figure in (scatter, curves, compared):
             assert [trace.marker.color or trace.line.color for trace in figure.data] == list(class_colours(theme)[:2])
@@ -60,7 +60,7 @@ def test_the_encoded_digit_is_drawn_last_in_webgl_in_its_own_colour():
 @pytest.mark.parametrize("theme", THEMES)
 def test_training_and_validation_curves_differ_in_line_and_marker_as_well_as_colour(theme):
     history = [{"epoch": 1, "loss": 3.0, "val_loss": 3.5}, {"epoch": 2, "loss": 2.0, "val_loss": 2.5}]
-    train, validation = loss_curves(history, theme).data[:2]
+    train, validation = loss_panels(history, theme)[0].data
     assert (train.name, validation.name) == ("train", "validation")
     assert (train.line.color, validation.line.color) == class_colours(theme)[:2]
     assert train.line.dash != validation.line.dash

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from vae_app.messages import plain_for_plotly
 from vae_app.theme import page_theme
@@ -35,6 +34,7 @@ CLASS_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-do
 # The user's digit: no class's colour, 3:1 contrast (WCAG's floor for graphics) on white and on
 # Streamlit's dark background alike, outlined in black for the light theme.
 ENCODED_COLOUR = "#FF00FF"
+LOSS_PANEL_HEIGHT = 280
 LOSS_TERMS = (("loss", "total"), ("reconstruction_loss", "reconstruction"), ("kl_loss", "KL"))
 # Training and validation curves: the palette's blue and orange, and a dashed line with square markers
 # for validation, so the two differ without colour too. (key prefix, legend name, class colour, dash, symbol)
@@ -192,34 +192,39 @@ def lens_figure(view: LensView, axis_titles: tuple[str, str]) -> go.Figure:
     return figure
 
 
-def loss_curves(history: Sequence[dict[str, float]], theme: str | None = None) -> go.Figure:
-    """Total, reconstruction and KL per epoch, training and validation, side by side, in the colours
-    made for `theme` (None: the browser's)."""
-    figure = make_subplots(rows=1, cols=3, subplot_titles=[title for _, title in LOSS_TERMS])
+def loss_panels(history: Sequence[dict[str, float]], theme: str | None = None) -> list[go.Figure]:
+    """Total, reconstruction and KL per epoch, training and validation, a figure each, in the colours
+    made for `theme` (None: the browser's): three panels of one figure squeeze into each other at a
+    phone's width, where three figures in columns stack."""
     epochs = [record["epoch"] for record in history]
     colours = class_colours(theme)
-    for column, (key, _) in enumerate(LOSS_TERMS, start=1):
+    panels = []
+    for key, title in LOSS_TERMS:
+        panel = go.Figure()
         for prefix, split, colour_index, dash, symbol in LOSS_SPLITS:
             values = [record.get(prefix + key) for record in history]
             if any(v is not None for v in values):
-                figure.add_trace(
+                panel.add_trace(
                     go.Scatter(
                         x=epochs,
                         y=values,
                         mode="lines+markers",
                         name=split,
-                        legendgroup=split,
-                        showlegend=column == 1,
+                        showlegend=not panels,
                         line={"color": colours[colour_index], "dash": dash},
                         marker={"symbol": symbol},
-                    ),
-                    row=1,
-                    col=column,
+                    )
                 )
-    figure.update_xaxes(title_text="epoch")
-    figure.update_yaxes(title_text="nats per image", col=1)
-    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return figure
+        panel.update_layout(
+            title=title,
+            height=LOSS_PANEL_HEIGHT,
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
+            xaxis_title="epoch",
+            yaxis_title="nats per image",
+        )
+        panels.append(panel)
+    return panels
 
 
 def compared_loss_curves(histories: dict[str, Sequence[dict[str, float]]], theme: str | None = None) -> go.Figure:

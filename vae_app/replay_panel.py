@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_app.figures import latent_scatter, loss_curves
+from vae_app.figures import latent_scatter
+from vae_app.loss_charts import loss_charts
 from vae_app.messages import plain
 from vae_app.model_picker import LoadedModel
 from vae_core.bundle_files import BundleError
@@ -67,8 +68,4 @@ def replay_panel(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str])
         if loss in record:
             numbers.metric(f"{name} (nats)", f"{record[loss]:.2f}")
     if history:
-        curves = loss_curves(history)
-        curves.add_vline(x=epoch, line_dash="dot", line_color="#e040fb", row="all", col="all")
-        st.plotly_chart(
-            curves, key=f"replay_losses:{model.bundle.path}", alt="The run's loss curves, the chosen epoch marked"
-        )
+        loss_charts(history, key=f"replay_losses:{model.bundle.path}", marked_epoch=epoch)

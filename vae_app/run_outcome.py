@@ -38,10 +38,10 @@ def outcome_panel(job: TrainingJob) -> None:
 def test_figures(container: DeltaGenerator, metrics: TestMetrics, given: str) -> None:
     """The test figures beside one another, with what they were measured on."""
     knn = metrics.knn_accuracy
-    columns = container.columns(3)
-    columns[0].metric(f"test −ELBO{given} (nats)", nats(metrics.neg_elbo, 1))
-    columns[1].metric(f"IW bound{given}, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound, 1))
-    columns[2].metric("5-NN accuracy", "—" if knn is None else f"{knn:.1%}")
+    row = container.container(horizontal=True, gap="medium")  # wraps: two a line on a phone, not one
+    row.metric(f"test −ELBO{given} (nats)", nats(metrics.neg_elbo, 1), width="content")
+    row.metric(f"IW bound{given}, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound, 1), width="content")
+    row.metric("5-NN accuracy", "—" if knn is None else f"{knn:.1%}", width="content")
     container.caption(plain(scoring(metrics)))
 
 

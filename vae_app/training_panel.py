@@ -7,17 +7,17 @@ import hashlib
 import itertools
 import uuid
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from vae_app.figures import latent_scatter, loss_curves
+from vae_app.figures import latent_scatter
+from vae_app.loss_charts import loss_charts
 from vae_app.messages import plain
 from vae_app.services.jobs import PREPARING, SAVING, JobBoard, JobProgress, TrainingJob
 from vae_core.evaluation import TestMetrics
 from vae_core.evaluation_budget import SCORING_SHARE
 
 REFRESH_SECONDS = 1.0
-PANEL_HEIGHT, SNAPSHOT_HEIGHT = 280, 420
+SNAPSHOT_HEIGHT = 420
 SESSION_KEY = "training_session"
 XSRF_COOKIE = "_streamlit_xsrf"
 # One board per server process: every session sees, and cannot duplicate, the running job. Not in
@@ -108,9 +108,7 @@ def curves_and_snapshot(progress: JobProgress) -> None:
     """The loss curves, one chart per term, then the latest latent snapshot: side by side on a wide
     screen, one above another on a phone (`st.columns` stacks there)."""
     if progress.history:
-        for column, panel in zip(st.columns(3), loss_panels(progress.history), strict=False):
-            title = panel.layout.title.text  # and no tool bar, which on a phone would cover the legend
-            column.plotly_chart(panel, key=f"loss_{title}", alt=f"{title} per epoch", config={"displayModeBar": False})
+        loss_charts(progress.history, key="loss")
     if progress.latent_means is not None and progress.latent_means.shape[1] >= 2:
         names = list(progress.class_names or [])
         figure = latent_scatter(progress.latent_means[:, :2], progress.snapshot_labels, names, ("z0", "z1"))
@@ -118,28 +116,6 @@ def curves_and_snapshot(progress: JobProgress) -> None:
             height=SNAPSHOT_HEIGHT, title=f"Validation images in latent space, epoch {len(progress.history)}"
         )
         st.plotly_chart(figure, key="latent_snapshot", alt="Validation images' latent means by class, this epoch")
-
-
-def loss_panels(history: tuple[dict[str, float], ...]) -> list[go.Figure]:
-    """`loss_curves`' panels (total, reconstruction, KL), a figure each: three panels in one figure
-    squeeze into each other at a phone's width, three figures in columns stack."""
-    curves = loss_curves(history)
-    panels = []
-    for column, title in enumerate(curves.layout.annotations, start=1):
-        traces = [
-            trace.update(xaxis="x", yaxis="y", showlegend=column == 1) for trace in curves.select_traces(col=column)
-        ]
-        panel = go.Figure(traces)
-        panel.update_layout(
-            title=title.text,
-            height=PANEL_HEIGHT,
-            margin={"l": 10, "r": 10, "t": 40, "b": 10},
-            legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-        )
-        panel.update_xaxes(title_text="epoch")
-        panel.update_yaxes(title_text="nats per image")
-        panels.append(panel)
-    return panels
 
 
 def _stop_button(job: TrainingJob, stage: str) -> None:
