@@ -3,14 +3,14 @@
 import numpy as np
 import streamlit as st
 
+from vae_app.figure_formats import ACCURACY_FORMAT
 from vae_app.figures import compared_loss_curves
-from vae_app.home_table import ACCURACY_FORMAT
 from vae_app.messages import plain
 from vae_app.model_picker import CONDITIONAL_FIGURES, MODEL_KEY, load_or_stop, model_ids
 from vae_app.pictures import show
-from vae_core.comparison import active_units, why_not_side_by_side
-from vae_core.latent_tools import prior_samples, tile
-from vae_core.registry import scan_bundles
+from vae_core.analysis.comparison import active_units, why_not_side_by_side
+from vae_core.analysis.latent_tools import prior_samples, tile
+from vae_core.bundles.registry import scan_bundles
 
 SHOWN_IMAGES, SAMPLES = 8, 16
 NATS_COLUMNS = ("test −ELBO", "reconstruction", "KL", "IW bound")

@@ -4,19 +4,19 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from vae_app.conditional_panels import read_as, style_strip
-from vae_app.directions_panel import kept_directions, move_along
 from vae_app.figures import add_encoded_point, latent_scatter
-from vae_app.lens import show_lens
+from vae_app.image_scores import scores_of_test_images
 from vae_app.messages import plain
 from vae_app.model_picker import current_model
+from vae_app.panels.class_style_grids import read_as, style_strip
+from vae_app.panels.direction_maker import kept_directions, move_along
+from vae_app.panels.lens_view import show_lens
 from vae_app.pictures import show, squared
 from vae_app.planes import choose_plane
 from vae_app.services.digit_preprocess import EmptyDrawing, preprocess_digit
 from vae_app.services.image_input import UPLOAD_EXTENSIONS, ImageRejected, open_user_image
-from vae_app.unusual import test_scores
-from vae_core.latent_tools import nearest_indices, tile
-from vae_core.outliers import neg_elbo_per_image, share_below
+from vae_core.analysis.latent_tools import nearest_indices, tile
+from vae_core.analysis.outliers import neg_elbo_per_image, share_below
 
 st.title("Encode your own digit")
 model = current_model()
@@ -92,7 +92,7 @@ details.markdown(f"**z std** `{np.array2string(np.exp(0.5 * z_log_var[0]), preci
 score = neg_elbo_per_image(model.codec, digit, labels=None if label is None else np.array([label]))[0]
 details.markdown(
     f"**anomaly score** (negative ELBO) {score:.1f} nats: more unusual than"
-    f" {share_below(score, test_scores(model)):.1%} of test images"
+    f" {share_below(score, scores_of_test_images(model)):.1%} of test images"
 )
 show_lens(model, plane, axis_titles, image=digit[0], label=label)
 style_strip(model, digit[0], label)

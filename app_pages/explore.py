@@ -3,8 +3,9 @@ reconstruction; open the views below for the posterior, directions, outliers, th
 
 import streamlit as st
 
-from vae_app.explore_workspace import COLOURINGS, explore_workspace
-from vae_app.model_picker import current_model, nats
+from vae_app.figure_formats import accuracy, nats
+from vae_app.model_picker import current_model
+from vae_app.panels.explore_workspace import COLOURINGS, explore_workspace
 from vae_app.planes import choose_plane
 
 st.title("Explore the latent space")
@@ -17,7 +18,7 @@ given = " given the label" if model.codec.classes else ""
 figures = st.container(horizontal=True, gap="medium")  # a row that wraps: two a line on a phone, not one
 figures.metric(f"test −ELBO{given} (nats)", nats(metrics.neg_elbo), width="content")
 figures.metric(f"IW bound{given}, k={metrics.iw_samples} (nats)", nats(metrics.neg_iw_bound), width="content")
-figures.metric("5-NN accuracy", "—" if metrics.knn_accuracy is None else f"{metrics.knn_accuracy:.1%}", width="content")
+figures.metric("5-NN accuracy", accuracy(metrics.knn_accuracy), width="content")
 figures.metric("test images", f"{len(atlas.z_mean):,}", width="content")
 
 plane, axis_titles = choose_plane(model, key="explore")

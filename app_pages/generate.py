@@ -4,14 +4,14 @@ animate; a conditional model writes the class picked at the top."""
 import numpy as np
 import streamlit as st
 
-from vae_app.conditional_panels import class_grid, class_picker
 from vae_app.model_picker import current_model
-from vae_app.pad_panels import generate_pad
+from vae_app.panels.class_style_grids import class_grid, class_picker
+from vae_app.panels.pad_views import generate_pad
+from vae_app.panels.walks import walk_animation
 from vae_app.pictures import as_uint8, decoded_pictures, show_with_download
 from vae_app.planes import choose_plane
-from vae_app.walks import walk_animation
-from vae_core.conditional import interpolation
-from vae_core.latent_tools import GRID_MODES, grid_coordinates, plane_ranges, prior_samples, tile
+from vae_core.analysis.conditional import interpolation
+from vae_core.analysis.latent_tools import GRID_MODES, grid_coordinates, plane_ranges, prior_samples, tile
 
 st.title("Generate")
 model = current_model()

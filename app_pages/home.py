@@ -5,11 +5,11 @@ Home is the first page a new server shows: nothing here imports Keras (tests/tes
 
 import streamlit as st
 
-from vae_app.home_picture import atlas_map, pictured_model
-from vae_app.home_table import MODEL_COLUMNS, model_rows
 from vae_app.model_picker import CONDITIONAL_FIGURES, DEFAULT_MODEL
-from vae_core.datasets import SPECS
-from vae_core.registry import scan_bundles
+from vae_app.panels.home_mosaic import atlas_map, pictured_model
+from vae_app.panels.models_table import MODEL_COLUMNS, model_rows
+from vae_core.bundles.registry import scan_bundles
+from vae_core.data.datasets import SPECS
 
 PAGE_LINKS = (
     ("app_pages/train.py", "Train", ":material/model_training:", "Fit a VAE to MNIST, Fashion-MNIST or your images."),

@@ -8,9 +8,9 @@ going, and every session sees it here.
 import streamlit as st
 
 from vae_app.messages import plain
-from vae_app.run_outcome import outcome_panel
-from vae_app.train_form import settings_form
-from vae_app.training_panel import job_board, progress_panel
+from vae_app.panels.run_outcome import outcome_panel
+from vae_app.panels.train_form import settings_form
+from vae_app.panels.training_progress import job_board, progress_panel
 
 st.title("Train a VAE")
 board = job_board()

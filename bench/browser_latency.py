@@ -22,7 +22,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_option, streamlit_server
-from vae_core.pipeline import machine_description
+from vae_core.provenance import machine_description
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # Bare Streamlit's slider, and the latent pad's slider for its first latent dimension (in the

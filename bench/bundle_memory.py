@@ -27,7 +27,7 @@ from playwright.sync_api import Page, sync_playwright
 from bench.app_footprint import IDLE, MIB, memory_bytes
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_option, app_with_own_models
 from tests.synthetic import bundle_meta
-from vae_core.pipeline import machine_description
+from vae_core.provenance import machine_description
 from vae_core.size_limits import most_test_images
 
 TARGET_BYTES = 200_000_000  # issue 24: growth from any single upload or bundle within 200 MB of steady
@@ -47,11 +47,11 @@ SCATTER_POINTS = """() => {
 
 def save_largest_bundle(models: Path, image_shape: tuple[int, int, int], latent_dim: int, seed: int) -> dict:
     """Save the bundle at the atlas caps under `models`; its row count and its atlas's bytes."""
-    from vae_core.bundle import build_atlas, save_bundle  # imports TensorFlow: only here
-    from vae_core.bundle_archives import check_bundle
+    from vae_core.bundles.archives import check_bundle
+    from vae_core.bundles.bundle import build_atlas, save_bundle  # imports TensorFlow: only here
     from vae_core.config import ModelConfig, TrainConfig
-    from vae_core.inference import LatentCodec
-    from vae_core.model import build_vae
+    from vae_core.model.codec import LatentCodec
+    from vae_core.model.vae import build_vae
 
     config = TrainConfig(
         ModelConfig(preset="mlp", image_shape=image_shape, latent_dim=latent_dim, hidden_sizes=(8,)), epochs=1

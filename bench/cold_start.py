@@ -18,7 +18,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_option, streamlit_server
-from vae_core.pipeline import machine_description
+from vae_core.provenance import machine_description
 
 REFERENCE = 'import streamlit as st; st.title("Reference")\n'
 # Resolves, polled every frame, to the milliseconds since navigation began once `selector` is painted

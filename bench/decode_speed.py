@@ -16,12 +16,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from vae_core.bundle import load_model
-from vae_core.inference import LatentCodec
-from vae_core.latent_tools import grid_coordinates
-from vae_core.pipeline import machine_description
-from vae_core.precision import resolve_precision
-from vae_core.registry import PRETRAINED_DIR
+from vae_core.analysis.latent_tools import grid_coordinates
+from vae_core.bundles.bundle import load_model
+from vae_core.bundles.registry import PRETRAINED_DIR
+from vae_core.model.codec import LatentCodec
+from vae_core.model.precision import resolve_precision
+from vae_core.provenance import machine_description
 
 
 def median_seconds(run: Callable[[], object], repeats: int) -> float:

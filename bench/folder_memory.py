@@ -4,7 +4,7 @@
 Writes `--images` generated 64x64 grayscale PNGs (ten classes of shapes with noise, seeded) into a
 temporary folder, unless `--folder` names one made before. Then, each in a fresh process so that
 its peak resident memory (`VmHWM`) is its own, it trains one epoch of the `conv` preset on them:
-once streamed by `FileBatches` (`vae_core.image_folder`), once after reading every training image
+once streamed by `FileBatches` (`vae_core.data.image_folder`), once after reading every training image
 into one uint8 array, as an in-memory dataset is trained. Reported per way: peak memory, training
 images per second (the epoch's, time to read the array apart), and the time to read the array.
 """
@@ -55,8 +55,8 @@ def peak_resident_bytes() -> int:
 def train_once(folder: str, way: str, batch_size: int) -> dict:
     """One epoch in this process, the images streamed (`files`) or read into memory first (`array`)."""
     from vae_core.config import ImageSettings, ModelConfig, TrainConfig
-    from vae_core.image_folder import open_image_folder
-    from vae_core.training import train_vae
+    from vae_core.data.image_folder import open_image_folder
+    from vae_core.training.train import train_vae
 
     dataset = open_image_folder(Path(folder), ImageSettings(SIDE, 1))
     config = TrainConfig(ModelConfig("conv", latent_dim=2), batch_size=batch_size, epochs=1).with_data(
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 [*command, "--batch-size", str(args.batch_size)], capture_output=True, text=True, check=True
             )
             rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
-    from vae_core.pipeline import machine_description
+    from vae_core.provenance import machine_description
 
     print(f"machine: {machine_description()}; {rows[0]['train_images']} training images, batch {args.batch_size}")
     print(f"{'way':<8}{'peak memory (MiB)':>19}{'images/s':>10}{'read first (s)':>16}")

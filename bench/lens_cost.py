@@ -13,11 +13,11 @@ import sys
 import numpy as np
 
 from bench.decode_speed import median_seconds
-from vae_core.bundle import load_bundle
-from vae_core.inference import LatentCodec
-from vae_core.pipeline import machine_description
-from vae_core.posterior_lens import GRID_SIDE, posterior_lens
-from vae_core.registry import PRETRAINED_DIR
+from vae_core.analysis.posterior_lens import GRID_SIDE, posterior_lens
+from vae_core.bundles.bundle import load_bundle
+from vae_core.bundles.registry import PRETRAINED_DIR
+from vae_core.model.codec import LatentCodec
+from vae_core.provenance import machine_description
 
 REFERENCE_SIDE = 64
 

@@ -39,7 +39,7 @@ from tests.streamlit_server import (
     app_with_own_models,
     descendant_pids,
 )
-from vae_core.pipeline import machine_description
+from vae_core.provenance import machine_description
 
 TARGET_P95_MS = 500
 VIEWPORT = {"width": 1400, "height": 1000}

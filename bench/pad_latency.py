@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright
 
 from bench.browser_latency import IDLE, percentiles, slider_latencies
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_option, streamlit_server
-from vae_core.pipeline import machine_description
+from vae_core.provenance import machine_description
 
 PAD = ".latent-pad"
 FIRST_PAINT = "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null"
@@ -64,9 +64,9 @@ def drag(page, pad, moves: int, sent: list[str]) -> tuple[list[float], int]:
 
 
 def server_batch_ms(count: int, repeats: int) -> float:
-    from vae_core.bundle import load_bundle
-    from vae_core.inference import LatentCodec
-    from vae_core.registry import PRETRAINED_DIR
+    from vae_core.bundles.bundle import load_bundle
+    from vae_core.bundles.registry import PRETRAINED_DIR
+    from vae_core.model.codec import LatentCodec
 
     codec = LatentCodec(load_bundle(PRETRAINED_DIR / "mnist-conv-2d").model, decode_precision="auto")
     z = np.random.default_rng(0).uniform(-2, 2, (count, codec.latent_dim)).astype(np.float32)

@@ -15,12 +15,12 @@ import time
 import keras
 
 from bench.tutorial_vae import as_core_vae, train_tutorial_vae
-from vae_core.bundle_files import read_meta
-from vae_core.datasets import load_dataset
-from vae_core.evaluation import evaluate
-from vae_core.inference import LatentCodec, as_intensities
-from vae_core.pipeline import machine_description
-from vae_core.registry import PRETRAINED_DIR
+from vae_core.analysis.evaluation import evaluate
+from vae_core.bundles.files import read_meta
+from vae_core.bundles.registry import PRETRAINED_DIR
+from vae_core.data.datasets import as_intensities, load_dataset
+from vae_core.model.codec import LatentCodec
+from vae_core.provenance import machine_description
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable
 
 from scripts.build_pretrained import RECIPES
+from vae_core.analysis.evaluation import evaluate
 from vae_core.config import TrainConfig
-from vae_core.datasets import load_dataset
-from vae_core.evaluation import evaluate
-from vae_core.inference import LatentCodec
-from vae_core.pipeline import machine_description
-from vae_core.training import train_vae
+from vae_core.data.datasets import load_dataset
+from vae_core.model.codec import LatentCodec
+from vae_core.provenance import machine_description
+from vae_core.training.train import train_vae
 
 RECIPE = RECIPES["mnist-conv-2d"][1]
 

@@ -35,7 +35,7 @@ from tests.streamlit_server import (
     app_with_own_models,
     descendant_pids,
 )
-from vae_core.pipeline import machine_description
+from vae_core.provenance import machine_description
 
 PIXELS = 784
 TARGET_BYTES = 50_000_000  # the target: flat within 50 MB after the first run

@@ -28,11 +28,10 @@ import torch
 
 from bench.torch_vae import TorchConvVAE, train_torch_vae, trainable_parameters
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.datasets import load_dataset
-from vae_core.inference import as_intensities
-from vae_core.model import build_vae
-from vae_core.pipeline import machine_description
-from vae_core.training import train_vae
+from vae_core.data.datasets import as_intensities, load_dataset
+from vae_core.model.vae import build_vae
+from vae_core.provenance import machine_description
+from vae_core.training.train import train_vae
 
 BATCH_SIZES = (128, 1024)
 T = TypeVar("T")

@@ -21,14 +21,14 @@ import keras
 import numpy as np
 
 from bench.tutorial_vae import as_core_vae, train_tutorial_vae
+from vae_core.analysis.evaluation import importance_weighted_bounds
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.datasets import load_dataset
-from vae_core.evaluation import importance_weighted_bounds
-from vae_core.inference import LatentCodec, as_intensities
-from vae_core.model import VAE
-from vae_core.pipeline import machine_description
-from vae_core.precision import FLOAT32, MIXED_BFLOAT16, bfloat16_is_fast
-from vae_core.training import train_vae
+from vae_core.data.datasets import as_intensities, load_dataset
+from vae_core.model.codec import LatentCodec
+from vae_core.model.precision import FLOAT32, MIXED_BFLOAT16, bfloat16_is_fast
+from vae_core.model.vae import VAE
+from vae_core.provenance import machine_description
+from vae_core.training.train import train_vae
 
 BATCH_SIZE = 128
 REFERENCE = "tutorial reference"

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from vae_core.model import VAE
+from vae_core.model.vae import VAE
 
 LATENT_DIM = 2
 

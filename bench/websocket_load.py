@@ -43,7 +43,7 @@ from bench.streamlit_client import (
     trigger_state,
 )
 from tests.streamlit_server import REPO_ROOT, add_server_python_option, app_with_own_models, descendant_pids
-from vae_core.pipeline import machine_description
+from vae_core.provenance import machine_description
 from vae_core.wording import count
 
 EXPLORE = "explore?model=mnist-conv-2d"

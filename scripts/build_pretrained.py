@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vae_core.bundles.registry import PRETRAINED_DIR
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.datasets import load_dataset
-from vae_core.pipeline import train_and_save
-from vae_core.registry import PRETRAINED_DIR
+from vae_core.data.datasets import load_dataset
+from vae_core.training.pipeline import train_and_save
 
 
 # The tutorial recipe is conv, Dense 16, constant Adam 1e-3, 30 epochs. Ours widens the dense layer

@@ -16,14 +16,14 @@ import ml_dtypes
 import numpy as np
 
 from tests.synthetic import bundle_meta, synthetic_dataset
-from vae_core.bundle import build_atlas, load_bundle, save_bundle
-from vae_core.bundle_files import DECODER_FILE
+from vae_core.bundles.bundle import build_atlas, load_bundle, save_bundle
+from vae_core.bundles.files import DECODER_FILE
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.datasets import Dataset
-from vae_core.events import BatchEnd, Event
-from vae_core.inference import LatentCodec
-from vae_core.layers import ChannelBias
-from vae_core.training import TrainingResult, train_vae
+from vae_core.data.datasets import Dataset
+from vae_core.model.codec import LatentCodec
+from vae_core.model.layers import ChannelBias
+from vae_core.training.events import BatchEnd, Event
+from vae_core.training.train import TrainingResult, train_vae
 
 CONFIG = TrainConfig(
     ModelConfig(preset="conv", latent_dim=2), batch_size=32, epochs=2, validation_split=0.2, kl_warmup_epochs=1

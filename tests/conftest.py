@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest
 from synthetic import synthetic_dataset
 
-from vae_core.datasets import Dataset
+from vae_core.data.datasets import Dataset
 
 
 @pytest.fixture

@@ -17,14 +17,14 @@ import keras
 import numpy as np
 
 from tests.synthetic import synthetic_dataset, synthetic_images
-from vae_core.bundle import load_bundle
+from vae_core.bundles.bundle import load_bundle
 from vae_core.cli import train as train_cli
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.distribution import DataParallelError, training_devices
-from vae_core.events import BatchEnd
-from vae_core.inference import LatentCodec
-from vae_core.pipeline import train_and_save
-from vae_core.training import TrainingResult, train_vae
+from vae_core.model.codec import LatentCodec
+from vae_core.training.distribution import DataParallelError, training_devices
+from vae_core.training.events import BatchEnd
+from vae_core.training.pipeline import train_and_save
+from vae_core.training.train import TrainingResult, train_vae
 
 CONFIG = TrainConfig(
     ModelConfig(preset="conv", latent_dim=2), batch_size=32, epochs=2, validation_split=0.1, steps_per_execution=1

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from vae_core.config import ImageSettings, ModelConfig, TrainConfig
-from vae_core.distribution import join_cluster, training_devices
-from vae_core.events import BatchEnd
-from vae_core.image_folder import open_image_folder
-from vae_core.training import train_vae
+from vae_core.data.image_folder import open_image_folder
+from vae_core.training.distribution import join_cluster, training_devices
+from vae_core.training.events import BatchEnd
+from vae_core.training.train import train_vae
 
 CONFIG = TrainConfig(
     ModelConfig(preset="conv", latent_dim=2),

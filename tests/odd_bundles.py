@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 from synthetic import bundle_meta, synthetic_images
 
-from vae_core.bundle import Atlas, build_atlas, save_bundle
+from vae_core.bundles.bundle import Atlas, build_atlas, save_bundle
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.inference import LatentCodec
-from vae_core.model import build_vae
+from vae_core.model.codec import LatentCodec
+from vae_core.model.vae import build_vae
 
 
 @dataclass(frozen=True)

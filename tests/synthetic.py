@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from vae_core.bundle_meta import BundleMeta, DatasetRecord, TrainingRecord
+from vae_core.bundles.meta import BundleMeta, DatasetRecord, TestMetrics, TrainingRecord
 from vae_core.config import TrainConfig
-from vae_core.datasets import Dataset
-from vae_core.evaluation import TestMetrics
+from vae_core.data.datasets import Dataset
 
 
 def synthetic_images(n: int, shape: tuple[int, int, int] = (28, 28, 1), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae_app.animation import AnimationTooLarge, animation_bytes
+from vae_app.panels.animation import AnimationTooLarge, animation_bytes
 
 
 def frames(count: int, shape: tuple[int, int, int] = (28, 28, 1)) -> np.ndarray:
@@ -44,7 +44,7 @@ def test_colour_frames_animate_in_colour():
 
 
 def test_an_animation_over_the_cap_is_refused_with_advice(monkeypatch):
-    monkeypatch.setattr("vae_app.animation.MAX_ANIMATION_BYTES", 1000)
+    monkeypatch.setattr("vae_app.panels.animation.MAX_ANIMATION_BYTES", 1000)
     with pytest.raises(AnimationTooLarge, match="fewer frames or a smaller size"):
         animation_bytes(frames(30), "GIF", 50, 448)
 

@@ -20,12 +20,12 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from synthetic import synthetic_images, write_image_folder
 
-import vae_core.datasets
+import vae_core.data.datasets
 from vae_app.figures import selected_indices
 from vae_app.messages import plain
-from vae_core.bundle_files import REPLAY_FILE, read_meta
+from vae_core.bundles.files import REPLAY_FILE, read_meta
+from vae_core.bundles.registry import PRETRAINED_DIR
 from vae_core.config import RANGES, TrainConfig
-from vae_core.registry import PRETRAINED_DIR
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 PAGES = [
@@ -185,7 +185,7 @@ def tiny_mnist(tmp_path, monkeypatch):
     np.savez(tmp_path / "mnist.npz", x_train=x_train[..., 0], y_train=y_train, x_test=x_test[..., 0], y_test=y_test)
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(
-        vae_core.datasets, "download_with_keras", lambda name: (_ for _ in ()).throw(OSError("offline"))
+        vae_core.data.datasets, "download_with_keras", lambda name: (_ for _ in ()).throw(OSError("offline"))
     )
     return tmp_path
 
@@ -231,7 +231,7 @@ def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):
 
 def rerun_until_finished(app: AppTest, seconds: float = 240) -> None:
     """Wait for the run to end, then rerun the Train page, as its timer does, until it says how it ended."""
-    from vae_app.training_panel import job_board
+    from vae_app.panels.training_progress import job_board
 
     job_board().latest().join(timeout=seconds)
     for _ in range(3):
@@ -295,7 +295,7 @@ def test_train_on_three_images_warns_that_the_atlas_will_be_tiny_and_saves(model
 def test_only_the_session_that_started_a_run_can_stop_it_and_clearing_caches_keeps_it(models_dir, tiny_mnist):
     import streamlit as st
 
-    from vae_app.training_panel import job_board
+    from vae_app.panels.training_progress import job_board
 
     owner = app_on("app_pages/train.py")
     set_form(owner, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 200, "Batch size": 8, "Model name": "shared"})
@@ -364,7 +364,7 @@ def test_a_link_with_a_very_long_model_name_is_quoted_short(models_dir):
 
 
 def test_a_browser_keeps_its_name_across_reloads_whatever_the_cookie_s_mask():
-    from vae_app.training_panel import _browser_token
+    from vae_app.panels.training_progress import _browser_token
 
     first = _browser_token("2|68b9e034|8bd6c510224e060db3a823c0e1a0d1f6|1796007173")  # seen in chromium
     reloaded = _browser_token("2|1390bdfb|f0ff98df59675bc2c8817e0f9a898c39|1796007173")  # the same, reloaded
@@ -508,7 +508,7 @@ def test_the_form_offers_data_parallel_training_only_where_several_devices_are_v
     app = app_on("app_pages/train.py")
     assert not [box for box in app.checkbox if box.label.startswith("Data parallel")]  # TensorFlow, one device
 
-    monkeypatch.setattr("vae_app.train_form.parallel_devices", lambda: 4)
+    monkeypatch.setattr("vae_app.panels.train_form.parallel_devices", lambda: 4)
     app.run()
     offered = next(box for box in app.checkbox if box.label == "Data parallel on 4 devices")
     offered.check()

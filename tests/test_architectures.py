@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from vae_core.architectures import build_decoder, build_encoder
 from vae_core.config import PRESETS, ModelConfig
-from vae_core.layers import ChannelBias
-from vae_core.model import VAE, build_vae
+from vae_core.model.architectures import build_decoder, build_encoder
+from vae_core.model.layers import ChannelBias
+from vae_core.model.vae import VAE, build_vae
 
 SHAPES = [(28, 28, 1), (32, 32, 3)]
 BATCH = 3

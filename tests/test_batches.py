@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vae_core.batches import ArrayBatches, Share
+from vae_core.data.batches import ArrayBatches, Share
 
 
 def test_a_share_is_one_of_equal_parts_in_process_order():

@@ -14,13 +14,13 @@ import pytest
 from synthetic import bundle_meta, synthetic_images
 
 from vae_app.services.browser_decoders import DecoderUnavailable, served_decoder
-from vae_core.bundle import build_atlas, save_bundle
-from vae_core.bundle_archives import check_decoder_archive
-from vae_core.bundle_files import DECODER_FILE, BundleError
+from vae_core.bundles.archives import check_decoder_archive
+from vae_core.bundles.bundle import build_atlas, save_bundle
+from vae_core.bundles.decoder_export import export_decoder
+from vae_core.bundles.files import DECODER_FILE, BundleError
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.decoder_export import export_decoder
-from vae_core.inference import LatentCodec
-from vae_core.model import build_vae
+from vae_core.model.codec import LatentCodec
+from vae_core.model.vae import build_vae
 
 CONFIG = TrainConfig(ModelConfig("mlp", latent_dim=3, hidden_sizes=(16,)))
 

@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 from synthetic import bundle_meta, synthetic_images
 
-from vae_core.bundle import Atlas, build_atlas, load_atlas, load_bundle, save_bundle
-from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, DECODER_FILE, META_FILE, MODEL_FILE, BundleError, read_meta
-from vae_core.bundle_meta import FORMAT
+from vae_core.bundles.bundle import Atlas, build_atlas, load_atlas, load_bundle, save_bundle
+from vae_core.bundles.files import ATLAS_FILE, BUNDLE_FILES, DECODER_FILE, META_FILE, MODEL_FILE, BundleError, read_meta
+from vae_core.bundles.meta import FORMAT
+from vae_core.bundles.registry import scan_bundles
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.inference import LatentCodec
-from vae_core.model import VAE, build_vae
-from vae_core.registry import scan_bundles
+from vae_core.model.codec import LatentCodec
+from vae_core.model.vae import VAE, build_vae
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_CONFIG = ModelConfig(preset="mlp", hidden_sizes=(32,))
@@ -233,10 +233,10 @@ INTERRUPTED_SAVE = textwrap.dedent(
 
     import numpy as np
 
-    from vae_core.bundle import build_atlas, save_bundle
+    from vae_core.bundles.bundle import build_atlas, save_bundle
     from vae_core.config import ModelConfig, TrainConfig
-    from vae_core.inference import LatentCodec
-    from vae_core.model import build_vae
+    from vae_core.model.codec import LatentCodec
+    from vae_core.model.vae import build_vae
 
     model = build_vae(ModelConfig(preset="mlp", hidden_sizes=(32,)), seed=0)
     atlas = build_atlas(LatentCodec(model), np.zeros((4, 28, 28, 1), np.uint8), None)

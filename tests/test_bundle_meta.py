@@ -7,7 +7,7 @@ import json
 import pytest
 from synthetic import bundle_meta
 
-from vae_core.bundle_meta import FORMAT, BundleMeta, MetaError
+from vae_core.bundles.meta import FORMAT, BundleMeta, MetaError
 from vae_core.config import ModelConfig, TrainConfig
 
 CONFIG = TrainConfig(ModelConfig(preset="mlp", latent_dim=3, hidden_sizes=(8,)), epochs=4, seed=7)

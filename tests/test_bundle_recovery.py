@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from test_bundle import kill_when_printed
 
-from vae_core import bundle_files
-from vae_core.bundle_files import (
+from vae_core.bundles import files as bundle_files
+from vae_core.bundles.files import (
     MAX_BUNDLE_NAME_BYTES,
     META_FILE,
     STALE_RETIRED_SECONDS,
@@ -24,8 +24,8 @@ from vae_core.bundle_files import (
     recover_interrupted_saves,
     replace_directory,
 )
+from vae_core.bundles.registry import scan_bundles
 from vae_core.cli import train as train_cli
-from vae_core.registry import scan_bundles
 
 
 def folder_with_a_file(path: Path) -> Path:
@@ -111,11 +111,11 @@ INTERRUPTED_REPLACE = textwrap.dedent(
     from pathlib import Path
 
     from synthetic import bundle_meta, synthetic_images
-    from vae_core import bundle_files
-    from vae_core.bundle import build_atlas, save_bundle
+    from vae_core.bundles import files as bundle_files
+    from vae_core.bundles.bundle import build_atlas, save_bundle
     from vae_core.config import ModelConfig, TrainConfig
-    from vae_core.inference import LatentCodec
-    from vae_core.model import build_vae
+    from vae_core.model.codec import LatentCodec
+    from vae_core.model.vae import build_vae
 
     config = TrainConfig(ModelConfig(preset="mlp", hidden_sizes=(8,)))
     model = build_vae(config.model, seed=0)

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from synthetic import bundle_meta, synthetic_images
 
-from vae_core.bundle import build_atlas, load_bundle, save_bundle
-from vae_core.bundle_archives import check_atlas_archive
-from vae_core.bundle_files import ATLAS_FILE, META_FILE, MODEL_FILE, BundleError
+from vae_core.bundles.archives import check_atlas_archive
+from vae_core.bundles.bundle import build_atlas, load_bundle, save_bundle
+from vae_core.bundles.files import ATLAS_FILE, META_FILE, MODEL_FILE, BundleError
+from vae_core.bundles.registry import scan_bundles
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.inference import LatentCodec
-from vae_core.model import build_vae
-from vae_core.registry import scan_bundles
+from vae_core.model.codec import LatentCodec
+from vae_core.model.vae import build_vae
 from vae_core.size_limits import most_test_images
 
 CONFIG = TrainConfig(ModelConfig(preset="mlp", hidden_sizes=(8,)))

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from synthetic import synthetic_images
 
-from vae_core.bundle import load_bundle
+from vae_core.bundles.bundle import load_bundle
+from vae_core.bundles.replay import read_replay
 from vae_core.cli import evaluate as evaluate_cli
 from vae_core.cli import train as train_cli
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.replay import read_replay
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300  # only so that a hung command fails its test instead of the whole session
@@ -231,7 +231,7 @@ def test_a_save_that_fails_on_the_file_system_is_said_in_a_line(npz_file, tmp_pa
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device", str(tmp_path / "model"))
 
-    monkeypatch.setattr("vae_core.pipeline.save_bundle", full_disk)
+    monkeypatch.setattr("vae_core.training.pipeline.save_bundle", full_disk)
     args = ["--dataset", str(npz_file), "--epochs", "1", "--iw-samples", "1", "--out", str(tmp_path / "model")]
     with pytest.raises(SystemExit) as caught:
         train_cli.main([*args, "--preset", "mlp", "--hidden", "8", "--train-limit", "16"])

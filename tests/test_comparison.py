@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 from synthetic import bundle_meta
 
-from vae_core.comparison import active_units, kl_per_dimension, why_not_side_by_side
+from vae_core.analysis.comparison import active_units, kl_per_dimension, why_not_side_by_side
 from vae_core.config import ModelConfig, TrainConfig
 
 

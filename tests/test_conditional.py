@@ -11,16 +11,15 @@ import onnxruntime
 import pytest
 from synthetic import synthetic_dataset
 
-from vae_core.bundle import build_atlas, load_bundle, save_bundle
-from vae_core.bundle_files import DECODER_FILE, BundleError
-from vae_core.conditional import class_probabilities, every_class, style_of
-from vae_core.config import PRESETS, ModelConfig, TrainConfig
-from vae_core.datasets import DatasetError
-from vae_core.evaluation import evaluate, importance_weighted_bounds
-from vae_core.inference import LatentCodec
-from vae_core.model import build_vae
-from vae_core.replay import SNAPSHOT_SIZE
-from vae_core.training import train_vae
+from vae_core.analysis.conditional import class_probabilities, every_class, style_of
+from vae_core.analysis.evaluation import evaluate, importance_weighted_bounds
+from vae_core.bundles.bundle import build_atlas, load_bundle, save_bundle
+from vae_core.bundles.files import DECODER_FILE, BundleError
+from vae_core.config import PRESETS, SNAPSHOT_SIZE, ModelConfig, TrainConfig
+from vae_core.data.datasets import DatasetError
+from vae_core.model.codec import LatentCodec
+from vae_core.model.vae import build_vae
+from vae_core.training.train import train_vae
 
 CLASSES = 10
 CONFIG = TrainConfig(

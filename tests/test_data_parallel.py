@@ -20,13 +20,13 @@ from multi_host_checks import CONFIG
 from PIL import Image
 from synthetic import synthetic_images
 
-from vae_core.bundle import load_bundle
+from vae_core.bundles.bundle import load_bundle
+from vae_core.bundles.replay import read_replay
 from vae_core.config import ImageSettings, TrainConfig
-from vae_core.distribution import DataParallelError
-from vae_core.image_folder import open_image_folder
-from vae_core.inference import LatentCodec
-from vae_core.replay import read_replay
-from vae_core.training import split_validation, train_vae
+from vae_core.data.image_folder import open_image_folder
+from vae_core.model.codec import LatentCodec
+from vae_core.training.distribution import DataParallelError
+from vae_core.training.train import split_validation, train_vae
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

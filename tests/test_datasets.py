@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from synthetic import synthetic_images
 
-from vae_core import datasets
-from vae_core.datasets import DatasetError, DatasetUnavailable, load_dataset
+from vae_core.data import datasets
+from vae_core.data.datasets import DatasetError, DatasetUnavailable, load_dataset
 
 # Read before any fixture clears it: CI points this at the real MNIST / Fashion-MNIST files.
 REAL_DATA_DIR = os.environ.get(datasets.DATA_DIR_ENV)

@@ -10,13 +10,13 @@ import onnxruntime
 import pytest
 from synthetic import bundle_meta, synthetic_images
 
-from vae_core import decoder_export
-from vae_core.bundle import build_atlas, load_bundle, save_bundle
-from vae_core.bundle_files import BUNDLE_FILES, DECODER_FILE
+from vae_core.bundles import decoder_export
+from vae_core.bundles.bundle import build_atlas, load_bundle, save_bundle
+from vae_core.bundles.decoder_export import DecoderExportFailed, export_decoder
+from vae_core.bundles.files import BUNDLE_FILES, DECODER_FILE
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.decoder_export import DecoderExportFailed, export_decoder
-from vae_core.inference import LatentCodec
-from vae_core.model import build_vae
+from vae_core.model.codec import LatentCodec
+from vae_core.model.vae import build_vae
 
 
 @pytest.fixture(

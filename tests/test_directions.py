@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from vae_core.directions import (
+from vae_core.analysis.directions import (
     STRIP_LENGTHS,
     Direction,
     DirectionFileError,

@@ -11,12 +11,12 @@ import pytest
 from keras import ops
 from synthetic import synthetic_dataset
 
-from vae_core import evaluation, evaluation_budget, inference
+from vae_core.analysis import evaluation, evaluation_budget
+from vae_core.analysis.evaluation import evaluate, importance_weighted_bounds, kl_from_prior, knn_accuracy
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.datasets import Dataset
-from vae_core.evaluation import evaluate, importance_weighted_bounds, kl_from_prior, knn_accuracy
-from vae_core.inference import LatentCodec, as_intensities
-from vae_core.training import train_vae
+from vae_core.data.datasets import Dataset, as_intensities
+from vae_core.model.codec import LatentCodec
+from vae_core.training.train import train_vae
 
 LATENT_DIM = 2
 
@@ -308,7 +308,7 @@ def test_codec_batches_large_inputs(trained, dataset, monkeypatch):
     whole = codec.encode(dataset.x_test[:40])
     z = whole[0]
     decoded = codec.decode(z)
-    monkeypatch.setattr(inference, "BATCH_SIZE", 16)
+    monkeypatch.setattr("vae_core.model.codec.BATCH_SIZE", 16)
     for a, b in zip(codec.encode(dataset.x_test[:40]), whole, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(codec.decode(z), decoded, atol=1e-6)

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from vae_app.home_picture import MAP_CELLS, atlas_map, latent_mosaic, pictured_model
-from vae_core.latent_tools import plane_ranges
-from vae_core.registry import PRETRAINED_DIR, scan_bundles
+from vae_app.panels.home_mosaic import MAP_CELLS, atlas_map, latent_mosaic, pictured_model
+from vae_core.analysis.latent_tools import plane_ranges
+from vae_core.bundles.registry import PRETRAINED_DIR, scan_bundles
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 FLAGSHIP = "mnist-conv-2d"

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from vae_core.config import ImageSettings
-from vae_core.data_source import DataSource
-from vae_core.datasets import DatasetError
-from vae_core.image_archive import _claimed_listing, unpack_images
+from vae_core.data.datasets import DatasetError
+from vae_core.data.image_archive import _claimed_listing, unpack_images
+from vae_core.data.source import DataSource
 
 
 def png() -> bytes:

@@ -10,15 +10,15 @@ import pytest
 from PIL import Image
 from synthetic import write_image_folder
 
-from vae_core import image_folder
-from vae_core.batches import Share
-from vae_core.bundle import load_bundle
+from vae_core.bundles.bundle import load_bundle
+from vae_core.bundles.replay import read_replay
 from vae_core.config import ConfigError, ImageSettings, ModelConfig, TrainConfig
-from vae_core.datasets import DatasetError
-from vae_core.image_folder import FileBatches, ImageFiles, open_image_folder, read_image
-from vae_core.pipeline import train_and_save
-from vae_core.replay import read_replay
-from vae_core.training import train_vae
+from vae_core.data import image_folder
+from vae_core.data.batches import Share
+from vae_core.data.datasets import DatasetError
+from vae_core.data.image_folder import FileBatches, ImageFiles, open_image_folder, read_image
+from vae_core.training.pipeline import train_and_save
+from vae_core.training.train import train_vae
 
 SIDE = 16
 GRAY = ImageSettings(SIDE, 1)

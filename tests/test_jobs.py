@@ -18,9 +18,9 @@ from synthetic import synthetic_images, write_image_folder
 from vae_app.services import training_process
 from vae_app.services.jobs import BUILDING, OPENING, PREPARING, SAVING, TRAINING, JobBoard, JobBusy
 from vae_app.services.training_process import TRAINING_NICENESS
-from vae_core.bundle import load_bundle
+from vae_core.bundles.bundle import load_bundle
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.data_source import DataSource
+from vae_core.data.source import DataSource
 
 CONFIG = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=32, epochs=2, validation_split=0.25)
 

@@ -7,7 +7,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from vae_core.latent_tools import (
+from vae_core.analysis.latent_tools import (
     dimension_plane,
     grid_coordinates,
     interpolate,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from vae_core.layers import ChannelBias, Sampling
+from vae_core.model.layers import ChannelBias, Sampling
 
 N_SAMPLES = 20000
 MEANS = np.array([0.0, 1.5, -2.0, 10.0], np.float32)

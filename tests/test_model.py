@@ -9,9 +9,9 @@ from keras import ops
 from synthetic import synthetic_images
 
 from vae_core.config import ModelConfig
-from vae_core.inference import as_intensities
-from vae_core.losses import RECONSTRUCTION_LOSSES, bernoulli_nll, gaussian_sse, kl_divergence
-from vae_core.model import VAE, build_vae
+from vae_core.data.datasets import as_intensities
+from vae_core.model.losses import RECONSTRUCTION_LOSSES, bernoulli_nll, gaussian_sse, kl_divergence
+from vae_core.model.vae import VAE, build_vae
 
 
 def _numpy(tensor) -> np.ndarray:

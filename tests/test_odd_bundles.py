@@ -15,7 +15,7 @@ from test_app import APP, png_of_a_seven
 from vae_app.figures import latent_scatter
 from vae_app.messages import plain
 from vae_app.model_picker import MODEL_PARAM
-from vae_core.bundle_files import MODEL_FILE
+from vae_core.bundles.files import MODEL_FILE
 
 
 @pytest.fixture(scope="module")

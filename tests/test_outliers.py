@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from synthetic import synthetic_images
 
+from vae_core.analysis.evaluation import evaluate
+from vae_core.analysis.outliers import most_unusual, neg_elbo_per_image, share_below
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.evaluation import evaluate
-from vae_core.inference import LatentCodec
-from vae_core.model import build_vae
-from vae_core.outliers import most_unusual, neg_elbo_per_image, share_below
-from vae_core.training import train_vae
+from vae_core.model.codec import LatentCodec
+from vae_core.model.vae import build_vae
+from vae_core.training.train import train_vae
 
 
 def test_per_image_scores_average_to_the_test_sets_negative_elbo():

@@ -49,19 +49,19 @@ def test_colour_pictures_stay_colour():
 @pytest.fixture(scope="module")
 def colour_codec():
     from vae_core.config import ModelConfig
-    from vae_core.inference import LatentCodec
-    from vae_core.model import build_vae
+    from vae_core.model.codec import LatentCodec
+    from vae_core.model.vae import build_vae
 
     config = ModelConfig(preset="mlp", latent_dim=3, hidden_sizes=(4,), image_shape=(64, 64, 3))
     return LatentCodec(build_vae(config, seed=0))
 
 
 def test_batches_hold_a_bounded_number_of_bytes_and_give_what_one_batch_would(colour_codec, monkeypatch):
-    import vae_core.inference
+    import vae_core.model.codec
 
     images = np.random.default_rng(0).integers(0, 256, (40, 64, 64, 3), np.uint8)
     whole = colour_codec.encode(images)
-    monkeypatch.setattr(vae_core.inference, "BATCH_BYTES", 10 * 64 * 64 * 3 * 4)  # ten pictures of float32
+    monkeypatch.setattr(vae_core.model.codec, "BATCH_BYTES", 10 * 64 * 64 * 3 * 4)  # ten pictures of float32
     sizes = [len(batch) for batch in colour_codec.decode_batches(np.zeros((25, 3)))]
     assert sizes == [10, 10, 5]
     for batched, unbatched in zip(colour_codec.encode(images), whole, strict=True):

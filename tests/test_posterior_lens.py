@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from synthetic import synthetic_images
 
+from vae_core.analysis.evaluation import importance_weighted_bounds
+from vae_core.analysis.latent_tools import dimension_plane
+from vae_core.analysis.posterior_lens import GRID_SIDE, posterior_lens
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.evaluation import importance_weighted_bounds
-from vae_core.inference import LatentCodec
-from vae_core.latent_tools import dimension_plane
-from vae_core.posterior_lens import GRID_SIDE, posterior_lens
-from vae_core.training import train_vae
+from vae_core.model.codec import LatentCodec
+from vae_core.training.train import train_vae
 
 
 @pytest.fixture(scope="module")

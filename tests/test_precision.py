@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vae_core import precision
+from vae_core.model import precision
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +62,8 @@ def test_this_machine_gets_the_policy_its_processor_flags_call_for():
 
 
 def test_with_dtype_policy_copies_weights_into_the_policy():
-    from vae_core.architectures import build_decoder
     from vae_core.config import ModelConfig
+    from vae_core.model.architectures import build_decoder
 
     decoder = build_decoder(ModelConfig())
     assert precision.with_dtype_policy(decoder, "float32") is decoder

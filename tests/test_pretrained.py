@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from scripts.build_pretrained import RECIPES
-from vae_core.bundle import load_bundle
-from vae_core.inference import LatentCodec
-from vae_core.model import build_vae
-from vae_core.registry import PRETRAINED_DIR, scan_bundles
-from vae_core.replay import read_replay
+from vae_core.bundles.bundle import load_bundle
+from vae_core.bundles.registry import PRETRAINED_DIR, scan_bundles
+from vae_core.bundles.replay import read_replay
+from vae_core.model.codec import LatentCodec
+from vae_core.model.vae import build_vae
 
 EXPECTED = {
     "mnist-conv-2d": ("mnist", 2),

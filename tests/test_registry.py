@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from synthetic import bundle_meta
 
-from vae_core import registry
-from vae_core.bundle_files import ATLAS_FILE, BUNDLE_FILES, META_FILE, MODEL_FILE
+from vae_core.bundles import registry
+from vae_core.bundles.files import ATLAS_FILE, BUNDLE_FILES, META_FILE, MODEL_FILE
+from vae_core.bundles.registry import MAX_NAME_LENGTH, safe_model_name, scan_bundles, user_models_dir
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.registry import MAX_NAME_LENGTH, safe_model_name, scan_bundles, user_models_dir
 
 SAFE_NAME = re.compile(r"[a-z0-9_][a-z0-9._-]*")
 
@@ -26,7 +26,7 @@ def fake_bundle(directory: Path, name: str, created: str = "2024-01-01", files=B
     config = TrainConfig(ModelConfig(preset="mlp", latent_dim=2))
     if MODEL_FILE in files:
         with zipfile.ZipFile(path / MODEL_FILE, "w") as archive:
-            archive.writestr("config.json", json.dumps({"module": "vae_core.model", "class_name": "VAE"}))
+            archive.writestr("config.json", json.dumps({"module": "vae_core.model.vae", "class_name": "VAE"}))
     if ATLAS_FILE in files:
         arrays = {"z_mean": np.zeros((3, 2)), "z_log_var": np.zeros((3, 2)), "reconstruction_error": np.zeros(3)}
         np.savez(path / ATLAS_FILE, **arrays, images=np.zeros((3, 28, 28, 1), np.uint8))

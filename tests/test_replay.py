@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from synthetic import synthetic_dataset
 
-from vae_core.bundle_files import REPLAY_FILE, BundleError
+from vae_core.bundles.files import REPLAY_FILE, BundleError
+from vae_core.bundles.replay import Replay, read_replay, write_replay
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.pipeline import train_and_save
-from vae_core.replay import Replay, read_replay, write_replay
-from vae_core.training import train_vae
+from vae_core.training.pipeline import train_and_save
+from vae_core.training.train import train_vae
 
 
 def replay(epochs: int = 3, images: int = 5, latent_dim: int = 2) -> Replay:
@@ -77,7 +77,7 @@ def test_a_damaged_or_pickled_replay_is_refused(tmp_path):
 
 
 def test_a_replay_that_unpacks_past_the_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    monkeypatch.setattr("vae_core.replay.MAX_REPLAY_BYTES", 1000)
+    monkeypatch.setattr("vae_core.bundles.replay.MAX_REPLAY_BYTES", 1000)
     with zipfile.ZipFile(tmp_path / REPLAY_FILE, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("latent_means.npy", b"\0" * 100_000)  # a small file that unpacks large
     with pytest.raises(BundleError, match="larger than"):
@@ -96,7 +96,7 @@ def test_a_training_run_saves_one_snapshot_per_epoch_with_the_validation_labels(
 
 
 def test_a_long_run_keeps_evenly_spaced_epochs_and_the_last(monkeypatch):
-    monkeypatch.setattr("vae_core.replay.MAX_FRAMES", 4)
+    monkeypatch.setattr("vae_core.bundles.replay.MAX_FRAMES", 4)
     images = synthetic_dataset(n_train=40, n_test=4).x_train
     config = TrainConfig(ModelConfig(preset="mlp", latent_dim=2, hidden_sizes=(8,)), batch_size=40, epochs=11)
     result = train_vae(config, images)

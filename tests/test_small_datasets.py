@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from synthetic import synthetic_images
 
-from vae_core.bundle import load_bundle
+from vae_core.bundles.bundle import load_bundle
 from vae_core.cli import train as train_cli
 
 

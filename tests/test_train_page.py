@@ -10,10 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from synthetic import synthetic_images
 
-import vae_core.datasets
-from vae_app.training_panel import job_board, scoring
-from vae_core import evaluation
-from vae_core.bundle_files import read_meta
+import vae_core.data.datasets
+from vae_app.panels.training_progress import job_board, scoring
+from vae_core.analysis import evaluation
+from vae_core.bundles.files import read_meta
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TRAIN, EXPLORE = "app_pages/train.py", "app_pages/explore.py"
@@ -27,7 +27,7 @@ def mnist_of_300(tmp_path, monkeypatch):
     np.savez(tmp_path / "mnist.npz", x_train=x_train[..., 0], y_train=y_train, x_test=x_test[..., 0], y_test=y_test)
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(
-        vae_core.datasets, "download_with_keras", lambda name: (_ for _ in ()).throw(OSError("offline"))
+        vae_core.data.datasets, "download_with_keras", lambda name: (_ for _ in ()).throw(OSError("offline"))
     )
 
 

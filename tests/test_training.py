@@ -13,8 +13,8 @@ from keras import ops
 from synthetic import synthetic_images
 
 from vae_core.config import ModelConfig, TrainConfig
-from vae_core.events import BatchEnd, EpochEnd, TrainingStarted
-from vae_core.training import TrainingResult, make_optimizer, split_validation, steps_per_execution, train_vae
+from vae_core.training.events import BatchEnd, EpochEnd, TrainingStarted
+from vae_core.training.train import TrainingResult, make_optimizer, split_validation, steps_per_execution, train_vae
 
 # 160 images, 20% held out: 128 training images, 4 full batches of 32 per epoch, 32 validation images.
 N_IMAGES, BATCHES_PER_EPOCH, N_VALIDATION = 160, 4, 32

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from synthetic import synthetic_images
 
-from vae_core.data_source import open_dataset
-from vae_core.datasets import DatasetError
-from vae_core.user_data import load_user_dataset, parse_csv, parse_npz
+from vae_core.data.datasets import DatasetError
+from vae_core.data.source import open_dataset
+from vae_core.data.user_data import load_user_dataset, parse_csv, parse_npz
 
 KAGGLE_HEADER = "label," + ",".join(f"pixel{i}" for i in range(784))
 

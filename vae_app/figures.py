@@ -13,7 +13,7 @@ from vae_app.messages import plain_for_plotly
 from vae_app.theme import page_theme
 
 if TYPE_CHECKING:  # the Train page draws figures before, and without, Keras
-    from vae_core.posterior_lens import LensView
+    from vae_core.analysis.posterior_lens import LensView
 
 # Class colours per theme. Each class keeps its hue in Petroff's ten (matplotlib's "petroff10";
 # arXiv:2107.02270) to within 20 degrees of CIELAB hue; lightness and chroma were searched (differential

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
+from vae_app.figure_formats import accuracy, nats
 from vae_app.messages import plain
-from vae_core.bundle_files import BundleError
-from vae_core.registry import BundleInfo, scan_bundles
+from vae_core.bundles.files import BundleError
+from vae_core.bundles.registry import BundleInfo, scan_bundles
 from vae_core.wording import abridged, count
 
 if TYPE_CHECKING:
-    from vae_core.bundle import Bundle
-    from vae_core.bundle_meta import BundleMeta
-    from vae_core.inference import LatentCodec
+    from vae_core.bundles.bundle import Bundle
+    from vae_core.bundles.meta import BundleMeta
+    from vae_core.model.codec import LatentCodec
 
 # Why a conditional model's figures sit apart from a plain model's, for the tables that
 # list both (Home's among them, which shows before Keras is imported).
@@ -70,8 +71,8 @@ class LoadedModel:
 @st.cache_resource(max_entries=16, show_spinner="Loading the model…")
 def shared_model(path: str, created: str) -> LoadedModel:
     """Load a bundle and compile its codec; `created` is in the key so a re-saved bundle reloads."""
-    from vae_core.bundle import load_bundle  # imports TensorFlow: only once a model is needed
-    from vae_core.inference import LatentCodec
+    from vae_core.bundles.bundle import load_bundle  # imports TensorFlow: only once a model is needed
+    from vae_core.model.codec import LatentCodec
 
     bundle = load_bundle(path)
     # Pictures for the eye: bfloat16 where the processor has it, which decodes grids faster.
@@ -157,10 +158,5 @@ def _model_card(info: BundleInfo) -> None:
         f"**{plain(meta.dataset.name)}** · {meta.model.preset}{kind} · latent {meta.model.latent_dim} · "
         f"{count(meta.training.epochs_run, 'epoch')}  \n"
         f"test −ELBO{given} **{nats(metrics.neg_elbo, 1)}** nats · IW bound{given} {nats(metrics.neg_iw_bound, 1)}"
-        + (f" · 5-NN accuracy {knn:.1%}" if knn is not None else "")
+        + (f" · 5-NN accuracy {accuracy(knn)}" if knn is not None else "")
     )
-
-
-def nats(value: float | None, decimals: int = 2) -> str:
-    """A metric in nats for display; a dash where the run stopped before it was measured."""
-    return "—" if value is None else f"{value:.{decimals}f}"

@@ -13,7 +13,7 @@ from PIL import Image
 from vae_app.messages import plain
 
 if TYPE_CHECKING:
-    from vae_core.inference import LatentCodec
+    from vae_core.model.codec import LatentCodec
 
 DISPLAY_SIDE = 224  # a 28x28 digit shown 8x, large enough to see its pixels
 SHEET_SIDE = 2048  # the widest sheet of pictures a page makes: more pixels than any screen shows

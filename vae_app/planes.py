@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from vae_app.model_picker import LoadedModel
-from vae_core.latent_tools import Plane, dimension_plane, line_plane, pca_plane
+from vae_core.analysis.latent_tools import Plane, dimension_plane, line_plane, pca_plane
 
 PLANE_PARAM = "plane"  # in the address: "pca", or two dimensions such as "z3,z5"
 PCA = "PCA (the two directions of most spread)"

@@ -17,6 +17,8 @@ LOSSES = ("bernoulli", "gaussian")
 OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
 PRECISIONS = ("float32", "mixed_bfloat16")
+# Validation images a run encodes after each epoch, for its training replay.
+SNAPSHOT_SIZE = 1000
 
 # Hidden sizes each preset uses when none are given: the dense layers between the image features
 # and the latent code, as in the classic Keras tutorials (784-256-2, Conv 32/64 + Dense 16, ...).

@@ -13,7 +13,7 @@ from odd_bundles import OddBundle, save_odd_bundle
 from onnx import TensorProto, helper
 from playwright.sync_api import expect
 
-from vae_core.bundle_files import DECODER_FILE
+from vae_core.bundles.files import DECODER_FILE
 
 RAW_RUNTIME_WORDS = re.compile("ERROR_CODE|ERROR_MESSAGE|OrtRun|session", re.IGNORECASE)
 

@@ -20,9 +20,9 @@ CVAE = "mnist-cvae-2d"
 
 @pytest.fixture(scope="module")
 def codec():
-    from vae_core.bundle import load_bundle
-    from vae_core.inference import LatentCodec
-    from vae_core.registry import PRETRAINED_DIR
+    from vae_core.bundles.bundle import load_bundle
+    from vae_core.bundles.registry import PRETRAINED_DIR
+    from vae_core.model.codec import LatentCodec
 
     return LatentCodec(load_bundle(PRETRAINED_DIR / CVAE).model)
 
@@ -126,8 +126,8 @@ def test_the_replay_slider_shows_the_map_after_each_epoch(page, app_url):
 
 
 def test_a_model_saved_before_replays_says_so(page, app_url, app_models_dir):
-    from vae_core.bundle_files import REPLAY_FILE
-    from vae_core.registry import PRETRAINED_DIR
+    from vae_core.bundles.files import REPLAY_FILE
+    from vae_core.bundles.registry import PRETRAINED_DIR
 
     shutil.copytree(PRETRAINED_DIR / "mnist-conv-2d", app_models_dir / "before-replays", dirs_exist_ok=True)
     (app_models_dir / "before-replays" / REPLAY_FILE).unlink(missing_ok=True)

@@ -25,9 +25,9 @@ from playwright.sync_api import expect
 
 @pytest.fixture(scope="module")
 def codec():
-    from vae_core.bundle import load_bundle
-    from vae_core.inference import LatentCodec
-    from vae_core.registry import PRETRAINED_DIR
+    from vae_core.bundles.bundle import load_bundle
+    from vae_core.bundles.registry import PRETRAINED_DIR
+    from vae_core.model.codec import LatentCodec
 
     return LatentCodec(load_bundle(PRETRAINED_DIR / "mnist-conv-2d").model)
 

@@ -35,7 +35,7 @@ from browser_support import (
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from vae_core.bundle import load_bundle
+from vae_core.bundles.bundle import load_bundle
 
 
 @pytest.mark.parametrize("path", list(PAGES))

@@ -8,7 +8,7 @@ import pytest
 from browser_support import PAGES, after_the_rerun, in_view, open_page, open_view, screenshot, settled
 from playwright.sync_api import expect
 
-from vae_app.explore_workspace import VIEWS
+from vae_app.panels.explore_workspace import VIEWS
 
 PHONE = {"width": 390, "height": 844}
 # How far the page, and Streamlit's main block (which scrolls on its own), reach past the window.

@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from vae_core.bundle_archives import MAX_DECODER_BYTES, check_decoder_archive
-from vae_core.bundle_files import DECODER_FILE, MODEL_FILE, BundleError
-from vae_core.decoder_export import DecoderExportFailed, export_decoder
-from vae_core.model import VAE
+from vae_core.bundles.archives import MAX_DECODER_BYTES, check_decoder_archive
+from vae_core.bundles.decoder_export import DecoderExportFailed, export_decoder
+from vae_core.bundles.files import DECODER_FILE, MODEL_FILE, BundleError
+from vae_core.model.vae import VAE
 
 # Each model a browser has used lately; a decoder is megabytes, and a re-saved bundle makes a new one.
 MAX_CACHED_DECODERS = 32

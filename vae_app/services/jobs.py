@@ -21,10 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from vae_app.services.training_process import DataOpened, RunEnded, TrainingProcess, Work
+from vae_core.bundles.meta import TestMetrics
 from vae_core.config import TrainConfig
-from vae_core.data_source import DataSource
-from vae_core.evaluation import TestMetrics
-from vae_core.events import BatchEnd, EpochEnd, EvaluationProgress, EvaluationStarted, Event, Saving, TrainingStarted
+from vae_core.data.source import DataSource
+from vae_core.training.events import (
+    BatchEnd,
+    EpochEnd,
+    EvaluationProgress,
+    EvaluationStarted,
+    Event,
+    Saving,
+    TrainingStarted,
+)
 
 LOGGER = logging.getLogger(__name__)
 POLL_SECONDS = 0.5

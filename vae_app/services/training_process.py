@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_core.bundles.meta import TestMetrics
 from vae_core.config import ConfigError, TrainConfig
-from vae_core.data_source import DataSource
-from vae_core.datasets import DatasetError, DatasetUnavailable
-from vae_core.evaluation import TestMetrics
+from vae_core.data.datasets import DatasetError, DatasetUnavailable
+from vae_core.data.source import DataSource
 
 LOGGER = logging.getLogger(__name__)
 # Added to the child's niceness: the app's pages get the processor first.
@@ -98,7 +98,7 @@ def run_in_child(connection: Connection, stop: multiprocessing.synchronize.Event
     if hasattr(os, "nice"):
         os.nice(TRAINING_NICENESS)
     with contextlib.suppress(Exception):  # a failing import fails the run again below, saying why
-        import vae_core.pipeline  # noqa: F401
+        import vae_core.training.pipeline  # noqa: F401
     try:
         if not connection.poll(IDLE_SECONDS):
             return
@@ -125,9 +125,9 @@ def _train(connection: Connection, stop: multiprocessing.synchronize.Event, work
     # labels below are those of the images the run holds out.
     dataset = work.source.open(seed=work.config.seed, unpack_to=work.scratch).limited(work.config.train_limit)
     config = work.config.with_data(dataset.image_shape, dataset.condition_classes(work.conditional))
-    from vae_core.pipeline import train_and_save
-    from vae_core.replay import SNAPSHOT_SIZE
-    from vae_core.training import training_split
+    from vae_core.config import SNAPSHOT_SIZE
+    from vae_core.training.pipeline import train_and_save
+    from vae_core.training.train import training_split
 
     labels = None
     if dataset.y_train is not None:  # the labels of the images the run's snapshots encode

@@ -13,11 +13,11 @@ import dataclasses
 import os
 import sys
 
-from vae_core.bundle_archives import check_bundle
-from vae_core.bundle_files import META_FILE, BundleError, write_meta
+from vae_core.bundles.archives import check_bundle
+from vae_core.bundles.files import META_FILE, BundleError, write_meta
 from vae_core.cli.train import format_metrics
 from vae_core.config import ImageSettings
-from vae_core.datasets import DatasetError, DatasetUnavailable
+from vae_core.data.datasets import DatasetError, DatasetUnavailable
 from vae_core.wording import count
 
 
@@ -38,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         meta = check_bundle(args.bundle)
     except BundleError as error:
         parser.error(f"{args.bundle}: {error}")
-    from vae_core.bundle import load_model  # heavy imports only once the bundle looks right
-    from vae_core.data_source import open_dataset
-    from vae_core.evaluation import evaluate
-    from vae_core.image_folder import knn_sample
-    from vae_core.inference import LatentCodec
+    from vae_core.analysis.evaluation import evaluate
+    from vae_core.bundles.bundle import load_model  # heavy imports only once the bundle looks right
+    from vae_core.data.image_folder import knn_sample
+    from vae_core.data.source import open_dataset
+    from vae_core.model.codec import LatentCodec
 
     seed = meta.config.seed
     try:

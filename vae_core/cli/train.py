@@ -2,7 +2,7 @@
 
     python -m vae_core.cli.train --dataset mnist --preset conv --latent-dim 2 --epochs 30 --out DIR
 
-Intentionally short: it parses flags and calls `vae_core.pipeline`, where the logic can be tested.
+Intentionally short: it parses flags and calls `vae_core.training.pipeline`, where the logic can be tested.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from vae_core.bundle_files import BundleError, check_destination
+from vae_core.bundles.files import BundleError, check_destination
+from vae_core.bundles.registry import safe_model_name, user_models_dir
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
@@ -28,8 +29,7 @@ from vae_core.config import (
     TrainConfig,
     parse_hidden_sizes,
 )
-from vae_core.datasets import DatasetError, DatasetUnavailable
-from vae_core.registry import safe_model_name, user_models_dir
+from vae_core.data.datasets import DatasetError, DatasetUnavailable
 from vae_core.wording import count, first_line
 
 SETTINGS = TrainConfig.setting_names()
@@ -166,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--out: {error}")
     if config.data_parallel:
         join_devices(parser, args, config.batch_size)
-    from vae_core.data_source import open_dataset  # heavy imports only once the flags are valid
-    from vae_core.events import EvaluationProgress
-    from vae_core.pipeline import train_and_save, train_in_cluster
+    from vae_core.data.source import open_dataset  # heavy imports only once the flags are valid
+    from vae_core.training.events import EvaluationProgress
+    from vae_core.training.pipeline import train_and_save, train_in_cluster
 
     try:
         dataset = open_dataset(args.dataset, seed=args.seed, images=images)
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 def join_devices(parser: argparse.ArgumentParser, args: argparse.Namespace, batch_size: int) -> None:
     """Join the cluster the flags name, if any (before anything else runs on JAX), and check that
     `batch_size` splits among the devices; a refusal ends the program with its reason."""
-    from vae_core.distribution import DataParallelError, data_parallel, join_cluster
+    from vae_core.training.distribution import DataParallelError, data_parallel, join_cluster
 
     try:
         if args.coordinator is not None:

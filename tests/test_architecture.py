@@ -1,0 +1,115 @@
+"""The shape of the code, checked from its imports: the core's packages form layers that import only
+downwards, no module imports itself round a circle, and the core knows nothing of the app or of
+Streamlit. Imports under `if TYPE_CHECKING:` are left out: they name types and run nothing."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The core's packages, highest first: each may import from its own layer and those below it.
+# Modules directly in vae_core/ (config, wording, size_limits, provenance) are the floor.
+CORE_LAYERS = ("cli", "training", "analysis", "bundles", "model", "data")
+LARGEST_PACKAGE = 12  # modules in one folder of the core, beyond which it wants splitting
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """The vae_core and vae_app modules `path` imports when it runs (at the top or in a function)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test) in {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:  # `from package import module` imports the module
+                child = f"{node.module}.{alias.name}"
+                found.add(child if child in MODULES else node.module)
+    return {name for name in found if name.split(".")[0] in {"vae_core", "vae_app", "streamlit"}}
+
+
+MODULES = {module_name(path): path for top in ("vae_core", "vae_app") for path in (ROOT / top).rglob("*.py")}
+IMPORTS = {name: runtime_imports(path) for name, path in MODULES.items()}
+
+
+def core_layer(module: str) -> int:
+    """The layer's height (0 the highest); the floor of modules directly in vae_core is the lowest."""
+    parts = module.split(".")
+    return CORE_LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in CORE_LAYERS else len(CORE_LAYERS)
+
+
+def test_the_core_imports_only_downwards():
+    upward = [
+        f"{module} -> {imported}"
+        for module, imported_names in IMPORTS.items()
+        if module.startswith("vae_core")
+        for imported in imported_names
+        if imported.startswith("vae_core") and core_layer(imported) < core_layer(module)
+    ]
+    assert not upward, "imports up the layers " + " > ".join(CORE_LAYERS) + ":\n" + "\n".join(sorted(upward))
+
+
+def test_the_core_knows_nothing_of_the_app_or_streamlit():
+    leaks = [
+        f"{module} -> {imported}"
+        for module, imported_names in IMPORTS.items()
+        if module.startswith("vae_core")
+        for imported in imported_names
+        if not imported.startswith("vae_core")
+    ]
+    assert not leaks, "\n".join(sorted(leaks))
+
+
+def test_no_module_imports_itself_round_a_circle():
+    graph = {module: {name for name in names if name in MODULES} for module, names in IMPORTS.items()}
+    circles = []
+    state: dict[str, str] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for imported in sorted(graph[module]):
+            if state.get(imported) == "open":
+                circles.append(" -> ".join([*trail[trail.index(imported) :], imported]))
+            elif imported not in state:
+                visit(imported, [*trail, imported])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert not circles, "\n".join(circles)
+
+
+@pytest.mark.parametrize("package", sorted({path.parent for path in (ROOT / "vae_core").rglob("*.py")}))
+def test_each_core_package_is_small_and_says_what_lives_in_it(package):
+    modules = [path for path in package.glob("*.py") if path.name != "__init__.py"]
+    assert len(modules) <= LARGEST_PACKAGE, f"{package.name} holds {len(modules)} modules"
+    docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
+    assert docstring, f"{package.relative_to(ROOT)}/__init__.py should say what lives there"
+
+
+def test_the_apps_services_run_without_streamlit():
+    drawing = [
+        f"{module} -> {imported}"
+        for module, imported_names in IMPORTS.items()
+        if module.startswith("vae_app.services")
+        for imported in imported_names
+        if imported.startswith("streamlit") or (imported.startswith("vae_app") and "services" not in imported)
+    ]
+    assert not drawing, "\n".join(sorted(drawing))

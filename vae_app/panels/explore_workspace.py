@@ -1,0 +1,133 @@
+"""Explore's workspace: the map with the selection's answer beside it, and the views a person opens
+below. A click on the map reruns this fragment alone, and of the views only the open ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from vae_app.figures import add_direction_arrow, latent_scatter, score_scatter, selected_indices
+from vae_app.image_scores import scores_of_test_images
+from vae_app.model_picker import LoadedModel
+from vae_app.panels.direction_maker import direction_arrow, direction_maker
+from vae_app.panels.lens_view import show_lens
+from vae_app.panels.pad_views import explore_pad
+from vae_app.panels.training_replay import training_replay
+from vae_app.pictures import show
+from vae_app.theme import page_theme
+from vae_core.analysis.latent_tools import Plane, tile
+from vae_core.analysis.outliers import most_unusual
+from vae_core.wording import count
+
+COLOURINGS = ("class", "reconstruction error", "negative ELBO")
+MAX_GRID = 100
+UNUSUAL_SHOWN = 24
+MAP_HEIGHT = 520  # with the detail beside it and the views' headers below, one 1000 px screen
+VIEWS = (  # (key, label): each computed only while open
+    ("explore_lens", "Lens on the selected image's posterior"),
+    ("explore_directions", "Directions by example"),
+    ("explore_unusual", f"The {UNUSUAL_SHOWN} test images this model explains worst"),
+    ("explore_pad", "Decode any point (the latent pad)"),
+    ("explore_replay", "Training replay"),
+)
+
+
+@st.cache_resource(max_entries=32, show_spinner="Drawing the map…")
+def _map(path: str, created: str, fingerprint: str, colour_by: str, theme: str, _model: LoadedModel,
+         _plane: Plane, axis_titles: tuple[str, str]) -> go.Figure:  # fmt: skip
+    """The test set's map for one model, plane, colouring and theme, built once: a click costs no
+    rebuild. Shared by every session: never mutated (an arrow is drawn on a copy)."""
+    atlas = _model.bundle.atlas
+    coords = _plane.project(atlas.z_mean)
+    if colour_by == COLOURINGS[0]:
+        figure = latent_scatter(coords, atlas.labels, _model.class_names, axis_titles, theme)
+    elif colour_by == COLOURINGS[1]:
+        figure = score_scatter(coords, atlas.reconstruction_error, "mean squared error", axis_titles)
+    else:
+        figure = score_scatter(coords, scores_of_test_images(_model), "−ELBO (nats)", axis_titles)
+    figure.update_layout(height=MAP_HEIGHT, margin={"t": 30, "b": 10})
+    return figure
+
+
+def latent_map(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], colour_by: str) -> go.Figure:
+    """The map, with the arrow of the direction the person has made, if any."""
+    key = (str(model.bundle.path), model.meta.created, plane.fingerprint, colour_by, page_theme())
+    figure = _map(*key, model, plane, axis_titles)
+    arrow = direction_arrow(model, plane)
+    return figure if arrow is None else add_direction_arrow(go.Figure(figure), *arrow)
+
+
+@st.fragment
+def explore_workspace(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], colour_by: str) -> None:
+    """The map and, beside it, the clicked image or the selected group; below, the views."""
+    map_column, detail_column = st.columns([3, 2], gap="medium")
+    with map_column:
+        event = st.plotly_chart(
+            latent_map(model, plane, axis_titles, colour_by),
+            on_select="rerun",
+            selection_mode=("points", "box", "lasso"),
+            key="explore_scatter",
+            alt=f"The test set's latent means, coloured by {colour_by}",
+        )
+    indices = selected_indices(event)
+    with detail_column:
+        selection_detail(model, indices)
+    opened = {key: st.expander(label, key=key, on_change="rerun") for key, label in VIEWS}
+    index = indices[0] if len(indices) == 1 else None
+    if opened["explore_lens"].open:
+        with opened["explore_lens"]:
+            if index is None:
+                st.info("Click one point on the map: its posterior shows here.")
+            else:
+                show_lens(model, plane, axis_titles, index=index)
+    if opened["explore_directions"].open:
+        with opened["explore_directions"]:
+            direction_maker(model, indices)
+    if opened["explore_unusual"].open:
+        with opened["explore_unusual"]:
+            worst_explained(model)
+    if opened["explore_pad"].open:
+        with opened["explore_pad"]:
+            explore_pad(model, plane, axis_titles)
+    if opened["explore_replay"].open:
+        with opened["explore_replay"]:
+            training_replay(model, plane, axis_titles)
+
+
+def selection_detail(model: LoadedModel, indices: list[int]) -> None:
+    """One clicked image beside its reconstruction, z and error; or the grid of a box or lasso."""
+    atlas = model.bundle.atlas
+    if not indices:
+        st.info("Click a point to see that image and its reconstruction here; drag a box or lasso to see a group.")
+        if model.codec.classes:
+            st.caption(
+                "This model is conditional: it is given each image's label, so z is left to hold the style"
+                " (slant, stroke, width), and the classes overlap on this map by design."
+            )
+        return
+    if len(indices) > 1:
+        shown = indices[:MAX_GRID]
+        caption = f"{count(len(indices), 'image')} selected" + (
+            f"; the first {MAX_GRID} shown" if len(indices) > MAX_GRID else ""
+        )
+        show(tile(atlas.images[shown], columns=10, gap=2), caption, side=500)
+        return
+    index = indices[0]
+    reconstruction = model.codec.decode(atlas.z_mean[index], model.labels_at(index))[0]
+    left, right = st.columns(2)
+    show(atlas.images[index], f"test image {index}: {model.label_name(index)}", side=196, container=left)
+    show(reconstruction, "reconstruction from its latent mean", side=196, container=right)
+    st.markdown(f"**z mean** `{np.array2string(atlas.z_mean[index], precision=3)}`")
+    st.markdown(f"**z std** `{np.array2string(np.exp(0.5 * atlas.z_log_var[index]), precision=3)}`")
+    st.markdown(f"**reconstruction error** (mean squared) {atlas.reconstruction_error[index]:.4f}")
+
+
+def worst_explained(model: LoadedModel) -> None:
+    """The test images with the highest negative ELBO, beside their reconstructions."""
+    atlas, scores = model.bundle.atlas, scores_of_test_images(model)
+    worst = most_unusual(scores, UNUSUAL_SHOWN)
+    names = ", ".join(f"{index}: {model.label_name(index)} ({scores[index]:.0f})" for index in worst)
+    show(tile(atlas.images[worst], columns=12, gap=2), f"highest negative ELBO first, in nats: {names}", side=900)
+    reconstructions = model.codec.decode(atlas.z_mean[worst], model.labels_at(worst))
+    show(tile(reconstructions, columns=12, gap=2), "their reconstructions", side=900)

@@ -1,0 +1,121 @@
+"""The latent pad on a page: a Components v2 element (no iframe) that decodes in the browser.
+
+The browser fetches ONNX Runtime Web and the model's ONNX decoder from the app's own static files
+(`static/`, served at `app/static/`), so it works offline. Python sends the plane, the test set's
+points as the pad's background, and the current z; the pad sends z back only when the pointer is
+released (or a key or slider let go), so the page follows without a rerun on every move. Where the
+browser cannot decode, the pad says so and shows the server's picture of z in the same place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae_app.figures import CLASS_SYMBOLS, class_colours
+from vae_app.model_picker import LoadedModel
+from vae_app.pictures import png_data_url
+from vae_app.services.browser_decoders import DecoderUnavailable, served_decoder
+from vae_app.theme import page_theme
+from vae_core.analysis.latent_tools import Plane, plane_ranges
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # beside streamlit_app.py
+STATIC_URL = "app/static"
+DECODER_CACHE = STATIC_DIR / "decoders"
+ORT_MODULE = "vendor/onnxruntime-web/ort.wasm.bundle.min.mjs"
+ORT_WASM = "vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"
+# Enough test points to show the classes' shapes; more only slows the pad's first drawing.
+MAX_BACKGROUND_POINTS = 4000
+HERE = Path(__file__).resolve().parent
+HTML = """
+<div class="latent-pad" data-mode="loading">
+  <p class="status" role="status"></p>
+  <div class="row">
+    <div>
+      <canvas class="pad" tabindex="0" role="img"
+        aria-label="Latent pad: the test set's latent means by class; move, drag or use the arrow keys"></canvas>
+      <p class="legend"></p>
+    </div>
+    <div class="output">
+      <canvas class="picture" role="img" aria-label="What the decoder draws at this point"></canvas>
+      <p class="readout" aria-live="polite"></p>
+    </div>
+  </div>
+  <div class="dimensions"></div>
+</div>
+"""
+_PAD = st.components.v2.component(
+    "latent_pad",
+    html=HTML,
+    css=(HERE / "latent_pad.css").read_text(encoding="utf-8"),
+    js=(HERE / "latent_pad.js").read_text(encoding="utf-8"),
+)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Preparing the model's decoder for your browser…")
+def _decoder_url(path: str, created: str, _model: LoadedModel) -> tuple[str | None, str]:
+    """(URL, "") of a decoder the browser can fetch, or (None, why not); once per saved bundle."""
+    try:
+        name = served_decoder(Path(path), _model.bundle.model, DECODER_CACHE)
+    except DecoderUnavailable as error:
+        return None, str(error)
+    return f"{STATIC_URL}/decoders/{name}", ""
+
+
+def latent_pad(
+    model: LoadedModel,
+    plane: Plane,
+    axis_titles: tuple[str, str],
+    z: np.ndarray,
+    key: str,
+    fallback: str,
+    label: int | None = None,
+) -> list | None:
+    """Mount the pad for `model` on `plane` at latent point `z`; the z the user released at, or None.
+
+    `fallback` tells the person what the page does instead where the browser cannot decode; `label`
+    is the class a conditional model decodes (a plain model has none)."""
+    atlas = model.bundle.atlas
+    coords = plane.project(atlas.z_mean)
+    url, reason = _decoder_url(str(model.bundle.path), model.meta.created, model)
+    reported = st.session_state.get(key) or {}  # the pad's state as it last sent it, this run's release too
+    # The pad reports "server" once the browser has failed to decode; a decoder that could not be
+    # made is known here first.
+    on_server = url is None or reported.get("mode") == "server"
+    pictured = np.asarray(reported["z"] if reported.get("z") is not None else z, dtype=np.float64)
+    shown = np.linspace(0, len(coords) - 1, min(len(coords), MAX_BACKGROUND_POINTS)).astype(int)
+    labels = atlas.labels[shown] if atlas.labels is not None else np.zeros(len(shown), int)
+    data = {
+        # A new model, plane or theme gets a new pad (background, ranges, sliders); a new z only moves it.
+        "signature": f"{model.bundle.path}|{model.meta.created}|{plane.fingerprint}|{page_theme()}",
+        "decoder_url": url,
+        "no_decoder_reason": reason,
+        "fallback": fallback,
+        "ort_module": f"{STATIC_URL}/{ORT_MODULE}",
+        "ort_wasm": f"{STATIC_URL}/{ORT_WASM}",
+        "image_shape": list(model.bundle.model.image_shape),
+        "axes": np.round(plane.axes, 6).tolist(),
+        "base": np.round(plane.base, 6).tolist(),
+        "is_line": plane.is_line,
+        "ranges": np.round(plane_ranges(coords), 4).tolist(),
+        "axis_titles": list(axis_titles),
+        # One slider per latent dimension, over where the test set lies on it.
+        "dimension_ranges": np.round(plane_ranges(atlas.z_mean), 4).tolist(),
+        "background": {
+            "points": np.round(coords[shown], 3).tolist(),
+            "labels": labels.astype(int).tolist(),
+            "colours": list(class_colours()),  # for the theme the page shows
+            "symbols": list(CLASS_SYMBOLS),
+            "names": model.class_names if atlas.labels is not None else [],
+        },
+        "z": np.asarray(z, dtype=np.float64).round(6).tolist(),
+        # A conditional decoder's second input; a new class redraws the pad's picture at the same z.
+        "condition": model.codec.condition(label, 1)[0].tolist() if model.codec.classes else None,
+        "server_picture": png_data_url(model.codec.decode(pictured, label)[0]) if on_server else None,
+        "crosshair_colour": "#e040fb",
+        "hover_colour": "#888888",
+    }
+    result = _PAD(data=data, key=key, on_z_change=lambda: None, on_mode_change=lambda: None)
+    return result.z
