@@ -241,6 +241,7 @@ def rerun_until_finished(app: AppTest, seconds: float = 240) -> None:
     assert not app.exception
 
 
+@pytest.mark.slow
 def test_train_runs_in_the_background_streams_epochs_and_saves_a_model(models_dir, tiny_mnist):
     app = app_on("app_pages/train.py")
     set_form(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "tiny run"})
@@ -268,6 +269,7 @@ def csv_upload(pixel_columns: int, rows: int) -> tuple[str, bytes, str]:
     return "mine.csv", "\n".join(lines).encode(), "text/csv"
 
 
+@pytest.mark.slow
 def test_train_error_about_k_star_k_shows_the_star(models_dir):
     from markdown_it import MarkdownIt
 
@@ -280,6 +282,7 @@ def test_train_error_about_k_star_k_shows_the_star(models_dir):
     assert "expected k*k (grayscale" in shown and "3*k*k (RGB" in shown and "<em>" not in shown
 
 
+@pytest.mark.slow
 def test_train_on_three_images_warns_that_the_atlas_will_be_tiny_and_saves(models_dir):
     app = app_on("app_pages/train.py")
     set_form(app, **{"Dataset": "own", "Preset": "mlp", "Hidden sizes": "32", "Epochs": 1, "Model name": "three"})
@@ -292,6 +295,7 @@ def test_train_on_three_images_warns_that_the_atlas_will_be_tiny_and_saves(model
     assert (models_dir / "three" / "model.keras").is_file()
 
 
+@pytest.mark.slow
 def test_only_the_session_that_started_a_run_can_stop_it_and_clearing_caches_keeps_it(models_dir, tiny_mnist):
     import streamlit as st
 
@@ -451,6 +455,7 @@ def test_encode_moves_the_upload_along_a_direction_kept_on_explore(models_dir):
     assert "your digit, then moved from -2 to +2 lengths of class 0 → class 1" in captions
 
 
+@pytest.mark.slow
 def test_a_conditional_model_trains_from_the_form_and_replays_its_epochs_on_explore(models_dir, tiny_mnist):
     app = app_on("app_pages/train.py")
     set_form(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "cvae"})
@@ -476,6 +481,7 @@ def conditional_checkbox(app: AppTest):
     return next(box for box in app.checkbox if box.label == "Conditional on the label")
 
 
+@pytest.mark.slow
 def test_a_conditional_model_on_unlabelled_data_is_refused_with_a_reason(models_dir):
     app = app_on("app_pages/train.py")
     set_form(app, **{"Dataset": "own", "Preset": "mlp", "Hidden sizes": "32", "Epochs": 1, "Model name": "nolabels"})
@@ -518,6 +524,7 @@ def test_the_form_offers_data_parallel_training_only_where_several_devices_are_v
     assert not (models_dir / "parallel").exists()
 
 
+@pytest.mark.slow
 def test_a_folder_under_the_data_root_trains_and_none_is_offered_without_a_root(models_dir, tmp_path, monkeypatch):
     app = app_on("app_pages/train.py")
     assert "server folder" not in app.selectbox[0].options
@@ -539,6 +546,7 @@ def test_a_folder_under_the_data_root_trains_and_none_is_offered_without_a_root(
     assert meta.model.image_shape == (16, 16, 1)
 
 
+@pytest.mark.slow
 def test_a_zipped_image_folder_uploaded_trains(models_dir, tmp_path):
     folder = write_image_folder(tmp_path / "shapes", per_class=10, side=20)
     archive = io.BytesIO()

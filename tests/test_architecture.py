@@ -5,6 +5,7 @@ Streamlit. Imports under `if TYPE_CHECKING:` are left out: they name types and r
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,26 +55,28 @@ def core_layer(module: str) -> int:
     return CORE_LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in CORE_LAYERS else len(CORE_LAYERS)
 
 
-def test_the_core_imports_only_downwards():
-    upward = [
+def imports_where(importer: str, wrong: Callable[[str, str], bool]) -> list[str]:
+    """Every `module -> imported` line of modules under `importer` whose import is `wrong`."""
+    return sorted(
         f"{module} -> {imported}"
         for module, imported_names in IMPORTS.items()
-        if module.startswith("vae_core")
+        if module.startswith(importer)
         for imported in imported_names
-        if imported.startswith("vae_core") and core_layer(imported) < core_layer(module)
-    ]
-    assert not upward, "imports up the layers " + " > ".join(CORE_LAYERS) + ":\n" + "\n".join(sorted(upward))
+        if wrong(module, imported)
+    )
+
+
+def test_the_core_imports_only_downwards():
+    def upward_in_the_core(module: str, imported: str) -> bool:
+        return imported.startswith("vae_core") and core_layer(imported) < core_layer(module)
+
+    upward = imports_where("vae_core", upward_in_the_core)
+    assert not upward, "imports up the layers " + " > ".join(CORE_LAYERS) + ":\n" + "\n".join(upward)
 
 
 def test_the_core_knows_nothing_of_the_app_or_streamlit():
-    leaks = [
-        f"{module} -> {imported}"
-        for module, imported_names in IMPORTS.items()
-        if module.startswith("vae_core")
-        for imported in imported_names
-        if not imported.startswith("vae_core")
-    ]
-    assert not leaks, "\n".join(sorted(leaks))
+    leaks = imports_where("vae_core", lambda module, imported: not imported.startswith("vae_core"))
+    assert not leaks, "\n".join(leaks)
 
 
 def test_no_module_imports_itself_round_a_circle():
@@ -105,11 +108,6 @@ def test_each_core_package_is_small_and_says_what_lives_in_it(package):
 
 
 def test_the_apps_services_run_without_streamlit():
-    drawing = [
-        f"{module} -> {imported}"
-        for module, imported_names in IMPORTS.items()
-        if module.startswith("vae_app.services")
-        for imported in imported_names
-        if imported.startswith("streamlit") or (imported.startswith("vae_app") and "services" not in imported)
-    ]
-    assert not drawing, "\n".join(sorted(drawing))
+    allowed = ("vae_core", "vae_app.services")  # not Streamlit, nor the app's drawing modules
+    drawing = imports_where("vae_app.services", lambda _, imported: not imported.startswith(allowed))
+    assert not drawing, "\n".join(drawing)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the core trained under each backend in a process of its own
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 BACKENDS = ("jax", "torch")

@@ -14,7 +14,7 @@ import pytest
 from synthetic import bundle_meta, synthetic_images
 
 from vae_app.services.browser_decoders import DecoderUnavailable, served_decoder
-from vae_core.bundles.archives import check_decoder_archive
+from vae_core.bundles.archives import MAX_SUBGRAPH_DEPTH, check_decoder_archive
 from vae_core.bundles.bundle import build_atlas, save_bundle
 from vae_core.bundles.decoder_export import export_decoder
 from vae_core.bundles.files import DECODER_FILE, BundleError
@@ -130,7 +130,10 @@ def nested_in_branches(node: onnx.NodeProto, depth: int) -> onnx.NodeProto:
     [
         (constant_kept_elsewhere("unused"), "keeps tensor data in other files"),
         (nested_in_branches(constant_kept_elsewhere("unused"), 3), "keeps tensor data in other files"),
-        (nested_in_branches(onnx.helper.make_node("Identity", ["always"], ["unused"]), 20), "nests subgraphs deeper"),
+        (  # one level past the limit: each level holds the last twice, so deeper costs twice as much to build
+            nested_in_branches(onnx.helper.make_node("Identity", ["always"], ["unused"]), MAX_SUBGRAPH_DEPTH + 1),
+            "nests subgraphs deeper",
+        ),
     ],
     ids=["constant-node", "constant-in-an-if-branch", "deeply-nested-branches"],
 )

@@ -292,6 +292,7 @@ def kill_when_printed(script: str, directory: Path, expected: bytes, tmp_path: P
     return process.returncode
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and select on pipes")
 def test_save_killed_midway_leaves_nothing_the_registry_lists(models_dir, tmp_path):
     models_dir.mkdir(parents=True)

@@ -137,6 +137,7 @@ INTERRUPTED_REPLACE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL and select on pipes")
 def test_a_replace_killed_between_its_renames_keeps_the_earlier_model(tmp_path, monkeypatch):
     models = tmp_path / "models"

@@ -21,6 +21,8 @@ from vae_core.cli import evaluate as evaluate_cli
 from vae_core.cli import train as train_cli
 from vae_core.config import ModelConfig, TrainConfig
 
+pytestmark = pytest.mark.slow  # the command-line programs in processes of their own, training
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300  # only so that a hung command fails its test instead of the whole session
 

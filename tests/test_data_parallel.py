@@ -28,6 +28,8 @@ from vae_core.model.codec import LatentCodec
 from vae_core.training.distribution import DataParallelError
 from vae_core.training.train import split_validation, train_vae
 
+pytestmark = pytest.mark.slow  # several JAX processes and devices, each training
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

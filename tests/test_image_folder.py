@@ -120,6 +120,7 @@ def test_a_share_of_a_batch_that_is_all_damaged_stands_in_the_first_readable_ima
     assert conditions.tolist() == [[1, 0], [1, 0]]  # the label of the image that stood in, row 2
 
 
+@pytest.mark.slow
 def test_training_reads_the_folder_batch_by_batch_and_saves_a_bundle(labelled, tmp_path):
     dataset = open_image_folder(labelled, GRAY)
     config = TrainConfig(
@@ -134,6 +135,7 @@ def test_training_reads_the_folder_batch_by_batch_and_saves_a_bundle(labelled, t
     assert metrics.knn_accuracy is None  # conditional
 
 
+@pytest.mark.slow
 def test_training_on_files_equals_training_on_the_same_images_read(labelled):
     """Up to the order of batches: the first epoch's loss on one and the other agree closely."""
     dataset = open_image_folder(labelled, GRAY)
@@ -186,6 +188,7 @@ def test_files_of_other_formats_are_not_decoded_whatever_their_name(tmp_path):
     assert dataset.notes == ("Left out 2 files of mixed that could not be read as images.",)
 
 
+@pytest.mark.slow
 def test_a_damaged_training_image_still_ends_in_a_saved_bundle(labelled, tmp_path):
     dataset = open_image_folder(labelled, GRAY)
     for path in dataset.x_train.paths[:2]:  # among the images the 5-NN classifier is fitted on

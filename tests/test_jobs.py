@@ -22,6 +22,8 @@ from vae_core.bundles.bundle import load_bundle
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.data.source import DataSource
 
+pytestmark = pytest.mark.slow  # training runs in child processes
+
 CONFIG = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=32, epochs=2, validation_split=0.25)
 
 

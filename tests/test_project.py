@@ -4,6 +4,7 @@ Streamlit's developer tools."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import tomllib
 from pathlib import Path
@@ -92,3 +93,23 @@ def test_every_module_the_package_map_names_exists():
     names = set(re.findall(r"`([a-z_]+)`", layout_section()))
     modules = {path.stem for path in ROOT.glob("*/**/*.py")} | {path.stem for path in ROOT.glob("*.py")}
     assert names <= modules, sorted(names - modules)
+
+
+def test_a_wheel_holds_both_packages_and_the_command_line_programs():
+    """What `pip wheel .` packs (checked by building one by hand: docs/architecture.md): every folder
+    of the two packages is a package setuptools finds, the browser files travel with them, and each
+    console script names a `main` that exists."""
+    assert PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"] == ["vae_core*", "vae_app*"]
+    for top in ("vae_core", "vae_app"):
+        for folder in [ROOT / top, *(path for path in (ROOT / top).rglob("*") if path.is_dir())]:
+            if folder.name != "__pycache__" and any(folder.glob("*.py")):
+                assert (folder / "__init__.py").is_file(), f"{folder.relative_to(ROOT)} is not a package"
+    shipped = PYPROJECT["tool"]["setuptools"]["package-data"]["vae_app"]
+    for path in [*(ROOT / "vae_app").rglob("*.js"), *(ROOT / "vae_app").rglob("*.css")]:
+        inside = path.relative_to(ROOT / "vae_app").as_posix()
+        assert any(fnmatch.fnmatch(inside, pattern) for pattern in shipped), f"{inside} would be left out"
+    for script, target in PYPROJECT["project"]["scripts"].items():
+        module, function = target.split(":")
+        source = (ROOT / module.replace(".", "/")).with_suffix(".py").read_text(encoding="utf-8")
+        assert f"def {function}(" in source, script
+    assert PYPROJECT["project"]["license"] == "Apache-2.0" and (ROOT / "LICENSE").is_file()

@@ -15,6 +15,8 @@ from vae_app.panels.training_progress import job_board, scoring
 from vae_core.analysis import evaluation
 from vae_core.bundles.files import read_meta
 
+pytestmark = pytest.mark.slow  # training runs started from the page
+
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TRAIN, EXPLORE = "app_pages/train.py", "app_pages/explore.py"
 

@@ -9,9 +9,13 @@ import random
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from bench.streamlit_client import StreamlitSession
 from bench.websocket_load import EXPLORE, click
 from tests.streamlit_server import app_with_own_models
+
+pytestmark = pytest.mark.slow  # a served app
 
 
 async def open_explore_and_click(url: str) -> tuple[float | None, bool, int]:

@@ -46,8 +46,10 @@ class UnusableBundle:
 
 
 def user_models_dir() -> Path:
-    """Where trained models are saved: `$VAE_MODELS_DIR`, else `models/` in the repository."""
-    return Path(os.environ.get(MODELS_DIR_ENV) or REPO_ROOT / "models")
+    """Where trained models are saved: `$VAE_MODELS_DIR`, else `models/` in the checkout (beside
+    `pretrained/`) or, for the package installed from a wheel, in the working directory."""
+    checkout = REPO_ROOT / "models" if PRETRAINED_DIR.is_dir() else Path.cwd() / "models"
+    return Path(os.environ.get(MODELS_DIR_ENV) or checkout)
 
 
 def safe_model_name(name: str) -> str:
