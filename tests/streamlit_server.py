@@ -55,16 +55,21 @@ class RunningServer:
 
 @contextlib.contextmanager
 def streamlit_server(
-    script: str, log_path: Path, env: dict[str, str] | None = None, python: str = sys.executable
+    script: str,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    python: str = sys.executable,
+    root: Path = REPO_ROOT,
 ) -> Iterator[RunningServer]:
-    """Run `streamlit run script` with the interpreter `python` until the block ends; yield it once
-    it answers its health check."""
+    """Run `streamlit run script` with the interpreter `python` from the checkout at `root` (its
+    modules, settings and models; another checkout serves older code) until the block ends; yield
+    it once it answers its health check."""
     port = free_port()
     command = [python, "-m", "streamlit", "run", script, "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
     started = time.perf_counter()
     with open(log_path, "w") as log:
-        server = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
+        server = subprocess.Popen(command, cwd=root, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
         try:
             url = f"http://127.0.0.1:{port}"
             yield RunningServer(url, server.pid, started, _wait_until_healthy(server, url, log_path, started))

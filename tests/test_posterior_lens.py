@@ -9,7 +9,7 @@ from synthetic import synthetic_images
 
 from vae_core.analysis.evaluation import importance_weighted_bounds
 from vae_core.analysis.latent_tools import dimension_plane
-from vae_core.analysis.posterior_lens import GRID_SIDE, posterior_lens
+from vae_core.analysis.posterior_lens import GRID_SIDE, posterior_evidence, posterior_grid, posterior_lens
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.model.codec import LatentCodec
 from vae_core.training.train import train_vae
@@ -40,3 +40,15 @@ def test_the_grid_centres_on_q_and_the_posterior_peaks_near_it(trained):
     row, column = np.unravel_index(np.argmax(lens.log_joint), lens.log_joint.shape)
     peak = np.array([lens.u[column], lens.v[row]])
     assert np.all(np.abs(peak) <= 3 * np.maximum(lens.spread, 0.05))  # the encoder's guess is near the mode
+
+
+def test_the_grid_and_the_numbers_apart_make_the_lens(trained):
+    """The page draws the grid first and estimates the numbers after it: the two halves are the lens."""
+    codec, images = trained
+    axes = dimension_plane(2).axes
+    lens = posterior_lens(codec, images[5], axes)
+    grid, evidence = posterior_grid(codec, images[5], axes), posterior_evidence(codec, images[5])
+
+    np.testing.assert_allclose(grid.log_joint, lens.log_joint, rtol=1e-6)
+    np.testing.assert_allclose([evidence.elbo, evidence.log_px], [lens.elbo, lens.log_px], rtol=1e-6)
+    assert evidence.samples == lens.samples and np.isclose(evidence.gap, lens.gap, atol=1e-4)

@@ -13,7 +13,7 @@ from vae_app.messages import plain_for_plotly
 from vae_app.theme import page_theme
 
 if TYPE_CHECKING:  # the Train page draws figures before, and without, Keras
-    from vae_core.analysis.posterior_lens import LensView
+    from vae_core.analysis.posterior_lens import LensGrid
 
 # Class colours per theme. Each class keeps its hue in Petroff's ten (matplotlib's "petroff10";
 # arXiv:2107.02270) to within 20 degrees of CIELAB hue; lightness and chroma were searched (differential
@@ -166,7 +166,7 @@ def two_sigma_ellipse(centre: np.ndarray, spread: np.ndarray, name: str) -> go.S
     )
 
 
-def lens_figure(view: LensView, axis_titles: tuple[str, str]) -> go.Figure:
+def lens_figure(view: LensGrid, axis_titles: tuple[str, str]) -> go.Figure:
     """The posterior lens: a heatmap of the log joint over the plane, with q's 2-sigma ellipse and mean."""
     figure = go.Figure(
         go.Heatmap(
