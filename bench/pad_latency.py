@@ -8,6 +8,10 @@ release: a key press on the pad's slider for z0 (its change sends z to Python) t
 images Python draws for it, painted (as bench.browser_latency measures it); the pad's ready time on a
 reload with the model cached; and a 30x30 grid of points decoded as one batch in the browser and by
 the server's codec.
+
+The pad's timings come from its benchmark hooks (`static/latent_pad/benchmark.js`: `data-latencies`,
+`data-ready-at`, `timeBatchDecode`), which a page has only when it sets `BENCHMARK_HOOKS` before the
+pad mounts.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_op
 from vae_core.provenance import machine_description
 
 PAD = ".latent-pad"
+# Run before any of the page's scripts (Playwright's add_init_script): the pad then loads its hooks.
+BENCHMARK_HOOKS = "window.__latentPadBenchmark = true"
 FIRST_PAINT = "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null"
 
 
@@ -92,9 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.add_init_script(BENCHMARK_HOOKS)
             page.set_default_timeout(60_000)
             sent: list[str] = []  # websocket messages to the server (a release's z among them)
-            page.on("websocket", lambda socket: socket.on("framesent", sent.append))
+            page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
             pad = open_pad(page, f"{server.url}/{url_path}")  # loads and caches the model and decoder
             ready, after_paint = [], []
             for _ in range(args.repeats):

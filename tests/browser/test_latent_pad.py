@@ -4,6 +4,7 @@ and Python follows on release; without WebAssembly the page says so and decodes 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -21,6 +22,8 @@ from browser_support import (
     settled,
 )
 from playwright.sync_api import expect
+
+from bench.pad_latency import BENCHMARK_HOOKS
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +62,31 @@ def test_the_digit_morphs_during_a_drag_and_python_follows_the_release(page, app
     released = json.loads(pad.get_attribute("data-z"))
     assert python_follows(page, pad) == pytest.approx(released, abs=0.006)  # the caption rounds to two decimals
     assert pytest.approx(before, abs=0.006) != released
+    # A person's page has none of the benchmark's hooks.
+    assert pad.get_attribute("data-latencies") is None and pad.get_attribute("data-ready-at") is None
+    assert pad.evaluate("root => root.timeBatchDecode") is None
     screenshot(page, "generate-pad")
+
+
+def test_the_benchmarks_hooks_come_only_when_the_page_asks_first(browser, app_url):
+    """bench.pad_latency's hooks, on a page that set its flag before the pad mounted."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(BENCHMARK_HOOKS)
+    tab = context.new_page()
+    tab.set_default_timeout(90_000)
+    pad = open_pad(tab, f"{app_url}/generate?model=mnist-conv-2d")
+    assert pad.get_attribute("data-mode") == "browser"
+    assert float(pad.get_attribute("data-ready-at")) > 0
+    box = pad.locator("canvas.pad").bounding_box()
+    for step in range(10):
+        tab.mouse.move(box["x"] + 40 + step * 20, box["y"] + 60 + step * 15)
+        tab.wait_for_timeout(30)
+
+    expect(pad).to_have_attribute("data-latencies", re.compile(r"^[0-9.]+(,[0-9.]+){2,}$"))
+    latencies = [float(ms) for ms in pad.get_attribute("data-latencies").split(",")]
+    assert all(0 < ms < 10_000 for ms in latencies), latencies
+    assert pad.evaluate("(root, count) => root.timeBatchDecode(count)", 9) > 0
+    context.close()
 
 
 def test_the_browsers_pictures_equal_the_servers(page, app_url, codec):
@@ -93,6 +120,23 @@ def test_the_16d_models_dimension_sliders_move_one_dimension(page, app_url):
     z = json.loads(pad.get_attribute("data-z"))
     assert z[dimension] == pytest.approx(float(slider.get_attribute("max")), abs=1e-4)
     screenshot(page, "generate-pad-16d")
+
+
+def test_the_arrow_keys_move_the_point_and_python_follows_the_key_up(page, app_url):
+    pad = open_pad(page, f"{app_url}/generate?model=mnist-conv-2d")
+    before = python_follows(page, pad)
+    page.locator(IDLE).wait_for()
+    frames = first_paint(pad)
+    pad.locator("canvas.pad").focus()
+
+    page.keyboard.press("Shift+ArrowRight")  # a tenth of the plane's width
+    page.keyboard.press("ArrowDown")  # a fiftieth of its height
+
+    expect(pad.locator("canvas.picture")).not_to_have_attribute("data-frames", str(frames))
+    after = python_follows(page, pad)
+    assert after[0] > before[0] + 0.05 and after[1] < before[1]
+    assert "=" in pad.locator(".readout").inner_text()
+    assert pad.locator("canvas.picture").get_attribute("aria-label").endswith(pad.locator(".readout").inner_text())
 
 
 @pytest.fixture

@@ -5,6 +5,12 @@ The browser fetches ONNX Runtime Web and the model's ONNX decoder from the app's
 points as the pad's background, and the current z; the pad sends z back only when the pointer is
 released (or a key or slider let go), so the page follows without a rerun on every move. Where the
 browser cannot decode, the pad says so and shows the server's picture of z in the same place.
+
+The pad's script is a set of small ES modules under `static/latent_pad/` (geometry, drawing, decoder,
+input, and `pad.js` wiring them), served with the rest of `static/`: Components v2 runs the
+registered `latent_pad.js` from a blob: URL, where relative imports cannot resolve, so that entry
+imports `pad.js` by its address on the app. The benchmark's hooks (`benchmark.js`) load only on a
+page that asks for them (`window.__latentPadBenchmark`, set before the pad mounts).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ STATIC_URL = "app/static"
 DECODER_CACHE = STATIC_DIR / "decoders"
 ORT_MODULE = "vendor/onnxruntime-web/ort.wasm.bundle.min.mjs"
 ORT_WASM = "vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"
+PAD_MODULE = "latent_pad/pad.js"  # the pad's modules, imported by latent_pad.js
 # Enough test points to show the classes' shapes; more only slows the pad's first drawing.
 MAX_BACKGROUND_POINTS = 4000
 HERE = Path(__file__).resolve().parent
@@ -93,6 +100,7 @@ def latent_pad(
         "decoder_url": url,
         "no_decoder_reason": reason,
         "fallback": fallback,
+        "pad_module": f"{STATIC_URL}/{PAD_MODULE}",
         "ort_module": f"{STATIC_URL}/{ORT_MODULE}",
         "ort_wasm": f"{STATIC_URL}/{ORT_WASM}",
         "image_shape": list(model.bundle.model.image_shape),
