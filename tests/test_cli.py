@@ -252,14 +252,15 @@ def test_evaluate_main_rejects_a_non_bundle_in_process(tmp_path, capsys):
 
 def test_flags_left_out_take_the_configs_defaults_and_help_gives_its_ranges():
     parser = train_cli.build_parser()
-    assert train_cli.config_from_args(parser.parse_args(["--dataset", "mnist"])) == TrainConfig()
+    settings = train_cli.settings_from_args(parser.parse_args(["--dataset", "mnist"]))
+    assert TrainConfig.from_settings(settings) == TrainConfig()
     assert "between 1 and 65536 (default 128)" in " ".join(parser.format_help().split())
 
 
 def test_flags_set_the_configs_fields_the_train_form_sets():
     parser = train_cli.build_parser()
     flags = ["--dataset", "mnist", "--preset", "mlp", "--hidden", "64,16", "--kl-warmup", "2", "--train-limit", "500"]
-    config = train_cli.config_from_args(parser.parse_args(flags))
+    config = TrainConfig.from_settings(train_cli.settings_from_args(parser.parse_args(flags)))
     assert config == TrainConfig(ModelConfig("mlp", hidden_sizes=(64, 16)), kl_warmup_epochs=2, train_limit=500)
 
 

@@ -218,8 +218,10 @@ def test_from_settings_builds_both_configs_from_one_flat_list_of_names():
     expected = TrainConfig(ModelConfig("mlp", latent_dim=4, hidden_sizes=(32,)), epochs=2, train_limit=1000)
     assert TrainConfig.from_settings(settings) == expected
     assert TrainConfig.from_settings({}) == TrainConfig() and TrainConfig().train_limit is None
-    assert {"preset", "latent_dim", "epochs", "train_limit"} <= TrainConfig.setting_names()
-    assert "model" not in TrainConfig.setting_names()
+    assert TrainConfig.from_settings(TrainConfig.setting_defaults()) == TrainConfig()
+    assert {"preset", "latent_dim", "epochs", "train_limit"} <= set(TrainConfig.setting_defaults())
+    assert "model" not in TrainConfig.setting_defaults()
+    assert TrainConfig.setting_defaults()["hidden_sizes"] is None  # the preset's, whichever it is
     with pytest.raises(ConfigError, match=r"Unknown TrainConfig fields: \['epoch'\]"):
         TrainConfig.from_settings({"epoch": 3})
     with pytest.raises(ConfigError, match="train_limit=0"):

@@ -21,6 +21,7 @@ from vae_app.services.training_process import TRAINING_NICENESS
 from vae_core.bundles.bundle import load_bundle
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.data.source import DataSource
+from vae_core.training.run_request import RunRequest
 
 pytestmark = pytest.mark.slow  # training runs in child processes
 
@@ -44,7 +45,8 @@ def wait_until(condition, seconds: float = 120.0) -> None:
 
 
 def test_job_streams_progress_and_saves_a_bundle(tmp_path):
-    job = JobBoard().start(CONFIG, upload(142), tmp_path / "tiny")  # 128 training images, 96 after validation
+    # 128 training images, 96 after validation
+    job = JobBoard().start(RunRequest(CONFIG, upload(142), tmp_path / "tiny"))
     job.join(timeout=300)
     progress = job.progress()
     assert (progress.stage, progress.status) == ("finished", "completed"), progress.message
@@ -61,7 +63,7 @@ def test_job_streams_progress_and_saves_a_bundle(tmp_path):
 
 
 def test_a_quick_run_trains_on_the_first_images_it_is_given(tmp_path):
-    job = JobBoard().start(dataclasses.replace(CONFIG, train_limit=40), upload(142), tmp_path / "quick")
+    job = JobBoard().start(RunRequest(dataclasses.replace(CONFIG, train_limit=40), upload(142), tmp_path / "quick"))
     job.join(timeout=300)
     assert job.progress().status == "completed", job.progress().message
     meta = load_bundle(tmp_path / "quick").meta
@@ -75,7 +77,7 @@ def test_a_process_started_ahead_takes_the_next_run_and_a_stale_one_is_let_go(tm
     ready = board._ready
     board.warm()  # one is ready already: no second
     assert board._ready is ready and ready.process.is_alive()
-    job = board.start(CONFIG, upload(80), tmp_path / "warm")
+    job = board.start(RunRequest(CONFIG, upload(80), tmp_path / "warm"))
     assert job.pid == ready.process.pid and board._ready is None
     job.join(timeout=300)
     assert job.progress().status == "completed", job.progress().message
@@ -91,7 +93,7 @@ def test_a_process_started_ahead_takes_the_next_run_and_a_stale_one_is_let_go(tm
     ready = board._ready
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))  # the next run's data is found elsewhere
     assert not ready.fresh
-    job = board.start(CONFIG, upload(80), tmp_path / "elsewhere")
+    job = board.start(RunRequest(CONFIG, upload(80), tmp_path / "elsewhere"))
     assert job.pid != ready.process.pid
     ready.process.join(timeout=60)
     job.join(timeout=300)
@@ -101,10 +103,10 @@ def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
     board = JobBoard()
     dataset = upload(711)
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50, steps_per_execution=1)
-    job = board.start(config, dataset, tmp_path / "long")
+    job = board.start(RunRequest(config, dataset, tmp_path / "long"))
     wait_until(lambda: job.progress().batch >= 2)
     with pytest.raises(JobBusy, match="still training"):
-        board.start(config, dataset, tmp_path / "other")
+        board.start(RunRequest(config, dataset, tmp_path / "other"))
     job.stop()
     job.join(timeout=300)
     progress = job.progress()
@@ -112,13 +114,13 @@ def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
     assert progress.evaluated == 1.0  # a stop during training leaves the evaluation to run
     assert load_bundle(tmp_path / "long").meta.test_metrics.neg_elbo is not None
     assert board.latest() is job
-    second = board.start(CONFIG, upload(80), tmp_path / "second")
+    second = board.start(RunRequest(CONFIG, upload(80), tmp_path / "second"))
     second.join(timeout=300)
     assert second.progress().status == "completed"
 
 
 def test_data_that_cannot_be_opened_fails_the_run_with_the_reason(tmp_path):
-    job = JobBoard().start(CONFIG, DataSource("digits.csv", b"label,p0\n1,abc\n"), tmp_path / "bad")
+    job = JobBoard().start(RunRequest(CONFIG, DataSource("digits.csv", b"label,p0\n1,abc\n"), tmp_path / "bad"))
     job.join(timeout=120)
     progress = job.progress()
     assert progress.status == "failed" and progress.message.startswith("digits.csv: "), progress.message
@@ -126,7 +128,7 @@ def test_data_that_cannot_be_opened_fails_the_run_with_the_reason(tmp_path):
 
 
 def test_a_small_upload_carries_its_warning_to_the_page(tmp_path):
-    job = JobBoard().start(CONFIG, upload(5), tmp_path / "small")
+    job = JobBoard().start(RunRequest(CONFIG, upload(5), tmp_path / "small"))
     job.join(timeout=300)
     progress = job.progress()
     assert progress.status == "completed", progress.message
@@ -135,7 +137,7 @@ def test_a_small_upload_carries_its_warning_to_the_page(tmp_path):
 
 
 def test_the_run_trains_in_a_process_of_its_own_at_a_lower_priority(tmp_path):
-    job = JobBoard().start(CONFIG, upload(80), tmp_path / "own", owner="session-a")
+    job = JobBoard().start(RunRequest(CONFIG, upload(80), tmp_path / "own"), owner="session-a")
     wait_until(lambda: job.progress().stage != "starting")
     assert job.pid is not None and job.pid != os.getpid() and job.owner == "session-a"
     if hasattr(os, "getpriority"):
@@ -146,7 +148,7 @@ def test_the_run_trains_in_a_process_of_its_own_at_a_lower_priority(tmp_path):
 
 def test_stop_during_evaluation_saves_the_model_without_metrics(tmp_path):
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=256, epochs=1)
-    job = JobBoard().start(config, upload(20000), tmp_path / "unmeasured")  # 2000 test images to evaluate
+    job = JobBoard().start(RunRequest(config, upload(20000), tmp_path / "unmeasured"))  # 2000 test images to evaluate
     wait_until(lambda: job.progress().evaluated > 0 or not job.running, seconds=300)
     job.stop()
     job.join(timeout=300)
@@ -168,7 +170,7 @@ def test_a_killed_training_process_is_reported_as_failed_and_leaves_no_unpacked_
         for path in sorted(folder.rglob("*.png")):
             members.write(path, path.relative_to(tmp_path))
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50, steps_per_execution=1)
-    job = JobBoard().start(config, DataSource("shapes.zip", archive.getvalue()), tmp_path / "killed")
+    job = JobBoard().start(RunRequest(config, DataSource("shapes.zip", archive.getvalue()), tmp_path / "killed"))
     wait_until(lambda: job.progress().batch >= 2)
     assert [path.name[:11] for path in scratch.iterdir()] == ["vae-upload-"]  # unpacked, training from it
     os.kill(job.pid, signal.SIGKILL)

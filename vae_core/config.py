@@ -287,10 +287,11 @@ class TrainConfig:
         )
 
     @classmethod
-    def setting_names(cls) -> frozenset[str]:
-        """The names `from_settings` takes."""
-        names = [field.name for config in (ModelConfig, cls) for field in dataclasses.fields(config)]
-        return frozenset(names) - {"model"}
+    def setting_defaults(cls) -> dict[str, Any]:
+        """Each setting `from_settings` takes, by its name, with the default it takes when left out (`None` for
+        hidden_sizes: the preset's); what the command line's flags fall back on."""
+        fields = [*dataclasses.fields(ModelConfig), *dataclasses.fields(cls)]
+        return {field.name: field.default for field in fields if field.name != "model"}
 
 
 def _whole_numbers(values: Any) -> tuple[int, ...] | None:

@@ -16,8 +16,7 @@ from vae_app.messages import plain
 from vae_app.panels.training_progress import owner_token
 from vae_app.services.jobs import JobBoard, JobBusy, TrainingJob
 from vae_app.services.server_folders import server_folder, server_folders
-from vae_core.bundles.files import BundleError, check_destination
-from vae_core.bundles.registry import safe_model_name, user_models_dir
+from vae_core.bundles.files import BundleError
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
@@ -35,6 +34,7 @@ from vae_core.config import (
 )
 from vae_core.data.datasets import SPECS
 from vae_core.data.source import DataSource
+from vae_core.training.run_request import RunRequest, request_run
 from vae_core.wording import count
 
 OWN_FILE, SERVER_FOLDER = "own", "server folder"
@@ -57,26 +57,31 @@ def settings_form(board: JobBoard) -> None:
             if not st.form_submit_button("Start training", type="primary"):
                 return
     try:
-        config = TrainConfig.from_settings(settings | {"hidden_sizes": parse_hidden_sizes(hidden)})
-        devices = parallel_devices()
-        if config.data_parallel and config.batch_size % devices:
-            raise ValueError(
-                f"A batch of {config.batch_size} images does not split evenly among {devices} devices: use a"
-                f" batch size that is a multiple of {devices}."
-            )
-        out_dir = user_models_dir() / safe_model_name(name)
-        if out_dir.exists():
-            raise ValueError(f"A model named {out_dir.name!r} exists already; choose another name.")
-        try:
-            check_destination(out_dir)
-        except BundleError:
-            raise ValueError("This app cannot save models: its models folder is not writable.") from None
+        settings |= {"hidden_sizes": parse_hidden_sizes(hidden)}
         # The run opens the data, and says if it cannot (or has no labels for a conditional model).
-        board.start(config, data(), out_dir, owner=owner_token(), conditional=conditional)
+        board.start(form_request(settings, name, data, conditional), owner=owner_token())
     except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
         return
     st.rerun()  # the page again, with the form folded and the run's progress where the form was
+
+
+def form_request(
+    settings: dict[str, object], name: str, data: Callable[[], DataSource], conditional: bool
+) -> RunRequest:
+    """The run the form asks for (`request_run`): a new model in the app's models folder, its batch split
+    evenly among the devices; a `ValueError` says what is wrong, without the server's paths."""
+    try:
+        request = request_run(settings, name, data, conditional=conditional, replace=False)
+    except BundleError:
+        raise ValueError("This app cannot save models: its models folder is not writable.") from None
+    config, devices = request.config, parallel_devices()
+    if config.data_parallel and config.batch_size % devices:
+        raise ValueError(
+            f"A batch of {config.batch_size} images does not split evenly among {devices} devices: use a"
+            f" batch size that is a multiple of {devices}."
+        )
+    return request
 
 
 def run_summary(job: TrainingJob) -> str:

@@ -22,8 +22,6 @@ import numpy as np
 
 from vae_app.services.training_process import DataOpened, RunEnded, TrainingProcess, Work
 from vae_core.bundles.meta import TestMetrics
-from vae_core.config import TrainConfig
-from vae_core.data.source import DataSource
 from vae_core.training.events import (
     BatchEnd,
     EpochEnd,
@@ -33,6 +31,7 @@ from vae_core.training.events import (
     Saving,
     TrainingStarted,
 )
+from vae_core.training.run_request import RunRequest
 
 LOGGER = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
@@ -92,29 +91,22 @@ class JobProgress:
 class TrainingJob:
     """One background training run; `progress()` can be called from any thread.
 
-    `owner` names the browser that started it: only that one is offered Stop. `conditional` asks
-    for a conditional VAE on the data's labels, whose classes are known once the data is open.
-    `process` is the child to train in, when one was started ahead (`JobBoard.warm`).
+    It keeps what the pages show of its request (the settings, the data's name, the destination,
+    whether the model is conditional on the data's labels) but not the data itself. `owner` names
+    the browser that started it: only that one is offered Stop. `process` is the child to train in,
+    when one was started ahead (`JobBoard.warm`).
     """
 
-    def __init__(
-        self,
-        config: TrainConfig,
-        source: DataSource,
-        out_dir: Path,
-        owner: str = "",
-        conditional: bool = False,
-        process: TrainingProcess | None = None,
-    ) -> None:
-        self.config, self.out_dir, self.owner, self.conditional = config, Path(out_dir), owner, conditional
-        self.data_name = source.name
+    def __init__(self, request: RunRequest, owner: str = "", process: TrainingProcess | None = None) -> None:
+        self.config, self.out_dir, self.conditional = request.config, request.out_dir, request.conditional
+        self.data_name, self.owner = request.source.name, owner
         now = time.time()
         self._progress = JobProgress(
-            self.out_dir.name, self.out_dir, config.epochs, started=now, steps=((OPENING, now),)
+            self.out_dir.name, self.out_dir, self.config.epochs, started=now, steps=((OPENING, now),)
         )
         self._lock = threading.Lock()
         self._child = process or TrainingProcess()
-        self._source: DataSource | None = source  # sent to the child, then let go
+        self._request: RunRequest | None = request  # sent to the child, then let go with its upload's bytes
         self._follower = threading.Thread(target=self._follow, daemon=True)
 
     def start(self) -> None:
@@ -174,8 +166,8 @@ class TrainingJob:
             # An uploaded archive is unpacked here: made and removed by this thread, so that not even
             # a killed child leaves it behind.
             scratch = Path(tempfile.mkdtemp(prefix="vae-upload-"))
-            self._child.connection.send(Work(self.config, self._source, self.out_dir, self.conditional, scratch))
-            self._source = None
+            self._child.connection.send(Work(self._request, scratch))
+            self._request = None
             ended = self._relay_events()
             if ended is not None:  # said at once: the model is saved, and the child's exit can take seconds
                 self._finish(ended)
@@ -233,10 +225,8 @@ class JobBoard:
                 self._ready.dismiss()
             self._ready = TrainingProcess()
 
-    def start(
-        self, config: TrainConfig, source: DataSource, out_dir: Path, owner: str = "", conditional: bool = False
-    ) -> TrainingJob:
-        """Start a run on `source` saving to `out_dir`, unless one is still going (`JobBusy`)."""
+    def start(self, request: RunRequest, owner: str = "") -> TrainingJob:
+        """Start the run asked for, unless one is still going (`JobBusy`)."""
         with self._lock:
             if self._latest is not None and self._latest.running:
                 raise JobBusy(f"{self._latest.out_dir.name} is still training; stop it or wait for it to finish.")
@@ -245,7 +235,7 @@ class JobBoard:
                 ready.dismiss()
                 ready = None
             # Raises when no process can be started: then the previous job stays the latest.
-            job = TrainingJob(config, source, out_dir, owner, conditional, ready)
+            job = TrainingJob(request, owner, ready)
             job.start()
             self._latest = job
             return job

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from vae_core.bundles.meta import TestMetrics
-from vae_core.config import ConfigError, TrainConfig
+from vae_core.config import ConfigError
 from vae_core.data.datasets import DatasetError, DatasetUnavailable
-from vae_core.data.source import DataSource
+from vae_core.training.run_request import RunRequest
 
 LOGGER = logging.getLogger(__name__)
 # Added to the child's niceness: the app's pages get the processor first.
@@ -39,13 +39,10 @@ IDLE_SECONDS, FRESH_SECONDS = 600.0, 540.0
 
 @dataclass(frozen=True)
 class Work:
-    """The run a process is asked for: its settings, data and destination, whether the model is
-    conditional on the data's labels, and the folder an uploaded archive is unpacked into."""
+    """What a process is sent: the run asked for, and the folder an uploaded archive is unpacked into
+    (made and removed by the app's process, so that not even a killed child leaves it behind)."""
 
-    config: TrainConfig
-    source: DataSource
-    out_dir: Path
-    conditional: bool
+    request: RunRequest
     scratch: Path
 
 
@@ -110,10 +107,10 @@ def run_in_child(connection: Connection, stop: multiprocessing.synchronize.Event
     except (DatasetError, DatasetUnavailable, ConfigError) as error:  # the data cannot be trained on
         ended = RunEnded("failed", str(error))
     except OSError as error:  # a full disk, a folder gone: said without the server's paths
-        LOGGER.exception("Training run %s failed", work.out_dir.name)
+        LOGGER.exception("Training run %s failed", work.request.out_dir.name)
         ended = RunEnded("failed", f"Saving the model failed: {error.strerror or type(error).__name__}.")
     except Exception as error:  # reported to the page, and in full to the server's log
-        LOGGER.exception("Training run %s failed", work.out_dir.name)
+        LOGGER.exception("Training run %s failed", work.request.out_dir.name)
         ended = RunEnded("failed", f"{type(error).__name__}: {error}")
     connection.send(ended)
     connection.close()
@@ -123,8 +120,9 @@ def _train(connection: Connection, stop: multiprocessing.synchronize.Event, work
     """Open the data (an uploaded archive unpacked into `work.scratch`), train and save."""
     # A bad file is said before training; a quick run's images are cut here, so that the snapshot's
     # labels below are those of the images the run holds out.
-    dataset = work.source.open(seed=work.config.seed, unpack_to=work.scratch).limited(work.config.train_limit)
-    config = work.config.with_data(dataset.image_shape, dataset.condition_classes(work.conditional))
+    request = work.request
+    dataset = request.open_data(unpack_to=work.scratch)
+    config = request.config_for(dataset)
     from vae_core.config import SNAPSHOT_SIZE
     from vae_core.training.pipeline import train_and_save
     from vae_core.training.train import training_split
@@ -136,6 +134,6 @@ def _train(connection: Connection, stop: multiprocessing.synchronize.Event, work
     connection.send(DataOpened(dataset.class_names, labels, dataset.notes))
     # A person is waiting: a quick run's evaluation scores what a share of its training time affords.
     result, metrics = train_and_save(
-        config, dataset, work.out_dir, listener=connection.send, stop_event=stop, affordable=True
+        config, dataset, request.out_dir, listener=connection.send, stop_event=stop, affordable=True
     )
-    return RunEnded(result.status, f"{result.message} Saved as {work.out_dir.name}.", metrics)
+    return RunEnded(result.status, f"{result.message} Saved as {request.out_dir.name}.", metrics)

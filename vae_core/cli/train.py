@@ -8,12 +8,13 @@ Intentionally short: it parses flags and calls `vae_core.training.pipeline`, whe
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from vae_core.bundles.files import BundleError, check_destination
-from vae_core.bundles.registry import safe_model_name, user_models_dir
+from vae_core.bundles.files import BundleError
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
@@ -25,14 +26,38 @@ from vae_core.config import (
     RANGES,
     ConfigError,
     ImageSettings,
-    ModelConfig,
     TrainConfig,
     parse_hidden_sizes,
 )
-from vae_core.data.datasets import DatasetError, DatasetUnavailable
+from vae_core.data.datasets import SPECS, DatasetError, DatasetUnavailable
+from vae_core.training.events import EvaluationProgress, Event
+from vae_core.training.run_request import RunRequest, request_run
 from vae_core.wording import count, first_line
 
-SETTINGS = TrainConfig.setting_names()
+if TYPE_CHECKING:
+    from vae_core.bundles.meta import TestMetrics
+    from vae_core.data.datasets import Dataset
+    from vae_core.data.source import DataSource
+    from vae_core.training.train import TrainingResult
+
+DEFAULTS = TrainConfig.setting_defaults()
+# Each numeric flag: the setting it sets (its default the config's, its range in the help), its type, its meaning.
+NUMERIC_FLAGS = {
+    "--latent-dim": ("latent_dim", int, "size of the latent code z"),
+    "--beta": ("beta", float, "KL weight"),
+    "--kl-warmup": ("kl_warmup_epochs", int, "epochs of linear KL warm-up"),
+    "--learning-rate": ("learning_rate", float, "optimizer step size"),
+    "--weight-decay": ("weight_decay", float, "decoupled weight decay, 0 for none"),
+    "--batch-size": ("batch_size", int, "images per gradient step"),
+    "--epochs": ("epochs", int, "passes over the training split"),
+    "--validation-split": ("validation_split", float, "share held out"),
+    "--seed": ("seed", int, "seeds weights, shuffling, split and noise"),
+    "--steps-per-execution": (
+        "steps_per_execution",
+        int,
+        "gradient steps per compiled call; progress and Stop act once per call",
+    ),
+}
 
 
 def sizes(text: str) -> tuple[int, ...] | None:
@@ -44,10 +69,20 @@ def sizes(text: str) -> tuple[int, ...] | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults, model_defaults = TrainConfig(), ModelConfig()
+    """The flags, in the order --help lists them: the data, the model and its fitting, the devices, and
+    what the run measures and where it is saved."""
     parser = argparse.ArgumentParser(
         prog="python -m vae_core.cli.train", description="Train a VAE and save a model bundle."
     )
+    add_data_flags(parser)
+    add_setting_flags(parser)
+    add_device_flags(parser)
+    add_run_flags(parser)
+    return parser
+
+
+def add_data_flags(parser: argparse.ArgumentParser) -> None:
+    """What to train on, and how an image folder's pictures are read."""
     parser.add_argument(
         "--dataset", required=True, help="mnist, fashion_mnist, cifar10, a .csv/.npz file, or a folder of images"
     )
@@ -61,25 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--color", choices=("grayscale", "rgb"), default="grayscale", help="how an image folder's pictures are read"
     )
-    parser.add_argument("--preset", choices=PRESETS, default=model_defaults.preset)
-    numbers = {
-        "--latent-dim": ("latent_dim", int, model_defaults.latent_dim, "size of the latent code z"),
-        "--beta": ("beta", float, model_defaults.beta, "KL weight"),
-        "--kl-warmup": ("kl_warmup_epochs", int, defaults.kl_warmup_epochs, "epochs of linear KL warm-up"),
-        "--learning-rate": ("learning_rate", float, defaults.learning_rate, "optimizer step size"),
-        "--weight-decay": ("weight_decay", float, defaults.weight_decay, "decoupled weight decay, 0 for none"),
-        "--batch-size": ("batch_size", int, defaults.batch_size, "images per gradient step"),
-        "--epochs": ("epochs", int, defaults.epochs, "passes over the training split"),
-        "--validation-split": ("validation_split", float, defaults.validation_split, "share held out"),
-        "--seed": ("seed", int, defaults.seed, "seeds weights, shuffling, split and noise"),
-        "--steps-per-execution": (
-            "steps_per_execution",
-            int,
-            defaults.steps_per_execution,
-            "gradient steps per compiled call; progress and Stop act once per call",
-        ),
-    }
-    for flag, (setting, kind, default, meaning) in numbers.items():
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """The network and how it is fitted, each flag stored under its config setting's name so that the
+    configs check it, and left out, taking the configs' default."""
+    parser.add_argument("--preset", choices=PRESETS, default=DEFAULTS["preset"])
+    for flag, (setting, kind, meaning) in NUMERIC_FLAGS.items():
+        default = DEFAULTS[setting]
         parser.add_argument(
             flag, dest=setting, type=kind, default=default, help=f"{meaning}; {RANGES[setting]} (default {default})"
         )
@@ -95,15 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a conditional VAE: encoder and decoder also take each image's label (labelled data only)",
     )
-    parser.add_argument("--loss", choices=LOSSES, default=model_defaults.loss)
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
-    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=defaults.lr_schedule)
+    parser.add_argument("--loss", choices=LOSSES, default=DEFAULTS["loss"])
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS["optimizer"])
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=DEFAULTS["lr_schedule"])
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
-        default=defaults.precision,
+        default=DEFAULTS["precision"],
         help="mixed_bfloat16: faster on TensorFlow with AVX512_BF16, same ELBO (see bench/RESULTS.md)",
     )
+
+
+def add_device_flags(parser: argparse.ArgumentParser) -> None:
+    """Data-parallel training, on this host's devices or on several hosts'."""
     parser.add_argument(
         "--data-parallel",
         action="store_true",
@@ -115,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--coordinator", default=None, help="HOST:PORT where process 0 listens")
     cluster.add_argument("--processes", type=int, default=None, help="how many processes train together")
     cluster.add_argument("--process-id", type=int, default=None, help="this one's number, 0 to processes - 1")
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """How many images the run trains on and scores, and the bundle's name and folder."""
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument(
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
@@ -128,94 +160,89 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--name", default=None, help="model name (default: dataset-preset-<latent>d)")
     parser.add_argument("--out", default=None, help="bundle directory (default: the models dir / name)")
-    return parser
-
-
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The run's settings from parsed flags, each stored under its setting's name; `ConfigError`
-    names a value out of range."""
-    return TrainConfig.from_settings({name: value for name, value in vars(args).items() if name in SETTINGS})
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Train as the flags ask and save the bundle: exit 0 once the run has ended, 3 when it diverged; 2
+    for a flag refused, 1 for data that cannot be trained on or a run that cannot finish."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        name = safe_model_name(
-            args.name or f"{os.path.basename(args.dataset).split('.')[0]}-{args.preset}-{args.latent_dim}d"
-        )
-    except ValueError as error:
-        parser.error(str(error))
-    if args.iw_samples < 1:
-        parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
-    if args.scored_images is not None and args.scored_images < 1:
-        parser.error(f"--scored-images must be at least 1, got {args.scored_images}")
-    try:
-        config = config_from_args(args)
-        images = ImageSettings(args.image_size, 1 if args.color == "grayscale" else 3)
-    except ConfigError as error:
-        parser.error(str(error))
-    out = args.out or os.path.join(user_models_dir(), name)
-    cluster = (args.coordinator, args.processes, args.process_id)
-    if any(value is not None for value in cluster) and (None in cluster or not config.data_parallel):
-        parser.error("a run on several hosts needs --data-parallel, --coordinator, --processes and --process-id")
-    try:
-        if not args.process_id:  # the others of a cluster save nothing
-            check_destination(Path(out))
-    except BundleError as error:
-        parser.error(f"--out: {error}")
-    if config.data_parallel:
-        join_devices(parser, args, config.batch_size)
-    from vae_core.data.source import open_dataset  # heavy imports only once the flags are valid
-    from vae_core.training.events import EvaluationProgress
-    from vae_core.training.pipeline import train_and_save, train_in_cluster
-
-    try:
-        dataset = open_dataset(args.dataset, seed=args.seed, images=images)
-    except (DatasetError, DatasetUnavailable) as error:
-        parser.exit(1, f"{parser.prog}: error: {error}\n")
-    for note in dataset.notes:
-        print(f"{parser.prog}: warning: {note}", file=sys.stderr)
-    dataset = dataset.limited(config.train_limit)
-    try:
-        config = config.with_data(dataset.image_shape, dataset.condition_classes(args.conditional))
-    except (DatasetError, ConfigError) as error:
-        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    check_arguments(parser, args)
+    request = request_from_args(parser, args)
+    if request.config.data_parallel:
+        join_devices(parser, args, request.config.batch_size)
+    dataset, config = open_data(parser, request)
     kind = "conditional " if config.model.conditional else ""
     print(
         f"Training {kind}{config.model.preset} (latent {config.model.latent_dim}) on {dataset.name}: "
         f"{count(len(dataset.x_train), 'training image')} from {dataset.source}"
     )
-    tty, show = sys.stdout.isatty(), EvaluationPrinter(sys.stdout.isatty())
-
-    def listener(event: object) -> None:
-        if isinstance(event, EvaluationProgress):
-            show(event.fraction)
-
-    settings = {
-        "listener": listener,
-        "verbose": 1 if tty else 2,
-        "iw_samples": args.iw_samples,
-        "scored": args.scored_images,
-    }
-    try:
-        if args.coordinator is None:
-            result, metrics = train_and_save(config, dataset, out, **settings)
-        else:
-            result, metrics = train_in_cluster(config, dataset, out, args.process_id, **settings)
-    except ConfigError as error:  # e.g. a validation split too small for the devices
-        parser.exit(1, f"{parser.prog}: error: {error}\n")
-    except OSError as error:  # a full disk, a folder removed mid-run: said in a line, not a traceback
-        parser.exit(1, f"{parser.prog}: error: the run could not finish ({first_line(error)}); no bundle was saved.\n")
+    result, metrics = run(parser, args, config, dataset, request.out_dir)
     print(result.message)
     if metrics is None:
         print(f"Process {args.process_id} of {args.processes} is done: process 0 saves the bundle.")
-        return 0 if result.status != "diverged" else 3
-    if config.model.conditional:
-        print("Test metrics are conditional: bounds on -log p(x | label), in nats.")
-    print(format_metrics(metrics.to_dict()))
-    print(f"Saved bundle: {out}")
-    return 0 if result.status != "diverged" else 3
+    else:
+        if config.model.conditional:
+            print("Test metrics are conditional: bounds on -log p(x | label), in nats.")
+        print(format_metrics(metrics.to_dict()))
+        print(f"Saved bundle: {request.out_dir}")
+    return 3 if result.status == "diverged" else 0
+
+
+def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse what no config checks: the evaluation's numbers, and a cluster named in part or without
+    --data-parallel."""
+    if args.iw_samples < 1:
+        parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
+    if args.scored_images is not None and args.scored_images < 1:
+        parser.error(f"--scored-images must be at least 1, got {args.scored_images}")
+    cluster = (args.coordinator, args.processes, args.process_id)
+    if any(value is not None for value in cluster) and (None in cluster or not args.data_parallel):
+        parser.error("a run on several hosts needs --data-parallel, --coordinator, --processes and --process-id")
+
+
+def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings among the parsed flags, each stored under its setting's name."""
+    return {name: value for name, value in vars(args).items() if name in DEFAULTS}
+
+
+def request_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> RunRequest:
+    """The run the flags ask for (`request_run`); a setting, a name or an --out refused, or data that
+    cannot be read, ends the program with the reason."""
+    name = args.name or f"{os.path.basename(args.dataset).split('.')[0]}-{args.preset}-{args.latent_dim}d"
+    try:
+        images = ImageSettings(args.image_size, 1 if args.color == "grayscale" else 3)
+        data = functools.partial(named_source, args.dataset, images)
+        saves = not args.process_id  # the other processes of a cluster save nothing
+        return request_run(
+            settings_from_args(args), name, data, out=args.out, conditional=args.conditional, saves=saves
+        )
+    except BundleError as error:
+        parser.error(f"--out: {error}")
+    except DatasetError as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    except ValueError as error:  # a setting out of range (`ConfigError`), a name without letters or digits
+        parser.error(str(error))
+
+
+def named_source(name_or_path: str, images: ImageSettings) -> DataSource:
+    """--dataset's data, not yet opened: a built-in dataset by name, a .csv/.npz file (read here), or a
+    folder of images read as `images` says."""
+    from vae_core.data.source import FILE_SUFFIXES, DataSource  # heavy imports only once the flags are valid
+
+    if name_or_path in SPECS:
+        return DataSource(name_or_path)
+    path = Path(name_or_path)
+    if path.is_dir():
+        return DataSource(path.name, folder=path, images=images)
+    if path.suffix.lower() not in FILE_SUFFIXES:
+        raise DatasetError(
+            f"Unknown dataset {name_or_path!r}: expected one of {sorted(SPECS)}, a .csv/.npz file or an image folder."
+        )
+    try:
+        return DataSource(path.name, path.read_bytes())
+    except OSError as error:
+        raise DatasetError(f"Cannot read {path}: {error.strerror}.") from error
 
 
 def join_devices(parser: argparse.ArgumentParser, args: argparse.Namespace, batch_size: int) -> None:
@@ -231,14 +258,53 @@ def join_devices(parser: argparse.ArgumentParser, args: argparse.Namespace, batc
         parser.error(str(error) if args.coordinator else f"--data-parallel: {error}")
 
 
+def open_data(parser: argparse.ArgumentParser, request: RunRequest) -> tuple[Dataset, TrainConfig]:
+    """The run's data, its warnings said, and the settings made for it; data that cannot be trained on
+    ends the program with the reason."""
+    try:
+        dataset = request.open_data()
+        for note in dataset.notes:
+            print(f"{parser.prog}: warning: {note}", file=sys.stderr)
+        return dataset, request.config_for(dataset)
+    except (DatasetError, DatasetUnavailable, ConfigError) as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+
+
+def run(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, config: TrainConfig, dataset: Dataset, out_dir: Path
+) -> tuple[TrainingResult, TestMetrics | None]:
+    """Train, evaluate and save, alone or as one process of a cluster (whose others' metrics are None);
+    a run that cannot finish ends the program with the reason, in a line."""
+    from vae_core.training.pipeline import train_and_save, train_in_cluster  # imports Keras
+
+    tty = sys.stdout.isatty()
+    settings = {
+        "listener": EvaluationPrinter(tty),
+        "verbose": 1 if tty else 2,
+        "iw_samples": args.iw_samples,
+        "scored": args.scored_images,
+    }
+    try:
+        if args.coordinator is None:
+            return train_and_save(config, dataset, out_dir, **settings)
+        return train_in_cluster(config, dataset, out_dir, args.process_id, **settings)
+    except ConfigError as error:  # e.g. a validation split too small for the devices
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    except OSError as error:  # a full disk, a folder removed mid-run: said in a line, not a traceback
+        parser.exit(1, f"{parser.prog}: error: the run could not finish ({first_line(error)}); no bundle was saved.\n")
+
+
 class EvaluationPrinter:
-    """Prints the test-set evaluation's progress: one updating line on a terminal, else every 10%."""
+    """Listens to a run for its test-set evaluation's progress and prints it: one updating line on a
+    terminal, else every 10%."""
 
     def __init__(self, tty: bool) -> None:
         self.tty, self.shown = tty, -1
 
-    def __call__(self, fraction: float) -> None:
-        percent = int(fraction * 100)
+    def __call__(self, event: Event) -> None:
+        if not isinstance(event, EvaluationProgress):
+            return
+        percent = int(event.fraction * 100)
         if self.tty and percent != self.shown:
             print(f"\rEvaluating on the test set: {percent}%", end="\n" if percent == 100 else "", flush=True)
         elif not self.tty and percent // 10 != self.shown // 10:
