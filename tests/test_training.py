@@ -13,6 +13,8 @@ from keras import ops
 from synthetic import synthetic_images
 
 from vae_core.config import ModelConfig, TrainConfig
+from vae_core.data.batches import Share
+from vae_core.training.distribution import ClusterRun
 from vae_core.training.events import BatchEnd, EpochEnd, TrainingStarted
 from vae_core.training.train import TrainingResult, make_optimizer, split_validation, steps_per_execution, train_vae
 
@@ -63,6 +65,15 @@ def test_completed_run_result(completed_run):
             assert np.isfinite(record[name]), name
     assert result.history[1]["loss"] < result.history[0]["loss"]
     assert result.seconds > 0
+
+
+def test_a_single_process_run_without_data_parallelism_leaves_everything_as_it_is(completed_run, images):
+    cluster = ClusterRun.of(CONFIG)
+    assert (cluster.distribution, cluster.share) == (None, Share())
+    cluster.require_same_run(images)  # no other process to agree with
+    assert cluster.unreadable_anywhere({"a.png"}, images) == {"a.png"}
+    model = completed_run[0].model
+    assert cluster.local_float32(model) is model
 
 
 def test_events_arrive_in_order(completed_run):

@@ -62,6 +62,10 @@ class EvaluationSteps:
         start, end = self.spans[step]
         return lambda done: self.between_chunks(start + (end - start) * done if done < 1 else end, step)
 
+    def begin(self, step: str) -> None:
+        """Report `step` under way before its first chunk, for work it does ahead of its chunks."""
+        self.between_chunks(self.spans[step][0], step)
+
     def between_chunks(self, fraction: float, step: str) -> None:
         """Raise `EvaluationStopped` if asked to stop, else report the progress."""
         if self.stop is not None and self.stop.is_set():
@@ -178,33 +182,53 @@ def evaluate(
     """
     if iw_samples < 1:
         raise ValueError(f"Expected iw_samples >= 1. Received: iw_samples={iw_samples}")
-    every = 1 if scored is None else max(1, math.ceil(len(x_test) / max(scored, 1)))
+    every = _scoring_stride(len(x_test), scored)
     x_scored, y_scored = x_test[::every], None if y_test is None else np.asarray(y_test)[::every]
     with_knn = y_test is not None and x_train is not None and y_train is not None and not codec.classes
     knn_step = f"{knn_k}-NN accuracy"
-    steps = EvaluationSteps(
-        {
-            BOUND_STEP: len(x_scored) * iw_samples,
-            ELBO_STEP: len(x_test) * ELBO_SAMPLES if every > 1 else 0,
-            knn_step: len(x_train) * len(x_scored) / KNN_PAIRS_PER_DECODE if with_knn else 0,
-        },
-        stop,
-        progress,
-    )
+    costs_in_decoder_passes = {
+        BOUND_STEP: len(x_scored) * iw_samples,
+        ELBO_STEP: len(x_test) * ELBO_SAMPLES if every > 1 else 0,
+        knn_step: len(x_train) * len(x_scored) / KNN_PAIRS_PER_DECODE if with_knn else 0,
+    }
+    steps = EvaluationSteps(costs_in_decoder_passes, stop, progress)
     bounds = importance_weighted_bounds(
         codec, x_scored, labels=y_scored, samples=iw_samples, seed=seed, on_chunk=steps.reporter(BOUND_STEP)
     )
-    elbo = bounds
-    if every > 1:
-        elbo = importance_weighted_bounds(
-            codec, x_test, labels=y_test, samples=ELBO_SAMPLES, seed=seed + 1, on_chunk=steps.reporter(ELBO_STEP)
-        )
+    elbo = bounds if every == 1 else _elbo_of_every_image(codec, x_test, y_test, seed + 1, steps.reporter(ELBO_STEP))
     accuracy = None
     if with_knn:
-        steps.between_chunks(steps.spans[knn_step][0], knn_step)  # the encodings take a moment too
+        steps.begin(knn_step)  # the encodings take a moment too
         train_z, test_z = codec.encode(x_train)[0], codec.encode(x_scored)[0]
         accuracy = knn_accuracy(train_z, y_train, test_z, y_scored, k=knn_k, on_chunk=steps.reporter(knn_step))
     steps.between_chunks(1.0, knn_step if with_knn else BOUND_STEP)
+    return _test_metrics(bounds, elbo, iw_samples, accuracy, knn_k)
+
+
+def _scoring_stride(n_images: int, scored: int | None) -> int:
+    """Score every n-th test image, so that about `scored` of them (all, if not given) spread over the split."""
+    return 1 if scored is None else max(1, math.ceil(n_images / max(scored, 1)))
+
+
+def _elbo_of_every_image(
+    codec: LatentCodec,
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    seed: int,
+    on_chunk: Callable[[float], None],
+) -> dict[str, np.ndarray]:
+    """The ELBO's terms for each image from `ELBO_SAMPLES` z, cheap enough for a split the bound only samples."""
+    return importance_weighted_bounds(codec, images, labels=labels, samples=ELBO_SAMPLES, seed=seed, on_chunk=on_chunk)
+
+
+def _test_metrics(
+    bounds: dict[str, np.ndarray],
+    elbo: dict[str, np.ndarray],
+    iw_samples: int,
+    accuracy: float | None,
+    knn_k: int,
+) -> TestMetrics:
+    """The metrics of every image (`elbo`'s), given the bound on the scored ones (`bounds`)."""
     reconstruction, kl = float(elbo["reconstruction_nll"].mean()), float(elbo["kl"].mean())
     # The bound on every image: their ELBO less the ELBO-to-bound gap of the scored ones, which
     # varies about twenty times less from image to image than the bound itself (a control variate).
@@ -215,8 +239,8 @@ def evaluate(
         kl=kl,
         neg_iw_bound=reconstruction + kl - float(gap.mean()),
         iw_samples=iw_samples,
-        images=len(x_test),
+        images=len(elbo["kl"]),
         knn_accuracy=accuracy,
         knn_k=knn_k,
-        scored_images=len(x_scored),
+        scored_images=len(bounds["kl"]),
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from vae_core.bundles.archives import check_bundle
 from vae_core.bundles.files import META_FILE, BundleError, write_meta
 from vae_core.bundles.meta import BundleMeta, TestMetrics
-from vae_core.cli.train import format_metrics
+from vae_core.cli.terminal import format_metrics
 from vae_core.config import ImageSettings
 from vae_core.data.datasets import DatasetError, DatasetUnavailable
 from vae_core.wording import count

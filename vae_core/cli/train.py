@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vae_core.bundles.files import BundleError
+from vae_core.cli.terminal import EvaluationPrinter, format_metrics
 from vae_core.config import (
     LOSSES,
     LR_SCHEDULES,
@@ -29,15 +30,13 @@ from vae_core.config import (
     TrainConfig,
     parse_hidden_sizes,
 )
-from vae_core.data.datasets import SPECS, DatasetError, DatasetUnavailable
-from vae_core.training.events import EvaluationProgress, Event
+from vae_core.data.datasets import DatasetError, DatasetUnavailable
 from vae_core.training.run_request import RunRequest, request_run
 from vae_core.wording import count, first_line
 
 if TYPE_CHECKING:
     from vae_core.bundles.meta import TestMetrics
     from vae_core.data.datasets import Dataset
-    from vae_core.data.source import DataSource
     from vae_core.training.train import TrainingResult
 
 DEFAULTS = TrainConfig.setting_defaults()
@@ -209,6 +208,8 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def request_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> RunRequest:
     """The run the flags ask for (`request_run`); a setting, a name or an --out refused, or data that
     cannot be read, ends the program with the reason."""
+    from vae_core.data.source import named_source  # heavy imports only once the flags are valid
+
     name = args.name or f"{os.path.basename(args.dataset).split('.')[0]}-{args.preset}-{args.latent_dim}d"
     try:
         images = ImageSettings(args.image_size, 1 if args.color == "grayscale" else 3)
@@ -223,26 +224,6 @@ def request_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except ValueError as error:  # a setting out of range (`ConfigError`), a name without letters or digits
         parser.error(str(error))
-
-
-def named_source(name_or_path: str, images: ImageSettings) -> DataSource:
-    """--dataset's data, not yet opened: a built-in dataset by name, a .csv/.npz file (read here), or a
-    folder of images read as `images` says."""
-    from vae_core.data.source import FILE_SUFFIXES, DataSource  # heavy imports only once the flags are valid
-
-    if name_or_path in SPECS:
-        return DataSource(name_or_path)
-    path = Path(name_or_path)
-    if path.is_dir():
-        return DataSource(path.name, folder=path, images=images)
-    if path.suffix.lower() not in FILE_SUFFIXES:
-        raise DatasetError(
-            f"Unknown dataset {name_or_path!r}: expected one of {sorted(SPECS)}, a .csv/.npz file or an image folder."
-        )
-    try:
-        return DataSource(path.name, path.read_bytes())
-    except OSError as error:
-        raise DatasetError(f"Cannot read {path}: {error.strerror}.") from error
 
 
 def join_devices(parser: argparse.ArgumentParser, args: argparse.Namespace, batch_size: int) -> None:
@@ -292,34 +273,6 @@ def run(
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except OSError as error:  # a full disk, a folder removed mid-run: said in a line, not a traceback
         parser.exit(1, f"{parser.prog}: error: the run could not finish ({first_line(error)}); no bundle was saved.\n")
-
-
-class EvaluationPrinter:
-    """Listens to a run for its test-set evaluation's progress and prints it: one updating line on a
-    terminal, else every 10%."""
-
-    def __init__(self, tty: bool) -> None:
-        self.tty, self.shown = tty, -1
-
-    def __call__(self, event: Event) -> None:
-        if not isinstance(event, EvaluationProgress):
-            return
-        percent = int(event.fraction * 100)
-        if self.tty and percent != self.shown:
-            print(f"\rEvaluating on the test set: {percent}%", end="\n" if percent == 100 else "", flush=True)
-        elif not self.tty and percent // 10 != self.shown // 10:
-            print(f"Evaluating on the test set: {percent // 10 * 10}%", flush=True)
-        self.shown = percent
-
-
-def format_metrics(metrics: dict) -> str:
-    """Metrics as aligned 'name  value' lines for a terminal; 'not measured' where evaluation was stopped."""
-    return "\n".join(
-        f"  {name:<20} {value:.4f}"
-        if isinstance(value, float)
-        else f"  {name:<20} {'not measured' if value is None else value}"
-        for name, value in metrics.items()
-    )
 
 
 if __name__ == "__main__":

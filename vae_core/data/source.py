@@ -48,20 +48,25 @@ class DataSource:
         return load_user_dataset(self.data, self.name, seed=seed)
 
 
-def open_dataset(name_or_path: str, seed: int = 0, images: ImageSettings = ImageSettings()) -> Dataset:
-    """A built-in dataset by name (`mnist`, `fashion_mnist`, `cifar10`), a .csv/.npz file, or a folder
-    of images read as `images` says."""
+def named_source(name_or_path: str, images: ImageSettings = ImageSettings()) -> DataSource:
+    """Data named on the command line, not yet opened: a built-in dataset by name (`mnist`,
+    `fashion_mnist`, `cifar10`), a .csv/.npz file (read here), or a folder of images read as
+    `images` says."""
     if name_or_path in SPECS:
-        return DataSource(name_or_path).open()
+        return DataSource(name_or_path)
     path = Path(name_or_path)
     if path.is_dir():
-        return DataSource(path.name, folder=path, images=images).open(seed)
+        return DataSource(path.name, folder=path, images=images)
     if path.suffix.lower() not in FILE_SUFFIXES:
         raise DatasetError(
             f"Unknown dataset {name_or_path!r}: expected one of {sorted(SPECS)}, a .csv/.npz file or an image folder."
         )
     try:
-        data = path.read_bytes()
+        return DataSource(path.name, path.read_bytes())
     except OSError as error:
         raise DatasetError(f"Cannot read {path}: {error.strerror}.") from error
-    return DataSource(path.name, data).open(seed)
+
+
+def open_dataset(name_or_path: str, seed: int = 0, images: ImageSettings = ImageSettings()) -> Dataset:
+    """The data `named_source` names, opened (a file's test split drawn with `seed`)."""
+    return named_source(name_or_path, images).open(seed)

@@ -4,19 +4,26 @@
 them; Keras implements it on the JAX backend. The batch size stays the global one, so a run's
 losses match a single-device run's with the same batch. The devices are this host's, or, once
 `join_cluster` has joined several processes (`keras.distribution.initialize`), every process's:
-each then feeds its own share of every batch (`vae_core.data.batches`).
+each then feeds its own share of every batch (`vae_core.data.batches`). A training run sees all
+this as one `ClusterRun`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from vae_core.config import ConfigError
+from vae_core.config import ConfigError, TrainConfig
 from vae_core.data.batches import Share
+from vae_core.data.image_folder import ImageFiles
+from vae_core.model.precision import FLOAT32
+from vae_core.model.vae import VAE, build_vae
 
 
 class DataParallelError(ConfigError):
@@ -68,7 +75,7 @@ def leave_cluster() -> None:
     jax.distributed.shutdown()
 
 
-def same_everywhere(fingerprint: str) -> None:
+def _same_everywhere(fingerprint: str) -> None:
     """Refuse a run whose processes were given different data or settings (told by `fingerprint`),
     which would otherwise train on mismatched batches or wait on each other for ever."""
     from jax.experimental import multihost_utils
@@ -82,7 +89,7 @@ def same_everywhere(fingerprint: str) -> None:
         ) from None
 
 
-def unreadable_everywhere(unreadable: set[str], paths: Sequence[str]) -> set[str]:
+def _unreadable_everywhere(unreadable: set[str], paths: Sequence[str]) -> set[str]:
     """The files of `paths` that any process of the cluster could not decode, given this process's
     own `unreadable` ones: each process reads only its shares of the batches. Every process calls it."""
     from jax.experimental import multihost_utils
@@ -101,7 +108,7 @@ def training_devices() -> list[str]:
     return keras.distribution.list_devices()
 
 
-def process_share() -> Share:
+def _process_share() -> Share:
     """This process's share of every batch: all of it, unless it joined a cluster."""
     if keras.backend.backend() != "jax":
         return Share()
@@ -121,6 +128,52 @@ def data_parallel(batch_size: int) -> keras.distribution.DataParallel:
         )
     # Each process of a cluster feeds its own share of every batch, so Keras need not shard the data.
     return keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False)
+
+
+@dataclass(frozen=True)
+class ClusterRun:
+    """How this process takes part in the run `config` asks for: the `distribution` that lays the model
+    over the run's devices (`None` without data parallelism), and the `share` of every batch it feeds.
+
+    All a training run needs to know of devices and processes. With one process, what concerns the
+    others does nothing; `local_float32` copies only a model in mixed precision or spread over processes.
+    """
+
+    config: TrainConfig
+    distribution: keras.distribution.DataParallel | None
+    share: Share
+
+    @classmethod
+    def of(cls, config: TrainConfig) -> ClusterRun:
+        """The run as `config` asks: data-parallel over every process's devices, or this process's default device."""
+        if not config.data_parallel:
+            return cls(config, None, Share())
+        return cls(config, data_parallel(config.batch_size), _process_share())
+
+    def scope(self) -> contextlib.AbstractContextManager:
+        """Where to build and train the model: its variables are laid out on the run's devices as they are made."""
+        return self.distribution.scope() if self.distribution is not None else contextlib.nullcontext()
+
+    def require_same_run(self, images: np.ndarray | ImageFiles) -> None:
+        """Refuse a run whose processes were given different settings or images (files by path)."""
+        if self.share.processes > 1:
+            which = "\n".join(images.paths) if isinstance(images, ImageFiles) else str(images.shape)
+            _same_everywhere(json.dumps(self.config.to_dict(), sort_keys=True) + which)
+
+    def unreadable_anywhere(self, unreadable: set[str], images: np.ndarray | ImageFiles) -> set[str]:
+        """The image files that any process could not decode, given this process's `unreadable` ones."""
+        if self.share.processes > 1 and isinstance(images, ImageFiles):
+            return _unreadable_everywhere(unreadable, images.paths)
+        return unreadable
+
+    def local_float32(self, vae: VAE) -> VAE:
+        """`vae`'s weights in a float32 model of this process alone (`vae` itself where it is one), so
+        that evaluation and the saved bundle use full precision and need no other process."""
+        if self.config.precision == FLOAT32 and self.share.processes == 1:
+            return vae
+        float32_vae = build_vae(self.config.model, seed=self.config.seed)
+        float32_vae.set_weights(vae.get_weights())
+        return float32_vae
 
 
 def whole_shards(indices: np.ndarray, devices: int) -> np.ndarray:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 import threading
 import time
@@ -15,20 +13,10 @@ import numpy as np
 
 from vae_core.bundles.replay import Replay
 from vae_core.config import SNAPSHOT_SIZE, TrainConfig
-from vae_core.data.batches import Share
 from vae_core.data.feeds import Feeds
 from vae_core.data.image_folder import ImageFiles
-from vae_core.model.precision import FLOAT32
 from vae_core.model.vae import VAE, build_vae
-from vae_core.training.distribution import (
-    DataParallelError,
-    data_parallel,
-    process_share,
-    same_everywhere,
-    training_devices,
-    unreadable_everywhere,
-    whole_shards,
-)
+from vae_core.training.distribution import ClusterRun, DataParallelError, training_devices, whole_shards
 from vae_core.training.events import Event
 from vae_core.training.monitor import KLWarmup, RunMonitor
 from vae_core.wording import count
@@ -113,80 +101,73 @@ def train_vae(
 
     Args:
         config: model and training settings; `config.model.image_shape` must match the images.
-        images: the training split, uint8 or [0, 1] floats (n, h, w, c), or `ImageFiles`, read from
-            disk batch by batch; `config.validation_split` of it is held out for validation.
-        labels: the images' classes (int, (n,)); a conditional model is conditioned on them, a
-            plain one ignores them.
-        listener: receives `TrainingStarted`, `BatchEnd` and `EpochEnd` events in this thread;
-            `EpochEnd.latent_means` encodes the first validation images (up to 1000).
-        stop_event: set it from another thread to stop after the current execution (at most
-            `config.steps_per_execution` batches; one on PyTorch), keeping the model.
+        images: the training split, uint8 or [0, 1] floats (n, h, w, c), or `ImageFiles` read batch by
+            batch; `training_split` holds `config.validation_split` of it out for validation.
+        labels: the images' classes (int, (n,)); a conditional model is conditioned on them.
+        listener: hears `TrainingStarted`, `BatchEnd` and `EpochEnd` (see `RunMonitor`) in this thread.
+        stop_event: set from another thread, stops after the current `steps_per_execution` batches.
         callbacks: further Keras callbacks, e.g. a progress bar.
         verbose: Keras's `fit` verbosity (0 silent, 1 progress bar, 2 one line per epoch).
-
-    Under `config.data_parallel` the training and validation splits each leave out their last few
-    images (fewer than the number of devices), so that every batch splits evenly among the devices.
     """
-    if tuple(images.shape[1:]) != config.model.image_shape:
-        raise ValueError(
-            f"Images have shape {tuple(images.shape[1:])} but the model expects {config.model.image_shape}."
-        )
+    _require_image_shape(config, images)
     keras.utils.set_random_seed(config.seed)
-    distribution = data_parallel(config.batch_size) if config.data_parallel else None
-    train_index, val_index = training_split(config, len(images))
-    if len(train_index) == 0:
-        raise ValueError("No training images left after the validation split.")
-    share = process_share() if distribution is not None else Share()
-    if share.processes > 1:
-        same_everywhere(_fingerprint(config, images))
-    feeds = Feeds.of(config, images, labels, train_index, val_index, share)
+    cluster = ClusterRun.of(config)
+    train_index, val_index = _rows_to_train(config, len(images))
+    cluster.require_same_run(images)
+    feeds = Feeds.of(config, images, labels, train_index, val_index, cluster.share)
     batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
     monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_inputs=feeds.snapshot)
-    warmup = [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
-    # Under a distribution, the model's variables are laid out on its devices as they are made.
-    with distribution.scope() if distribution is not None else contextlib.nullcontext():
+    per_call = steps_per_execution(config, batches_per_epoch, keras.backend.backend())
+    with cluster.scope():
         vae = build_vae(config.model, seed=config.seed, dtype_policy=config.precision)
-        vae.compile(
-            optimizer=make_optimizer(config, config.epochs * batches_per_epoch),
-            steps_per_execution=steps_per_execution(config, batches_per_epoch, keras.backend.backend()),
-        )
+        vae.compile(optimizer=make_optimizer(config, config.epochs * batches_per_epoch), steps_per_execution=per_call)
         started = time.perf_counter()
         vae.fit(
             feeds.train,
             validation_data=feeds.validation,
             epochs=config.epochs,
-            callbacks=[*warmup, monitor, *callbacks],
+            callbacks=[*_kl_warmup(config), monitor, *callbacks],
             verbose=verbose,
             **feeds.fit_arguments,
         )
     seconds = time.perf_counter() - started
-    status, message = _outcome(monitor, config.epochs)
-    unreadable = feeds.unreadable
-    if share.processes > 1 and isinstance(images, ImageFiles):
-        unreadable = unreadable_everywhere(unreadable, images.paths)
-    if unreadable:
-        message += f" {count(len(unreadable), 'image file')} could not be decoded; another image was used instead."
-    if config.precision != FLOAT32 or share.processes > 1:
-        vae = _local_float32_copy(vae, config)
+    status, message = _outcome(monitor, config.epochs, cluster.unreadable_anywhere(feeds.unreadable, images))
+    vae = cluster.local_float32(vae)
     replay = Replay(*monitor.replay_frames, None if labels is None else labels[val_index[:SNAPSHOT_SIZE]])
     return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, replay)
 
 
-def _fingerprint(config: TrainConfig, images: np.ndarray | ImageFiles) -> str:
-    """What every process of a cluster must agree on: the settings, and which images (files by path)."""
-    which = "\n".join(images.paths) if isinstance(images, ImageFiles) else str(images.shape)
-    return json.dumps(config.to_dict(), sort_keys=True) + which
+def _require_image_shape(config: TrainConfig, images: np.ndarray | ImageFiles) -> None:
+    """Refuse images the model cannot take, before anything is built for them."""
+    if tuple(images.shape[1:]) != config.model.image_shape:
+        raise ValueError(
+            f"Images have shape {tuple(images.shape[1:])} but the model expects {config.model.image_shape}."
+        )
 
 
-def _local_float32_copy(vae: VAE, config: TrainConfig) -> VAE:
-    """The same weights in a float32 model of this process alone, so evaluation and the saved bundle
-    use full precision, and need no other process of a cluster."""
-    float32_vae = build_vae(config.model, seed=config.seed)
-    float32_vae.set_weights(vae.get_weights())
-    return float32_vae
+def _rows_to_train(config: TrainConfig, n_images: int) -> tuple[np.ndarray, np.ndarray]:
+    """`training_split`'s (train, validation) rows, refusing a split that leaves nothing to train on."""
+    train_index, val_index = training_split(config, n_images)
+    if len(train_index) == 0:
+        raise ValueError("No training images left after the validation split.")
+    return train_index, val_index
 
 
-def _outcome(monitor: RunMonitor, epochs: int) -> tuple[str, str]:
+def _kl_warmup(config: TrainConfig) -> list[keras.callbacks.Callback]:
+    """The KL warm-up callback where `config` asks for one."""
+    return [KLWarmup(config.kl_warmup_epochs)] if config.kl_warmup_epochs else []
+
+
+def _outcome(monitor: RunMonitor, epochs: int, unreadable: set[str]) -> tuple[str, str]:
+    """The run's status, and a message saying how it ended and whether any image file was replaced."""
+    status, message = _ending(monitor, epochs)
+    if unreadable:
+        message += f" {count(len(unreadable), 'image file')} could not be decoded; another image was used instead."
+    return status, message
+
+
+def _ending(monitor: RunMonitor, epochs: int) -> tuple[str, str]:
+    """How the run ended: completed, stopped on request, or diverged, with what was kept."""
     kept = len(monitor.history)
     if monitor.non_finite_at is not None:
         epoch, batch = monitor.non_finite_at
