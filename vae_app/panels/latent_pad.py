@@ -92,8 +92,6 @@ def latent_pad(
     # made is known here first.
     on_server = url is None or reported.get("mode") == "server"
     pictured = np.asarray(reported["z"] if reported.get("z") is not None else z, dtype=np.float64)
-    shown = np.linspace(0, len(coords) - 1, min(len(coords), MAX_BACKGROUND_POINTS)).astype(int)
-    labels = atlas.labels[shown] if atlas.labels is not None else np.zeros(len(shown), int)
     data = {
         # A new model, plane or theme gets a new pad (background, ranges, sliders); a new z only moves it.
         "signature": f"{model.bundle.path}|{model.meta.created}|{plane.fingerprint}|{page_theme()}",
@@ -111,13 +109,7 @@ def latent_pad(
         "axis_titles": list(axis_titles),
         # One slider per latent dimension, over where the test set lies on it.
         "dimension_ranges": np.round(plane_ranges(atlas.z_mean), 4).tolist(),
-        "background": {
-            "points": np.round(coords[shown], 3).tolist(),
-            "labels": labels.astype(int).tolist(),
-            "colours": list(class_colours()),  # for the theme the page shows
-            "symbols": list(CLASS_SYMBOLS),
-            "names": model.class_names if atlas.labels is not None else [],
-        },
+        "background": _background(model, coords),
         "z": np.asarray(z, dtype=np.float64).round(6).tolist(),
         # A conditional decoder's second input; a new class redraws the pad's picture at the same z.
         "condition": model.codec.condition(label, 1)[0].tolist() if model.codec.classes else None,
@@ -127,3 +119,18 @@ def latent_pad(
     }
     result = _PAD(data=data, key=key, on_z_change=lambda: None, on_mode_change=lambda: None)
     return result.z
+
+
+def _background(model: LoadedModel, coords: np.ndarray) -> dict[str, list]:
+    """Up to `MAX_BACKGROUND_POINTS` test images, spread over the test set, where they sit on the
+    plane, with their classes' colours (for the theme the page shows), symbols and names."""
+    atlas = model.bundle.atlas
+    shown = np.linspace(0, len(coords) - 1, min(len(coords), MAX_BACKGROUND_POINTS)).astype(int)
+    labels = atlas.labels[shown] if atlas.labels is not None else np.zeros(len(shown), int)
+    return {
+        "points": np.round(coords[shown], 3).tolist(),
+        "labels": labels.astype(int).tolist(),
+        "colours": list(class_colours()),
+        "symbols": list(CLASS_SYMBOLS),
+        "names": model.class_names if atlas.labels is not None else [],
+    }

@@ -142,11 +142,14 @@ class TrainingJob:
 
     def _on_event(self, event: Event | DataOpened) -> None:
         if isinstance(event, DataOpened):
-            self._update(
-                BUILDING, class_names=event.class_names, snapshot_labels=event.snapshot_labels, notes=event.notes
-            )
+            self._update(BUILDING, class_names=event.class_names, notes=event.notes)
         elif isinstance(event, TrainingStarted):
-            self._update(TRAINING, stage="training", batches_per_epoch=event.batches_per_epoch)
+            self._update(
+                TRAINING,
+                stage="training",
+                batches_per_epoch=event.batches_per_epoch,
+                snapshot_labels=event.snapshot_labels,
+            )
         elif isinstance(event, BatchEnd):
             self._update(epoch=event.epoch, batch=event.batch)
         elif isinstance(event, EpochEnd):

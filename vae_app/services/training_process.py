@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import numpy as np
-
 from vae_core.bundles.meta import TestMetrics
 from vae_core.config import ConfigError
 from vae_core.data.datasets import DatasetError, DatasetUnavailable
@@ -48,10 +46,9 @@ class Work:
 
 @dataclass(frozen=True)
 class DataOpened:
-    """The child's first word: the data is open, with what the page needs to draw its snapshots."""
+    """The child's first word: the data is open, with its class names and what to warn of."""
 
     class_names: tuple[str, ...] | None
-    snapshot_labels: np.ndarray | None
     notes: tuple[str, ...]
 
 
@@ -118,20 +115,13 @@ def run_in_child(connection: Connection, stop: multiprocessing.synchronize.Event
 
 def _train(connection: Connection, stop: multiprocessing.synchronize.Event, work: Work) -> RunEnded:
     """Open the data (an uploaded archive unpacked into `work.scratch`), train and save."""
-    # A bad file is said before training; a quick run's images are cut here, so that the snapshot's
-    # labels below are those of the images the run holds out.
+    # A bad file is said before training; the run tells its snapshots' classes as it starts.
     request = work.request
     dataset = request.open_data(unpack_to=work.scratch)
     config = request.config_for(dataset)
-    from vae_core.config import SNAPSHOT_SIZE
     from vae_core.training.pipeline import train_and_save
-    from vae_core.training.train import training_split
 
-    labels = None
-    if dataset.y_train is not None:  # the labels of the images the run's snapshots encode
-        _, validation = training_split(config, len(dataset.x_train))
-        labels = dataset.y_train[validation[:SNAPSHOT_SIZE]]
-    connection.send(DataOpened(dataset.class_names, labels, dataset.notes))
+    connection.send(DataOpened(dataset.class_names, dataset.notes))
     # A person is waiting: a quick run's evaluation scores what a share of its training time affords.
     result, metrics = train_and_save(
         config, dataset, request.out_dir, listener=connection.send, stop_event=stop, affordable=True

@@ -10,10 +10,12 @@ import numpy as np
 
 @dataclass(frozen=True)
 class TrainingStarted:
-    """Sent once, before the first batch."""
+    """Sent once, before the first batch, with the classes of the validation images that each
+    `EpochEnd.latent_means` encodes (None for unlabelled data)."""
 
     epochs: int
     batches_per_epoch: int
+    snapshot_labels: np.ndarray | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ class RunMonitor(keras.callbacks.Callback):
         snapshot_inputs: what the encoder takes (images, and a conditional model's conditions),
             encoded after each epoch into `EpochEnd.latent_means`; the replay's epochs are kept in
             `replay_frames`.
+        snapshot_labels: those images' classes, told with `TrainingStarted` (None without labels).
     """
 
     def __init__(
@@ -42,13 +43,14 @@ class RunMonitor(keras.callbacks.Callback):
         listener: Callable[[Event], None] | None = None,
         stop_event: threading.Event | None = None,
         snapshot_inputs: np.ndarray | tuple | None = None,
+        snapshot_labels: np.ndarray | None = None,
     ) -> None:
         super().__init__()
         self.epochs = epochs
         self.batches_per_epoch = batches_per_epoch
         self.listener = listener
         self.stop_event = stop_event
-        self.snapshot_inputs = snapshot_inputs
+        self.snapshot_inputs, self.snapshot_labels = snapshot_inputs, snapshot_labels
         self.history: list[dict[str, float]] = []
         self._frames: list[tuple[int, np.ndarray]] = []  # (epoch, latent means) for the replay
         self._stride = frame_stride(epochs)
@@ -63,7 +65,7 @@ class RunMonitor(keras.callbacks.Callback):
             self.listener(event)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._emit(TrainingStarted(self.epochs, self.batches_per_epoch))
+        self._emit(TrainingStarted(self.epochs, self.batches_per_epoch, self.snapshot_labels))
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch, self._batches = epoch + 1, 0

@@ -116,7 +116,8 @@ def train_vae(
     cluster.require_same_run(images)
     feeds = Feeds.of(config, images, labels, train_index, val_index, cluster.share)
     batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
-    monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, snapshot_inputs=feeds.snapshot)
+    shown = None if labels is None else labels[val_index[:SNAPSHOT_SIZE]]  # the snapshots' classes
+    monitor = RunMonitor(config.epochs, batches_per_epoch, listener, stop_event, feeds.snapshot, shown)
     per_call = steps_per_execution(config, batches_per_epoch, keras.backend.backend())
     with cluster.scope():
         vae = build_vae(config.model, seed=config.seed, dtype_policy=config.precision)
@@ -133,7 +134,7 @@ def train_vae(
     seconds = time.perf_counter() - started
     status, message = _outcome(monitor, config.epochs, cluster.unreadable_anywhere(feeds.unreadable, images))
     vae = cluster.local_float32(vae)
-    replay = Replay(*monitor.replay_frames, None if labels is None else labels[val_index[:SNAPSHOT_SIZE]])
+    replay = Replay(*monitor.replay_frames, shown)
     return TrainingResult(vae, config, monitor.history, status, message, seconds, batches_per_epoch, val_index, replay)
 
 
