@@ -57,19 +57,22 @@ def training_split(config: TrainConfig, n_images: int) -> tuple[np.ndarray, np.n
     """The (train, validation) rows a run uses: `split_validation`'s, and under data parallelism
     each less its last few, so that every batch splits evenly among the devices.
 
-    A validation split that would be left with no image is refused rather than dropped unsaid.
-    Where no backend that splits batches runs, nothing is left out: `data_parallel` refuses the run.
+    A validation split that would be left with no image is refused rather than dropped unsaid, and
+    so is a split that leaves nothing to train on. Where no backend that splits batches runs,
+    nothing is left out: `data_parallel` refuses the run.
     """
     train_index, val_index = split_validation(n_images, config.validation_split, config.seed)
-    if not config.data_parallel:
-        return train_index, val_index
-    devices = len(training_devices()) or 1
-    if 0 < len(val_index) < devices:
-        raise DataParallelError(
-            f"The validation split holds {count(len(val_index), 'image')}, fewer than the {devices} devices"
-            " that each need one: hold out a larger share, or none."
-        )
-    return whole_shards(train_index, devices), whole_shards(val_index, devices)
+    if config.data_parallel:
+        devices = len(training_devices()) or 1
+        if 0 < len(val_index) < devices:
+            raise DataParallelError(
+                f"The validation split holds {count(len(val_index), 'image')}, fewer than the {devices} devices"
+                " that each need one: hold out a larger share, or none."
+            )
+        train_index, val_index = whole_shards(train_index, devices), whole_shards(val_index, devices)
+    if len(train_index) == 0:
+        raise ValueError("No training images left after the validation split.")
+    return train_index, val_index
 
 
 def make_optimizer(config: TrainConfig, total_steps: int) -> keras.optimizers.Optimizer:
@@ -112,7 +115,7 @@ def train_vae(
     _require_image_shape(config, images)
     keras.utils.set_random_seed(config.seed)
     cluster = ClusterRun.of(config)
-    train_index, val_index = _rows_to_train(config, len(images))
+    train_index, val_index = training_split(config, len(images))
     cluster.require_same_run(images)
     feeds = Feeds.of(config, images, labels, train_index, val_index, cluster.share)
     batches_per_epoch = math.ceil(len(train_index) / config.batch_size)
@@ -144,14 +147,6 @@ def _require_image_shape(config: TrainConfig, images: np.ndarray | ImageFiles) -
         raise ValueError(
             f"Images have shape {tuple(images.shape[1:])} but the model expects {config.model.image_shape}."
         )
-
-
-def _rows_to_train(config: TrainConfig, n_images: int) -> tuple[np.ndarray, np.ndarray]:
-    """`training_split`'s (train, validation) rows, refusing a split that leaves nothing to train on."""
-    train_index, val_index = training_split(config, n_images)
-    if len(train_index) == 0:
-        raise ValueError("No training images left after the validation split.")
-    return train_index, val_index
 
 
 def _kl_warmup(config: TrainConfig) -> list[keras.callbacks.Callback]:
