@@ -8,10 +8,11 @@ from vae_app.model_picker import current_model
 from vae_app.panels.class_style_grids import class_grid, class_picker
 from vae_app.panels.pad_views import generate_pad
 from vae_app.panels.walks import walk_animation
-from vae_app.pictures import as_uint8, decoded_pictures, show_with_download
+from vae_app.pictures import decoded_pictures, show_with_download
 from vae_app.planes import choose_plane
 from vae_core.analysis.conditional import interpolation
 from vae_core.analysis.latent_tools import GRID_MODES, grid_coordinates, plane_ranges, prior_samples, tile
+from vae_core.data.datasets import as_uint8
 
 st.title("Generate")
 model = current_model()

@@ -40,38 +40,44 @@ PAD_SLIDER = f"{PAD} .dimensions input[type=range]"
 PAD_READY = re.compile("^(browser|server)$")  # its data-mode once it decodes, or has said it cannot
 # The caption of the pictures Python draws for a release of the pad: the server's answer.
 NEAREST = "nearest test images to"
-# Explore's picture for a clicked point, before and after it became a workspace, and the lens's view.
+# Explore's picture for a clicked point: the app's reconstruction, drawn in the browser by the clicked
+# image's element (in its shadow root; the index it shows is its data-index), and the code before's,
+# a picture the server drew, known by its caption; the lens's view.
+CLICKED_ELEMENT = "canvas.reconstruction"
 RECONSTRUCTION = "reconstruction from its latent mean"
 LENS_VIEW = "Lens on the selected image's posterior"
 UNWATCHED = object()  # `timed` watches no picture
 # Resolves window.__latency with the milliseconds from the next key press or mouse press to the
-# moment a picture whose src or caption changed has been decoded and a frame painted with it: the
-# first picture whose caption holds `needle`, or, for a null needle, the posterior lens (the one
-# chart with a heatmap, known by its first cell and its grid's reach). null after 10 s: a click
-# that picked the same point changes nothing.
-ARM = """(needle) => {
+# frame after the watched picture changed (checked every frame): with `shadow` set, the canvas that
+# selector names inside an element's shadow root, by its data-index; else the first picture whose
+# caption holds `needle`, decoded, by its src and caption; for a null needle, the posterior lens
+# (the one chart with a heatmap, known by its first cell and its grid's reach). null after 10 s: a
+# click that picked the same point changes nothing.
+ARM = """([needle, shadow]) => {
     const picture = () => [...document.querySelectorAll('[data-testid="stImage"]')]
         .find((element) => element.innerText.includes(needle));
+    const drawn = () => [...document.querySelectorAll('*')].filter((host) => host.shadowRoot)
+        .map((host) => host.shadowRoot.querySelector(shadow)).find(Boolean);
     const lens = () => [...document.querySelectorAll('.js-plotly-plot')]
         .map((plot) => (plot._fullData || []).find((trace) => trace.type === 'heatmap')).find(Boolean);
-    const state = needle === null
-        ? () => { const l = lens(); return l ? `${l.z[0][0]}|${l.x[0]}|${l.y[0]}` : ''; }
+    const state = shadow ? () => drawn()?.dataset.index ?? ''
+        : needle === null ? () => { const l = lens(); return l ? `${l.z[0][0]}|${l.x[0]}|${l.y[0]}` : ''; }
         : () => { const f = picture(); return f ? f.querySelector('img').src + '|' + f.innerText : ''; };
     const before = state();
     window.__latency = new Promise((resolve) => {
-        let start = null;
+        let start = null, done = false;
         for (const kind of ['keydown', 'mousedown']) {
             document.addEventListener(kind, () => { start ??= performance.now(); }, {once: true, capture: true});
         }
         const check = async () => {
-            if (start === null || state() === before || state() === '') return;
-            observer.disconnect();
-            if (needle !== null) try { await picture().querySelector('img').decode(); } catch (error) {}
+            if (done) return;
+            if (start === null || state() === before || state() === '') return requestAnimationFrame(check);
+            done = true;
+            if (!shadow && needle !== null) try { await picture().querySelector('img').decode(); } catch (error) {}
             requestAnimationFrame(() => resolve(performance.now() - start));
         };
-        setTimeout(() => resolve(null), 10000);
-        const observer = new MutationObserver(check);
-        observer.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+        setTimeout(() => { done = true; resolve(null); }, 10000);
+        requestAnimationFrame(check);
     });
 }"""
 # Resolves window.__idle with the milliseconds from the next key or mouse press to the page's
@@ -120,21 +126,22 @@ def slider_latencies(page: Page, count: int, slider: str = PAD_SLIDER, needle: s
     handle.focus()
     times = []
     for index in range(count):
-        page.evaluate(ARM, needle)
+        page.evaluate(ARM, [needle, ""])
         handle.press("ArrowRight" if index % 20 < 10 else "ArrowLeft")
         times.append(page.evaluate("window.__latency"))
         page.locator(IDLE).wait_for()
     return [t for t in times if t is not None]
 
 
-def timed(page: Page, act: Callable[[], None], needle: str | None | object = UNWATCHED) -> tuple:
+def timed(page: Page, act: Callable[[], None], needle: str | None | object = UNWATCHED, shadow: str = "") -> tuple:
     """ms from `act`'s key or mouse press to the picture captioned with `needle` painted (None: the
-    posterior lens; left out: not watched, None returned) and to the page idle again."""
-    if needle is not UNWATCHED:
-        page.evaluate(ARM, needle)
+    posterior lens; left out: not watched, None returned), or the canvas `shadow` names inside an
+    element showing a new index, and to the page idle again."""
+    if needle is not UNWATCHED or shadow:
+        page.evaluate(ARM, [needle, shadow])
     page.evaluate(ARM_IDLE)
     act()
-    painted = None if needle is UNWATCHED else page.evaluate("window.__latency")
+    painted = None if needle is UNWATCHED and not shadow else page.evaluate("window.__latency")
     idle = page.evaluate("window.__idle")
     page.locator(IDLE).wait_for()
     return painted, idle
@@ -146,14 +153,14 @@ def click(page: Page, index: int) -> Callable[[], None]:
     return lambda: page.mouse.click(x, y)
 
 
-def click_latencies(page: Page, count: int, needle: str, first: int = 0) -> dict[str, list[float]]:
+def click_latencies(page: Page, count: int, needle: str, shadow: str = "", first: int = 0) -> dict[str, list[float]]:
     """Clicks on points `first`, `first` + 7, ... of the map: ms from each to the picture captioned
     with `needle` painted, and to the page idle again (both dropped where the picture did not change
     or no run was seen within 10 s: counted as clicks that changed nothing)."""
     times: dict[str, list[float]] = {"picture": [], "idle": []}
     for index in range(first, first + 7 * count, 7):
         page.locator(".js-plotly-plot").first.wait_for()
-        painted, idle = timed(page, click(page, index), needle)
+        painted, idle = timed(page, click(page, index), needle, shadow)
         if painted is not None and idle is not None:
             times["picture"].append(painted)
             times["idle"].append(idle)
@@ -189,7 +196,8 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 @dataclass(frozen=True)
 class Subject:
     """What is measured on one server: its slider's page and that page's heading (the first page
-    loaded), its map's page, the caption of the picture a click brings, its lens (in the expander
+    loaded), its map's page, the caption of the picture a click brings (or the canvas, within an
+    element's shadow root, that shows it: `clicked_shadow`), its lens (in the expander
     `lens_view`, drawn on every click: `lens_on_click`, or none), and whether its slider is the
     latent pad's (the code before this workspace had Streamlit's sliders: its slider is not measured)."""
 
@@ -198,13 +206,14 @@ class Subject:
     slider_page: str
     map_page: str
     clicked: str
+    clicked_shadow: str = ""
     lens_view: str | None = None
     lens_on_click: bool = False
     pad_slider: bool = True
 
 
 REFERENCE = Subject("bare Streamlit", "Reference", "", "", "test image")
-APP = Subject("app", "Generate", "generate", "explore", RECONSTRUCTION, lens_view=LENS_VIEW)
+APP = Subject("app", "Generate", "generate", "explore", "", CLICKED_ELEMENT, lens_view=LENS_VIEW)
 BEFORE = Subject("before", "Generate", "generate", "explore", RECONSTRUCTION, lens_on_click=True, pad_slider=False)
 
 
@@ -222,7 +231,7 @@ def measure(url: str, subject: Subject, count: int, lens_opens: int) -> dict:
             slider = slider_latencies(page, count)
         page.goto(f"{url}/{subject.map_page}")
         page.locator(IDLE).wait_for()
-        clicks = click_latencies(page, count, subject.clicked)
+        clicks = click_latencies(page, count, subject.clicked, subject.clicked_shadow)
         lens: dict[str, list[float]] = {"fresh": [], "cached": []}
         if subject.lens_view or subject.lens_on_click:  # points past the clicks', whose lenses are cached
             lens = lens_latencies(page, lens_opens, 7 * count + 3, subject.lens_view)

@@ -89,9 +89,9 @@ def test_a_cache_that_cannot_be_written_is_a_reason_not_a_traceback(bundle, mode
 
 
 def test_the_cache_keeps_the_latest_decoders_and_drops_killed_writes(bundle, model, tmp_path, monkeypatch):
-    from vae_app.services import browser_decoders
+    from vae_app.services import static_cache
 
-    monkeypatch.setattr(browser_decoders, "MAX_CACHED_DECODERS", 2)
+    monkeypatch.setattr(static_cache, "MAX_CACHED_FILES", 2)
     cache = tmp_path / "decoders"
     cache.mkdir()
     for age, name in enumerate(["newest.onnx", "older.onnx", "oldest.onnx", ".left.onnx.abc"]):

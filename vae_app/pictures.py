@@ -11,6 +11,7 @@ import streamlit as st
 from PIL import Image
 
 from vae_app.messages import plain
+from vae_core.data.datasets import as_uint8
 
 if TYPE_CHECKING:
     from vae_core.model.codec import LatentCodec
@@ -23,12 +24,6 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     """(h, w) or (h, w, 1 or 3) floats in [0, 1] or uint8, as uint8 (h, w) or (h, w, 3)."""
     image = as_uint8(image)
     return image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
-
-
-def as_uint8(images: np.ndarray) -> np.ndarray:
-    """Intensities in [0, 1] (or uint8, unchanged) as uint8 of the same shape."""
-    images = np.asarray(images)
-    return images if images.dtype == np.uint8 else np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
 
 
 def enlarged(image: np.ndarray, side: int = DISPLAY_SIDE) -> np.ndarray:

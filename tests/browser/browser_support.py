@@ -144,6 +144,17 @@ def open_view(tab, label: str) -> None:
         tab.locator('[data-testid="stExpander"] summary').filter(has_text=label).click()
 
 
+def assert_the_lens_shows_the_posterior(tab) -> None:
+    """The lens's heatmap is drawn, and its numbers hold together: ELBO <= log p(x), gap = the difference."""
+    tab.get_by_text("The posterior lens").wait_for()
+    tab.get_by_text("The posterior lens").scroll_into_view_if_needed()  # for the screenshot that follows
+    tab.locator(".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image").first.wait_for(state="attached")
+    labels = ("ELBO (nats)", "log p(x), k=1000 (nats)", "gap = KL(q ‖ true posterior)")
+    metrics = [tab.locator('[data-testid="stMetric"]', has=tab.get_by_text(label, exact=True)) for label in labels]
+    elbo, log_px, gap = (float(metric.locator('[data-testid="stMetricValue"]').inner_text()) for metric in metrics)
+    assert elbo <= log_px + 0.1 and abs(gap - max(log_px - elbo, 0.0)) < 0.02
+
+
 def in_view(tab, locator) -> bool:
     """Whether the element's whole box lies inside the window, as the person sees it without scrolling."""
     box, size = locator.bounding_box(), tab.viewport_size

@@ -1,6 +1,6 @@
 """A decoder that passes the app's checks but that ONNX Runtime Web cannot start, or cannot run: the
 pad says so in a sentence (ONNX Runtime's own message goes to the console) and the page decodes on
-the server."""
+the server; on Explore, the server draws the clicked image in the browser's place."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 import onnx
 import pytest
-from browser_support import first_paint, open_pad, screenshot, settled
+from browser_support import IDLE, first_paint, in_view, open_pad, open_page, plot_to_screen, screenshot, settled
 from odd_bundles import OddBundle, save_odd_bundle
 from onnx import TensorProto, helper
 from playwright.sync_api import expect
@@ -63,3 +63,29 @@ def test_a_decoder_the_browser_cannot_run_is_said_in_a_sentence(page, app_url, a
     assert page.locator('[data-testid="stException"]').count() == 0
     first_paint(pad)  # the server's picture, in the pad's place
     screenshot(page, f"generate-pad-{failure}")
+
+
+@pytest.mark.parametrize("failure", DECODERS)
+def test_where_the_browser_cannot_decode_the_server_draws_the_clicked_image(page, app_url, app_models_dir, failure):
+    name = f"explore-decoder-{failure}"
+    bundle = save_odd_bundle(app_models_dir, OddBundle(name))
+    onnx.save(DECODERS[failure], str(bundle / DECODER_FILE))
+    open_page(page, app_url, f"explore?model={name}")
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.locator(IDLE).wait_for()
+    index = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData[0].customdata[0]")
+    x, y = page.evaluate(
+        "() => { const t = document.querySelector('.js-plotly-plot')._fullData[0]; return [t.x[0], t.y[0]]; }"
+    )
+
+    page.mouse.click(*plot_to_screen(page, x, y))
+
+    # The element steps aside (at once where the session cannot start, at the click where a run fails)
+    # and the server draws the image and its reconstruction in its place, beside the map.
+    expect(page.locator(".clicked-image")).to_have_attribute("data-mode", "server")
+    server_drawn = page.locator('[data-testid="stImage"]').filter(has_text="reconstruction from its latent mean")
+    server_drawn.wait_for()
+    assert in_view(page, server_drawn.locator("img"))
+    expect(page.locator('[data-testid="stImage"]').filter(has_text=f"test image {index}: ")).to_have_count(1)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, f"explore-click-{failure}")

@@ -16,6 +16,7 @@ from browser_support import (
     PAGES,
     WATCH_SCRIPT_RUNS,
     after_the_rerun,
+    assert_the_lens_shows_the_posterior,
     contrast_ratio,
     first_paint,
     gap_to,
@@ -96,38 +97,6 @@ def open_scatter(tab, url: str):
     plot = tab.locator(".js-plotly-plot").first
     plot.wait_for()
     return plot
-
-
-def test_clicking_a_scatter_point_shows_its_reconstruction_beside_the_map(page, app_url):
-    open_scatter(page, app_url)
-    page.locator(IDLE).wait_for()
-    assert page.get_by_text("reconstruction from its latent mean").count() == 0
-    first_point = page.evaluate("() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];"
-                                " return [t.x[0], t.y[0], t.customdata[0]]; }")  # fmt: skip
-    x, y = plot_to_screen(page, *first_point[:2])
-    page.mouse.click(x, y)
-    clicked = page.locator('[data-testid="stImage"]').filter(has_text=f"test image {first_point[2]}: ")
-    reconstruction = page.locator('[data-testid="stImage"]').filter(has_text="reconstruction from its latent mean")
-    reconstruction.wait_for()
-    # Where the eye is: beside the map, in the window without scrolling.
-    assert in_view(page, clicked.locator("img")) and in_view(page, reconstruction.locator("img"))
-    assert in_view(page, page.locator(".js-plotly-plot").first)
-    page.locator(IDLE).wait_for()
-    screenshot(page, "explore-after-click")
-    open_view(page, "Lens on the selected image's posterior")
-    assert_the_lens_shows_the_posterior(page)
-    screenshot(page, "explore-lens")
-
-
-def assert_the_lens_shows_the_posterior(tab) -> None:
-    """The lens's heatmap is drawn, and its numbers hold together: ELBO <= log p(x), gap = the difference."""
-    tab.get_by_text("The posterior lens").wait_for()
-    tab.get_by_text("The posterior lens").scroll_into_view_if_needed()  # for the screenshot that follows
-    tab.locator(".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image").first.wait_for(state="attached")
-    labels = ("ELBO (nats)", "log p(x), k=1000 (nats)", "gap = KL(q ‖ true posterior)")
-    metrics = [tab.locator('[data-testid="stMetric"]', has=tab.get_by_text(label, exact=True)) for label in labels]
-    elbo, log_px, gap = (float(metric.locator('[data-testid="stMetricValue"]').inner_text()) for metric in metrics)
-    assert elbo <= log_px + 0.1 and abs(gap - max(log_px - elbo, 0.0)) < 0.02
 
 
 def test_uploading_a_photo_encodes_it(page, app_url, tmp_path):
@@ -231,6 +200,8 @@ def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
     grid = captioned_pixels(page, "images selected")
     assert grid.ndim == 2 and grid.shape[1] > 224 and grid.std() > 20  # a grid of digits, not a blank
     assert in_view(page, page.locator('[data-testid="stImage"]').filter(has_text="images selected").locator("img"))
+    # The clicked image's element steps aside for the group's grid, drawn by the server in its place.
+    expect(page.locator(".clicked-image")).to_have_attribute("data-selection", "group")
     screenshot(page, "explore-after-box-select")
 
     # The selection becomes group A of a direction, towards class 1; the strip and the arrow follow.

@@ -10,6 +10,7 @@ import streamlit as st
 from vae_app.figures import add_direction_arrow, latent_scatter, score_scatter, selected_indices
 from vae_app.image_scores import scores_of_test_images
 from vae_app.model_picker import LoadedModel
+from vae_app.panels.clicked_image import CONDITIONAL_NOTE, PROMPT, clicked_image
 from vae_app.panels.direction_maker import direction_arrow, direction_maker
 from vae_app.panels.lens_view import show_lens
 from vae_app.panels.pad_views import explore_pad
@@ -23,6 +24,7 @@ from vae_core.wording import count
 COLOURINGS = ("class", "reconstruction error", "negative ELBO")
 MAX_GRID = 100
 UNUSUAL_SHOWN = 24
+MAP_KEY = "explore_scatter"  # the clicked image's element listens to this chart's clicks
 MAP_HEIGHT = 520  # with the detail beside it and the views' headers below, one 1000 px screen
 VIEWS = (  # (key, label): each computed only while open
     ("explore_lens", "Lens on the selected image's posterior"),
@@ -67,7 +69,7 @@ def explore_workspace(model: LoadedModel, plane: Plane, axis_titles: tuple[str, 
             latent_map(model, plane, axis_titles, colour_by),
             on_select="rerun",
             selection_mode=("points", "box", "lasso"),
-            key="explore_scatter",
+            key=MAP_KEY,
             alt=f"The test set's latent means, coloured by {colour_by}",
         )
     indices = selected_indices(event)
@@ -96,30 +98,37 @@ def explore_workspace(model: LoadedModel, plane: Plane, axis_titles: tuple[str, 
 
 
 def selection_detail(model: LoadedModel, indices: list[int]) -> None:
-    """One clicked image beside its reconstruction, z and error; or the grid of a box or lasso."""
+    """One clicked image beside its reconstruction, z and error (drawn in the browser where it can,
+    at the click); or the grid of a box or lasso."""
     atlas = model.bundle.atlas
-    if not indices:
-        st.info("Click a point to see that image and its reconstruction here; drag a box or lasso to see a group.")
-        if model.codec.classes:
-            st.caption(
-                "This model is conditional: it is given each image's label, so z is left to hold the style"
-                " (slant, stroke, width), and the classes overlap on this map by design."
-            )
-        return
+    in_browser = clicked_image(model, indices, map_key=MAP_KEY)
     if len(indices) > 1:
         shown = indices[:MAX_GRID]
         caption = f"{count(len(indices), 'image')} selected" + (
             f"; the first {MAX_GRID} shown" if len(indices) > MAX_GRID else ""
         )
         show(tile(atlas.images[shown], columns=10, gap=2), caption, side=500)
+    elif in_browser:
         return
-    index = indices[0]
+    elif not indices:
+        st.info(PROMPT)
+        if model.codec.classes:
+            st.caption(CONDITIONAL_NOTE)
+    else:
+        clicked_on_server(model, indices[0])
+
+
+def clicked_on_server(model: LoadedModel, index: int) -> None:
+    """The clicked image, its reconstruction, z and error, drawn by the server: for a browser that
+    cannot decode the model or read its test images."""
+    atlas = model.bundle.atlas
     reconstruction = model.codec.decode(atlas.z_mean[index], model.labels_at(index))[0]
     left, right = st.columns(2)
     show(atlas.images[index], f"test image {index}: {model.label_name(index)}", side=196, container=left)
     show(reconstruction, "reconstruction from its latent mean", side=196, container=right)
-    st.markdown(f"**z mean** `{np.array2string(atlas.z_mean[index], precision=3)}`")
-    st.markdown(f"**z std** `{np.array2string(np.exp(0.5 * atlas.z_log_var[index]), precision=3)}`")
+    st.markdown(f"**z mean** `{np.array2string(atlas.z_mean[index], precision=3, separator=', ')}`")
+    z_std = np.exp(0.5 * atlas.z_log_var[index])
+    st.markdown(f"**z std** `{np.array2string(z_std, precision=3, separator=', ')}`")
     st.markdown(f"**reconstruction error** (mean squared) {atlas.reconstruction_error[index]:.4f}")
 
 

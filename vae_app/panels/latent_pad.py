@@ -1,16 +1,14 @@
 """The latent pad on a page: a Components v2 element (no iframe) that decodes in the browser.
 
 The browser fetches ONNX Runtime Web and the model's ONNX decoder from the app's own static files
-(`static/`, served at `app/static/`), so it works offline. Python sends the plane, the test set's
-points as the pad's background, and the current z; the pad sends z back only when the pointer is
-released (or a key or slider let go), so the page follows without a rerun on every move. Where the
-browser cannot decode, the pad says so and shows the server's picture of z in the same place.
+(see `browser_assets`), so it works offline. Python sends the plane, the test set's points as the
+pad's background, and the current z; the pad sends z back only when the pointer is released (or a
+key or slider let go), so the page follows without a rerun on every move. Where the browser cannot
+decode, the pad says so and shows the server's picture of z in the same place.
 
 The pad's script is a set of small ES modules under `static/latent_pad/` (geometry, drawing, decoder,
-input, and `pad.js` wiring them), served with the rest of `static/`: Components v2 runs the
-registered `latent_pad.js` from a blob: URL, where relative imports cannot resolve, so that entry
-imports `pad.js` by its address on the app. The benchmark's hooks (`benchmark.js`) load only on a
-page that asks for them (`window.__latentPadBenchmark`, set before the pad mounts).
+input, and `pad.js` wiring them). The benchmark's hooks (`benchmark.js`) load only on a page that
+asks for them (`window.__latentPadBenchmark`, set before the pad mounts).
 """
 
 from __future__ import annotations
@@ -22,20 +20,13 @@ import streamlit as st
 
 from vae_app.figures import CLASS_SYMBOLS, class_colours
 from vae_app.model_picker import LoadedModel
+from vae_app.panels.browser_assets import ELEMENT_ENTRY, decoding, module_url
 from vae_app.pictures import png_data_url
-from vae_app.services.browser_decoders import DecoderUnavailable, served_decoder
 from vae_app.theme import page_theme
 from vae_core.analysis.latent_tools import Plane, plane_ranges
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # beside streamlit_app.py
-STATIC_URL = "app/static"
-DECODER_CACHE = STATIC_DIR / "decoders"
-ORT_MODULE = "vendor/onnxruntime-web/ort.wasm.bundle.min.mjs"
-ORT_WASM = "vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"
-PAD_MODULE = "latent_pad/pad.js"  # the pad's modules, imported by latent_pad.js
 # Enough test points to show the classes' shapes; more only slows the pad's first drawing.
 MAX_BACKGROUND_POINTS = 4000
-HERE = Path(__file__).resolve().parent
 HTML = """
 <div class="latent-pad" data-mode="loading">
   <p class="status" role="status"></p>
@@ -56,19 +47,9 @@ HTML = """
 _PAD = st.components.v2.component(
     "latent_pad",
     html=HTML,
-    css=(HERE / "latent_pad.css").read_text(encoding="utf-8"),
-    js=(HERE / "latent_pad.js").read_text(encoding="utf-8"),
+    css=(Path(__file__).with_suffix(".css")).read_text(encoding="utf-8"),
+    js=ELEMENT_ENTRY,
 )
-
-
-@st.cache_resource(max_entries=16, show_spinner="Preparing the model's decoder for your browser…")
-def _decoder_url(path: str, created: str, _model: LoadedModel) -> tuple[str | None, str]:
-    """(URL, "") of a decoder the browser can fetch, or (None, why not); once per saved bundle."""
-    try:
-        name = served_decoder(Path(path), _model.bundle.model, DECODER_CACHE)
-    except DecoderUnavailable as error:
-        return None, str(error)
-    return f"{STATIC_URL}/decoders/{name}", ""
 
 
 def latent_pad(
@@ -86,22 +67,18 @@ def latent_pad(
     is the class a conditional model decodes (a plain model has none)."""
     atlas = model.bundle.atlas
     coords = plane.project(atlas.z_mean)
-    url, reason = _decoder_url(str(model.bundle.path), model.meta.created, model)
+    decoder = decoding(model)
     reported = st.session_state.get(key) or {}  # the pad's state as it last sent it, this run's release too
     # The pad reports "server" once the browser has failed to decode; a decoder that could not be
     # made is known here first.
-    on_server = url is None or reported.get("mode") == "server"
+    on_server = decoder["decoder_url"] is None or reported.get("mode") == "server"
     pictured = np.asarray(reported["z"] if reported.get("z") is not None else z, dtype=np.float64)
     data = {
         # A new model, plane or theme gets a new pad (background, ranges, sliders); a new z only moves it.
         "signature": f"{model.bundle.path}|{model.meta.created}|{plane.fingerprint}|{page_theme()}",
-        "decoder_url": url,
-        "no_decoder_reason": reason,
+        **decoder,
         "fallback": fallback,
-        "pad_module": f"{STATIC_URL}/{PAD_MODULE}",
-        "ort_module": f"{STATIC_URL}/{ORT_MODULE}",
-        "ort_wasm": f"{STATIC_URL}/{ORT_WASM}",
-        "image_shape": list(model.bundle.model.image_shape),
+        "module": module_url("latent_pad/pad.js"),
         "axes": np.round(plane.axes, 6).tolist(),
         "base": np.round(plane.base, 6).tolist(),
         "is_line": plane.is_line,

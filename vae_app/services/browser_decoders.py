@@ -1,29 +1,21 @@
 """Decoders the browser can fetch: each bundle's decoder.onnx, copied where the app serves static
 files, or exported there once from the model for a bundle that has none (older or foreign).
 
-Files are named by a hash of what they were made from, so a re-saved bundle gets a new file and
-two sessions asking at once write the same bytes under the same name. A name says only which bytes,
-not which model they fit, so the file is checked against the asking bundle's model on every call,
-whether it was just written or found in the cache.
+Files are named by a hash of what they were made from (see `static_cache`). A name says only which
+bytes, not which model they fit, so the file is checked against the asking bundle's model on every
+call, whether it was just written or found in the cache.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
-import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
+from vae_app.services.static_cache import file_digest, place, prune
 from vae_core.bundles.archives import MAX_DECODER_BYTES, check_decoder_archive
 from vae_core.bundles.decoder_export import DecoderExportFailed, export_decoder
 from vae_core.bundles.files import DECODER_FILE, MODEL_FILE, BundleError
 from vae_core.model.vae import VAE
-
-# Each model a browser has used lately; a decoder is megabytes, and a re-saved bundle makes a new one.
-MAX_CACHED_DECODERS = 32
 
 
 class DecoderUnavailable(Exception):
@@ -44,18 +36,21 @@ def served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
 
 def _served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
     cache.mkdir(parents=True, exist_ok=True)
-    _prune(cache)
+    prune(cache, ".onnx")
     own = bundle / DECODER_FILE
     if own.is_file():
         if own.stat().st_size > MAX_DECODER_BYTES:  # refused before a large file is hashed and copied
             raise DecoderUnavailable(f"{DECODER_FILE} is larger than {MAX_DECODER_BYTES // 2**20} MB")
-        name, write = f"{_digest(own)}.onnx", lambda partial: shutil.copyfile(own, partial)
+        name, write = f"{file_digest(own)}.onnx", lambda partial: shutil.copyfile(own, partial)
     else:
-        name, write = f"{_digest(bundle / MODEL_FILE)}-exported.onnx", lambda partial: _export(bundle, model, partial)
+        name, write = (
+            f"{file_digest(bundle / MODEL_FILE)}-exported.onnx",
+            lambda partial: _export(bundle, model, partial),
+        )
     if (cache / name).is_file():
         _check(cache / name, model)  # the same bytes may be there for another model (another latent size)
     else:
-        _place(cache / name, model, write)
+        place(cache / name, write, check=lambda partial: _check(partial, model))
     return name
 
 
@@ -66,39 +61,9 @@ def _export(bundle: Path, model: VAE, destination: Path) -> None:
         raise DecoderUnavailable(f"this model has no {DECODER_FILE}, and {error}") from error
 
 
-def _prune(cache: Path) -> None:
-    """Keep the cache to the decoders of the models in use: the least recently written beyond
-    `MAX_CACHED_DECODERS` go (a model still in use gets its file again), and so do partial files
-    an hour old, left by a killed write."""
-    files = sorted(cache.glob("*.onnx"), key=lambda path: path.stat().st_mtime, reverse=True)
-    stale = [path for path in cache.glob(".*") if time.time() - path.stat().st_mtime > 3600]
-    for path in files[MAX_CACHED_DECODERS:] + stale:
-        path.unlink(missing_ok=True)
-
-
-def _place(target: Path, model: VAE, write: Callable[[Path], None]) -> None:
-    """Write through a temporary name, check it fits the model, and rename: a browser never
-    fetches half a file, nor one that cannot decode this model's z."""
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-    try:
-        write(partial)
-        _check(partial, model)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def _check(path: Path, model: VAE) -> None:
     """Refuse a decoder file that a browser could not run for `model`, in the checker's words."""
     try:
         check_decoder_archive(path, model.latent_dim, model.image_shape, model.classes)
     except BundleError as error:
         raise DecoderUnavailable(str(error).rstrip(".")) from error
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:24]

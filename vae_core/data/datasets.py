@@ -275,3 +275,9 @@ def as_intensities(images: np.ndarray) -> np.ndarray:
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
     return images.astype(np.float32, copy=False)
+
+
+def as_uint8(images: np.ndarray) -> np.ndarray:
+    """Intensities in [0, 1] (or uint8, unchanged) as uint8 of the same shape: `as_intensities` undone."""
+    images = np.asarray(images)
+    return images if images.dtype == np.uint8 else np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
