@@ -7,8 +7,10 @@ Each session opens Explore on the flagship (`explore?model=mnist-conv-2d`), then
 gestures at a person's pace (a seeded pause of 1 to 3 s after each answer): `--per-page` clicks on
 random points of the scatter, then it goes to Generate and makes as many releases of the latent pad
 at random points, then back, and so on. A click is timed from its message to the ForwardMsg that
-carries the clicked image's caption (`test image INDEX:`), a release to the one that carries the
-nearest images' caption for the released z; a page change to the end of its script run.
+carries the server's answer: the clicked image's element given that selection (a browser has drawn
+the image already; the server's rerun is what the lens and directions wait for); a release to the
+one that carries the nearest images' caption for the released z; a page change to the end of its
+script run.
 
 Phases, all on one server: a reference, 1 session with nothing else going (a lone session makes
 `--solo-gestures`, so that its p95 rests on more than a handful); then each of `--sessions` above 1
@@ -54,17 +56,17 @@ TARGET_P95_MS = 500
 
 
 async def click(session: StreamlitSession, rng: random.Random, timeout: float) -> tuple[float | None, bool]:
-    """Click a random point of Explore's scatter: seconds to the clicked image's caption (or to the
-    run's end where no caption came), and whether the caption came."""
+    """Click a random point of Explore's scatter: seconds to the clicked image's element given that
+    selection (or to the run's end where it did not come), and whether it came."""
     chart = session.find("plotly_chart", lambda element: element.proto.id.endswith(SCATTER_KEY))
     points = plotly_points(chart.proto.spec)
     point = points[rng.randrange(len(points))]
     index = point[4][0] if isinstance(point[4], list) else point[4]
-    caption = f"test image {index}:".encode()
+    answered = re.compile(rf'"selection": ?"{index}"'.encode())
     answer = await session.rerun(
         [point_selection(chart, point)],
         fragment_id=chart.fragment_id,
-        marker=lambda raw: caption in raw,
+        marker=lambda raw: answered.search(raw) is not None,
         timeout=timeout,
     )
     return (answer.marker if answer.marker is not None else answer.finished), answer.marker is not None

@@ -7,28 +7,20 @@
 
 import { loadDecoder } from "../latent_pad/decoder.js";
 import { paintPicture } from "../latent_pad/drawing.js";
+import { mountView } from "../elements/life_cycle.js";
 
 const views = new WeakMap(); // an element's root -> its view, kept across reruns
 const REMEMBERED_GESTURES = 16;
 const PREFETCHED_BYTES = 64 * 2 ** 20; // MNIST's 10,000 records are about 8 MB
 
 // Components v2's mount, for each run of the page: a new view for a new model (the signature), the
-// same view told the server's selection otherwise. Answers the function that stops it.
+// same view told the server's selection otherwise (see life_cycle.js).
 export async function mount({ data, parentElement, setStateValue }) {
   const root = parentElement.querySelector(".clicked-image");
-  let view = views.get(root);
-  if (view && !view.stopped && view.signature === data.signature) {
-    view.update(data);
-  } else {
-    view?.stop();
-    view = createView(root, data, setStateValue);
-    views.set(root, view);
-  }
-  view.mounts += 1; // as the pad: only the latest mount's stop stops it
-  const mounted = view.mounts;
-  return () => {
-    if (mounted === view.mounts) view.stop();
-  };
+  return mountView(views, root, data.signature, {
+    create: () => createView(root, data, setStateValue),
+    update: (view) => view.update(data),
+  });
 }
 
 // The key of a selection: its test-set indices, sorted, comma-separated ("" for none), as Python writes it.
@@ -165,8 +157,6 @@ function createView(root, data, setStateValue) {
 
   // --- life cycle --------------------------------------------------------------------------
   const view = {
-    signature: data.signature,
-    mounts: 0,
     get stopped() {
       return state.stopped;
     },

@@ -8,6 +8,7 @@ import { explained, loadDecoder } from "./decoder.js";
 import { drawBackground, drawPad, legendItems, paintPicture, readoutText } from "./drawing.js";
 import { sameZ } from "./geometry.js";
 import { buildSliders, listenToPad, showOnSliders } from "./input.js";
+import { mountView } from "../elements/life_cycle.js";
 
 const pads = new WeakMap(); // a pad's root element -> its pad, kept across reruns
 
@@ -18,21 +19,10 @@ export async function mount({ data, parentElement, setTriggerValue, setStateValu
   const benchmark = globalThis.__latentPadBenchmark ? await import("./benchmark.js") : null;
   const root = parentElement.querySelector(".latent-pad");
   const python = { report: setTriggerValue, setState: setStateValue };
-  let pad = pads.get(root);
-  if (pad && !pad.stopped && pad.signature === data.signature) {
-    pad.update(data, python);
-  } else {
-    pad?.stop();
-    pad = createPad(root, data, python, benchmark?.watch(root));
-    pads.set(root, pad);
-  }
-  // Streamlit also calls the stop of a mount it no longer wants, which may come after a later
-  // mount of the same pad: only the latest mount's stop stops it.
-  pad.mounts += 1;
-  const mounted = pad.mounts;
-  return () => {
-    if (mounted === pad.mounts) pad.stop();
-  };
+  return mountView(pads, root, data.signature, {
+    create: () => createPad(root, data, python, benchmark?.watch(root)),
+    update: (pad) => pad.update(data, python),
+  });
 }
 
 // `python` holds Components v2's two ways back to Python; `watcher` (a benchmark's, or none) hears
@@ -155,8 +145,6 @@ function createPad(root, data, python, watcher = {}) {
 
   // --- life cycle -------------------------------------------------------------------------
   const pad = {
-    signature: data.signature,
-    mounts: 0,
     get stopped() {
       return state.stopped;
     },
