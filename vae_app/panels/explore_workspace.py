@@ -11,6 +11,7 @@ from vae_app.figures import add_direction_arrow, latent_scatter, score_scatter, 
 from vae_app.image_scores import scores_of_test_images
 from vae_app.model_picker import LoadedModel
 from vae_app.panels.clicked_image import CONDITIONAL_NOTE, PROMPT, clicked_image
+from vae_app.panels.code_exports import code_exports
 from vae_app.panels.direction_maker import direction_arrow, direction_maker
 from vae_app.panels.lens_view import show_lens
 from vae_app.panels.pad_views import explore_pad
@@ -32,6 +33,7 @@ VIEWS = (  # (key, label): each computed only while open
     ("explore_unusual", f"The {UNUSUAL_SHOWN} test images this model explains worst"),
     ("explore_pad", "Decode any point (the latent pad)"),
     ("explore_replay", "Training replay"),
+    ("explore_exports", "Download the latent codes (CSV, NPZ, Embedding Projector)"),
 )
 
 
@@ -95,6 +97,9 @@ def explore_workspace(model: LoadedModel, plane: Plane, axis_titles: tuple[str, 
     if opened["explore_replay"].open:
         with opened["explore_replay"]:
             training_replay(model, plane, axis_titles)
+    if opened["explore_exports"].open:
+        with opened["explore_exports"]:
+            code_exports(model, indices)
 
 
 def selection_detail(model: LoadedModel, indices: list[int]) -> None:
