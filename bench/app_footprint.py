@@ -36,6 +36,18 @@ def memory_bytes(pid: int) -> dict[str, int]:
     return {"resident": fields["VmRSS"], "peak": fields["VmHWM"]}
 
 
+def settled_memory(pid: int, settle: float) -> dict[str, int]:
+    """`memory_bytes` after `settle` seconds: time for the last rerun's frees to land, which nothing on the
+    page shows."""
+    time.sleep(settle)
+    return memory_bytes(pid)
+
+
+def add_settle_option(parser: argparse.ArgumentParser) -> None:
+    """`--settle`: the seconds `settled_memory` waits."""
+    parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait before reading memory")
+
+
 def open_first_page(page: Page, server: RunningServer, heading: str) -> tuple[float, float]:
     """Load the server's default page. Seconds from the server's launch until the page is shown,
     and until its script has finished (the app has then loaded its default model)."""

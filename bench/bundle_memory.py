@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
-from bench.app_footprint import IDLE, MIB, memory_bytes
+from bench.app_footprint import IDLE, MIB, add_settle_option, settled_memory
+from bench.command_line import repeat_command
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_option, app_with_own_models
 from tests.synthetic import bundle_meta
 from vae_core.provenance import machine_description
@@ -103,12 +104,6 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def settled_memory(pid: int, settle: float) -> dict[str, int]:
-    """`memory_bytes` after `settle` seconds."""
-    time.sleep(settle)  # as bench.server_memory: let the last rerun's frees land before reading
-    return memory_bytes(pid)
-
-
 def measure(url: str, pid: int, rows: int, settle: float) -> dict:
     """The steady state with the default model, then each stage with the bundle: resident memory after
     each stage and its peak."""
@@ -170,12 +165,7 @@ def report(runs: list[dict], bundle: dict, args: argparse.Namespace) -> None:
     for what, value in (("growth after the last stage", growth), ("highest peak", peak)):
         verdict = "met" if value <= TARGET_BYTES else "NOT met"
         print(f"median {what}: {value / MIB:+.0f} MiB; target <= 200 MB ({TARGET_BYTES / MIB:.1f} MiB): {verdict}")
-    shape = ",".join(map(str, args.image_shape))
-    server = "" if args.server_python == sys.executable else f" --server-python {args.server_python}"
-    print(
-        f"command: python -m bench.bundle_memory --repeats {args.repeats} --image-shape {shape} "
-        f"--latent-dim {args.latent_dim} --settle {args.settle:g} --seed {args.seed}{server}"
-    )
+    print(repeat_command("bench.bundle_memory", args))
 
 
 def image_shape(text: str) -> tuple[int, int, int]:
@@ -189,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="fresh servers, one after the other (default 3)")
     parser.add_argument("--image-shape", type=image_shape, default=(64, 64, 3), help="height,width,channels")
     parser.add_argument("--latent-dim", type=int, default=16)
-    parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait before reading memory")
+    add_settle_option(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of the images, labels and weights")
     add_server_python_option(parser)
     args = parser.parse_args(argv)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
+from bench.command_line import repeat_command
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_option, streamlit_server
 from vae_core.provenance import machine_description
 
@@ -72,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             bare.append(cold_start(browser, str(reference), (HEADING,), {}, logs, args.server_python))
             app.append(cold_start(browser, "streamlit_app.py", (HEADING, PICTURE), app_env, logs, args.server_python))
         browser.close()
-    command = " ".join(["python -m bench.cold_start", *(argv if argv is not None else sys.argv[1:])])
-    print(f"command: {command}\nmachine: {machine_description()}; server: {args.server_python}")
+    print(f"{repeat_command('bench.cold_start', args)}\nmachine: {machine_description()}; server: {args.server_python}")
     print(f"{args.repeats} fresh servers each; seconds, median (min-max); browser: headless chromium")
     print(f"{'':<36}{'app':>20}{'one-line Streamlit':>22}{'ratio':>8}")
     rows = (("launch -> health check", 0), ("navigation -> heading painted", 1), ("navigation -> picture painted", 2))

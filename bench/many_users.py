@@ -31,6 +31,7 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from bench.browser_latency import ARM, IDLE, NEAREST, PAD, PAD_READY, PAD_SLIDER, percentiles
+from bench.command_line import repeat_command
 from bench.server_memory import start_training_on_upload, write_digits_csv
 from tests.streamlit_server import (
     CHROMIUM,
@@ -202,10 +203,7 @@ def report(result: dict, args: argparse.Namespace, csv_bytes: int) -> None:
     print(f"training run: at {at_start} when the sessions opened Generate, at {going[0] if going else at_end!r} after")
     verdict = "met" if loaded["slider"][1] <= TARGET_P95_MS and not loaded["lost"] else "NOT met"
     print(f"target: slider p95 <= {TARGET_P95_MS} ms with {args.sessions} sessions and a run going: {verdict}")
-    print(
-        f"command: python -m bench.many_users --sessions {args.sessions} --moves {args.moves} --rows {args.rows} "
-        f"--preset {args.preset} --train-epochs {args.train_epochs}"
-    )
+    print(repeat_command("bench.many_users", args))
 
 
 def main(argv: list[str] | None = None) -> int:

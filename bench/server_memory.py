@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 from playwright.async_api import Page, async_playwright
 
-from bench.app_footprint import APP_PAGES, IDLE, MIB, memory_bytes
+from bench.app_footprint import APP_PAGES, IDLE, MIB, add_settle_option, memory_bytes, settled_memory
+from bench.command_line import repeat_command
 from tests.streamlit_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -160,8 +161,7 @@ async def measure(url: str, pid: int, csv: Path, args: argparse.Namespace) -> di
         await page.get_by_test_id("stSidebar").get_by_role("link", name="Train", exact=True).click()
         await page.get_by_label("Model name", exact=True).wait_for()
         await page.locator(IDLE).wait_for()
-        time.sleep(args.settle)
-        baseline = memory_bytes(pid)["resident"]
+        baseline = settled_memory(pid, args.settle)["resident"]
         waiting = sum(memory_bytes(child)["resident"] for child, _ in descendant_pids(pid))
         runs = []
         with ChildPeaks(pid) as children:
@@ -176,8 +176,7 @@ async def measure(url: str, pid: int, csv: Path, args: argparse.Namespace) -> di
                 )
                 message = await wait_for_run_end(page, name, args.run_timeout)
                 seconds = time.perf_counter() - started
-                time.sleep(args.settle)
-                resident = memory_bytes(pid)["resident"]
+                resident = settled_memory(pid, args.settle)["resident"]
                 runs.append({"resident": resident, "child_peak": children.largest(), "seconds": seconds})
                 print(f"run {run}: {resident / MIB:.0f} MiB after, {seconds:.0f} s; {message}", flush=True)
         await browser.close()
@@ -213,10 +212,7 @@ def report(result: dict, args: argparse.Namespace, csv_bytes: int) -> None:
             f"after run 1: largest change {worst / MIB:+.0f} MiB, median change per run "
             f"{statistics.median(steps) / MIB:+.0f} MiB; target: within 50 MB (47.7 MiB) of run 1: {verdict}"
         )
-    print(
-        f"command: python -m bench.server_memory --runs {args.runs} --rows {args.rows} --epochs {args.epochs} "
-        f"--preset {args.preset} --hidden '{args.hidden}' --settle {args.settle:g}"
-    )
+    print(repeat_command("bench.server_memory", args))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--preset", default="mlp", help="the Train page's preset (default mlp)")
     parser.add_argument("--hidden", default="64", help="hidden sizes, as typed on the Train page (default 64)")
-    parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait before reading memory")
+    add_settle_option(parser)
     parser.add_argument("--run-timeout", type=float, default=900, help="seconds one run may take (default 900)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the CSV's random pixels")
     add_server_python_option(parser)

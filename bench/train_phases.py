@@ -21,10 +21,10 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from bench.app_footprint import IDLE
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, add_server_python_option, app_with_own_models
 from vae_core.provenance import machine_description
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 ENDED = re.compile(r"Saved as |failed|cannot", re.IGNORECASE)
 PHASES = ("training", "first batch", "evaluating", "ended")
 

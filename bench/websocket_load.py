@@ -32,11 +32,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from bench.command_line import repeat_command
 from bench.streamlit_client import (
     StreamlitSession,
     component_data,
@@ -264,18 +266,32 @@ def report(result: dict, args: argparse.Namespace) -> None:
         p95 = summary(loaded)["click p95"]
         verdict = "met" if p95 <= TARGET_P95_MS and not any(None in phase["click"] for phase in loaded) else "NOT met"
         print(f"target: click p95 <= {TARGET_P95_MS} ms with 12 sessions and a run going: {p95:.0f} ms, {verdict}")
-    print(f"command: python -m bench.websocket_load {' '.join(sys.argv[1:])}".rstrip())
+    print(repeat_command("bench.websocket_load", args))
+
+
+def comma_separated(kind: type) -> Callable[[str], list]:
+    """A flag's type: numbers of `kind` separated by commas, as `repeat_command` writes a list."""
+    return lambda text: [kind(part) for part in text.split(",")]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.websocket_load", description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=lambda text: [int(n) for n in text.split(",")], default=[1, 12, 50],
-                        help="comma-separated session counts, each a phase (default 1,12,50)")  # fmt: skip
+    parser.add_argument(
+        "--sessions",
+        type=comma_separated(int),
+        default=[1, 12, 50],
+        help="session counts, each a phase (default 1,12,50)",
+    )
     parser.add_argument("--gestures", type=int, default=20, help="gestures per session (default 20)")
     parser.add_argument("--solo-gestures", type=int, default=40, help="gestures of a lone session (default 40)")
     parser.add_argument("--per-page", type=int, default=5, help="gestures on one page before changing (default 5)")
-    parser.add_argument("--pace", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"),
-                        help="seconds a person pauses after each answer, drawn uniformly (default 1 3)")  # fmt: skip
+    parser.add_argument(
+        "--pace",
+        type=comma_separated(float),
+        default=[1.0, 3.0],
+        metavar="MIN,MAX",
+        help="seconds a person pauses after each answer, drawn uniformly (default 1,3)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every phase, for medians (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-idle", action="store_true", help="no phases without training (only the reference)")

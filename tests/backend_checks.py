@@ -89,27 +89,31 @@ def check_stop_flag(dataset: Dataset) -> None:
     assert [r["batches"] for r in stopped.history] == [2]
 
 
-class Poison(keras.callbacks.Callback):
-    """NaN in the z_mean kernel at the start of epoch 2, keeping the weights it replaced."""
+class PoisonAtEpochTwo(keras.callbacks.Callback):
+    """Keeps the weights as epoch 1 left them, then fills the `z_mean` kernel with NaN: a run that diverges,
+    for the non-finite guard to stop, here and in tests/test_training.py."""
 
-    saved: list[np.ndarray] = []
+    def __init__(self) -> None:
+        super().__init__()
+        self.weights_after_epoch_one: list[np.ndarray] | None = None
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if epoch == 1:
-            Poison.saved = [np.array(w) for w in self.model.get_weights()]
+            self.weights_after_epoch_one = [np.array(w) for w in self.model.get_weights()]
             kernel = self.model.encoder.get_layer("z_mean").kernel
             kernel.assign(np.full(tuple(kernel.shape), np.nan, np.float32))
 
 
 def check_non_finite_guard(dataset: Dataset, config: TrainConfig = CONFIG) -> None:
     """Epoch 1's weights come back when epoch 2 turns them to NaN."""
-    diverged = train_vae(dataclasses.replace(config, epochs=3), dataset.x_train, dataset.y_train, callbacks=[Poison()])
+    poison = PoisonAtEpochTwo()
+    diverged = train_vae(dataclasses.replace(config, epochs=3), dataset.x_train, dataset.y_train, callbacks=[poison])
     assert diverged.status == "diverged", diverged.message
     assert "non-finite" in diverged.message
     assert len(diverged.history) == 1
     weights = diverged.model.get_weights()
     assert all(np.isfinite(w).all() for w in weights)
-    for restored, expected in zip(weights, Poison.saved, strict=True):
+    for restored, expected in zip(weights, poison.weights_after_epoch_one, strict=True):
         np.testing.assert_array_equal(restored, expected)
 
 

@@ -10,24 +10,20 @@ import io
 import json
 import re
 import shutil
-import time
 import zipfile
-from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from streamlit.testing.v1 import AppTest
+from support import APP, offline_mnist, png_of_a_seven, set_form, start_training, wait_until
 from synthetic import synthetic_images, write_image_folder
 
-import vae_core.data.datasets
 from vae_app.figures import selected_indices
 from vae_app.messages import plain
 from vae_core.bundles.files import REPLAY_FILE, read_meta
 from vae_core.bundles.registry import PRETRAINED_DIR
 from vae_core.config import RANGES, TrainConfig
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 PAGES = [
     "app_pages/train.py",
     "app_pages/explore.py",
@@ -52,14 +48,6 @@ def opened(app: AppTest, *views: str) -> AppTest:
     app.run()
     assert not app.exception, app.exception
     return app
-
-
-def png_of_a_seven() -> bytes:
-    paper = Image.new("L", (600, 800), 240)
-    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=20, width=8)
-    buffer = io.BytesIO()
-    paper.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -179,21 +167,9 @@ def offline_download(name: str) -> dict:
 
 @pytest.fixture
 def tiny_mnist(tmp_path, monkeypatch):
-    """A 200-image MNIST stand-in in VAE_DATA_DIR, so a training run takes seconds."""
-    x_train, y_train = synthetic_images(200, seed=3)
-    x_test, y_test = synthetic_images(40, seed=4)
-    np.savez(tmp_path / "mnist.npz", x_train=x_train[..., 0], y_train=y_train, x_test=x_test[..., 0], y_test=y_test)
-    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(
-        vae_core.data.datasets, "download_with_keras", lambda name: (_ for _ in ()).throw(OSError("offline"))
-    )
+    """A 200-image MNIST stand-in, so a training run takes seconds."""
+    offline_mnist(tmp_path, monkeypatch, train_images=200)
     return tmp_path
-
-
-def set_form(app: AppTest, **values: object) -> None:
-    for widget in [*app.number_input, *app.text_input, *app.selectbox]:
-        if widget.label in values:
-            widget.set_value(values[widget.label])
 
 
 def test_the_train_form_offers_the_configs_ranges_and_defaults(models_dir):
@@ -244,9 +220,9 @@ def rerun_until_finished(app: AppTest, seconds: float = 240) -> None:
 @pytest.mark.slow
 def test_train_runs_in_the_background_streams_epochs_and_saves_a_model(models_dir, tiny_mnist):
     app = app_on("app_pages/train.py")
-    set_form(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "tiny run"})
-    app.button[0].click().run()
-    assert not app.error, app.error
+    start_training(
+        app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "tiny run"}
+    )
     rerun_until_finished(app)
     assert "Trained 3 epochs" in app.success[0].value
     assert (models_dir / "tiny-run" / "model.keras").is_file()
@@ -285,10 +261,8 @@ def test_train_error_about_k_star_k_shows_the_star(models_dir):
 @pytest.mark.slow
 def test_train_on_three_images_warns_that_the_atlas_will_be_tiny_and_saves(models_dir):
     app = app_on("app_pages/train.py")
-    set_form(app, **{"Dataset": "own", "Preset": "mlp", "Hidden sizes": "32", "Epochs": 1, "Model name": "three"})
     app.get("file_uploader")[0].set_value(csv_upload(784, 3))
-    app.button[0].click().run()
-    assert not app.error, app.error
+    start_training(app, **{"Dataset": "own", "Preset": "mlp", "Hidden sizes": "32", "Epochs": 1, "Model name": "three"})
     rerun_until_finished(app)
     assert any("the atlas will be tiny" in warning.value for warning in app.warning)
     assert "Trained 1 epoch." in app.success[0].value
@@ -302,12 +276,10 @@ def test_only_the_session_that_started_a_run_can_stop_it_and_clearing_caches_kee
     from vae_app.panels.training_progress import job_board
 
     owner = app_on("app_pages/train.py")
-    set_form(owner, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 200, "Batch size": 8, "Model name": "shared"})
-    owner.button[0].click().run()
-    assert not owner.error, owner.error
-    deadline = time.monotonic() + 120
-    while job_board().latest().progress().stage == "starting" and time.monotonic() < deadline:
-        time.sleep(0.2)
+    start_training(
+        owner, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 200, "Batch size": 8, "Model name": "shared"}
+    )
+    wait_until(lambda: job_board().latest().progress().stage != "starting", "the run's start")
     st.cache_resource.clear()  # what the developer menu's "Clear caches" does
     other = app_on("app_pages/train.py")
     assert other.subheader[0].value == "Run: shared"
@@ -458,10 +430,8 @@ def test_encode_moves_the_upload_along_a_direction_kept_on_explore(models_dir):
 @pytest.mark.slow
 def test_a_conditional_model_trains_from_the_form_and_replays_its_epochs_on_explore(models_dir, tiny_mnist):
     app = app_on("app_pages/train.py")
-    set_form(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "cvae"})
     conditional_checkbox(app).check()
-    app.button[0].click().run()
-    assert not app.error, app.error
+    start_training(app, **{"Preset": "mlp", "Hidden sizes": "32", "Epochs": 3, "Batch size": 32, "Model name": "cvae"})
     rerun_until_finished(app)
     assert "Trained 3 epochs" in app.success[0].value
     assert read_meta(models_dir / "cvae").model.classes == 10
@@ -536,9 +506,7 @@ def test_a_folder_under_the_data_root_trains_and_none_is_offered_without_a_root(
     set_form(app, **{"Dataset": "server folder", "Preset": "mlp", "Hidden sizes": "16", "Epochs": 1})
     folders = next(box for box in app.selectbox if box.label == "Folder on this server")
     assert folders.options == ["shapes"]
-    set_form(app, **{"Image size": 16, "Batch size": 8, "Model name": "from-folder"})
-    app.button[0].click().run()
-    assert not app.error, app.error
+    start_training(app, **{"Image size": 16, "Batch size": 8, "Model name": "from-folder"})
     rerun_until_finished(app)
     assert "Trained 1 epoch." in app.success[0].value
     meta = read_meta(models_dir / "from-folder")

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 # The core's packages, highest first: each may import from its own layer and those below it.
 # Modules directly in vae_core/ (config, wording, size_limits, provenance) are the floor.
 CORE_LAYERS = ("cli", "training", "exports", "analysis", "bundles", "model", "data")
@@ -18,7 +18,7 @@ LARGEST_PACKAGE = 12  # modules in one folder of the core, beyond which it wants
 
 
 def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
+    parts = path.relative_to(REPO_ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -45,7 +45,7 @@ def runtime_imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] in {"vae_core", "vae_app", "streamlit"}}
 
 
-MODULES = {module_name(path): path for top in ("vae_core", "vae_app") for path in (ROOT / top).rglob("*.py")}
+MODULES = {module_name(path): path for top in ("vae_core", "vae_app") for path in (REPO_ROOT / top).rglob("*.py")}
 IMPORTS = {name: runtime_imports(path) for name, path in MODULES.items()}
 
 
@@ -99,12 +99,12 @@ def test_no_module_imports_itself_round_a_circle():
     assert not circles, "\n".join(circles)
 
 
-@pytest.mark.parametrize("package", sorted({path.parent for path in (ROOT / "vae_core").rglob("*.py")}))
+@pytest.mark.parametrize("package", sorted({path.parent for path in (REPO_ROOT / "vae_core").rglob("*.py")}))
 def test_each_core_package_is_small_and_says_what_lives_in_it(package):
     modules = [path for path in package.glob("*.py") if path.name != "__init__.py"]
     assert len(modules) <= LARGEST_PACKAGE, f"{package.name} holds {len(modules)} modules"
     docstring = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
-    assert docstring, f"{package.relative_to(ROOT)}/__init__.py should say what lives there"
+    assert docstring, f"{package.relative_to(REPO_ROOT)}/__init__.py should say what lives there"
 
 
 def test_the_apps_services_run_without_streamlit():

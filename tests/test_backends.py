@@ -15,13 +15,11 @@ import importlib.util
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from support import REPO_ROOT, child_environment
 
 pytestmark = pytest.mark.slow  # the core trained under each backend in a process of its own
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 BACKENDS = ("jax", "torch")
 
@@ -30,14 +28,10 @@ BACKENDS = ("jax", "torch")
 def test_core_trains_stops_guards_and_saves_under(backend, tmp_path):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed in this environment (pip install {backend} to run this)")
-    env = dict(os.environ)
-    python_path = [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]
-    env.update(
+    env = child_environment(
         KERAS_BACKEND=backend,
-        PYTHONPATH=os.pathsep.join(python_path),
         VAE_MODELS_DIR=str(tmp_path / "models"),
-        JAX_PLATFORMS=env.get("JAX_PLATFORMS", "cpu"),
-        TF_CPP_MIN_LOG_LEVEL="2",
+        JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"),
     )
     completed = subprocess.run(
         [sys.executable, str(REPO_ROOT / "tests" / "backend_checks.py"), backend, str(tmp_path)],

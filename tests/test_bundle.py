@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import select
 import shutil
 import signal
-import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from support import kill_when_printed
 from synthetic import bundle_meta, synthetic_images
 
 from vae_core.bundles.bundle import Atlas, build_atlas, load_atlas, load_bundle, save_bundle
@@ -27,7 +24,6 @@ from vae_core.config import ModelConfig, TrainConfig
 from vae_core.model.codec import LatentCodec
 from vae_core.model.vae import VAE, build_vae
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_CONFIG = ModelConfig(preset="mlp", hidden_sizes=(32,))
 META = bundle_meta(TrainConfig(MODEL_CONFIG), test_images=24, class_names=None, name="tiny")
 
@@ -251,45 +247,6 @@ INTERRUPTED_SAVE = textwrap.dedent(
     save_bundle(Path(sys.argv[1]) / "interrupted", model, {"created": "2025"}, atlas)
     """
 )
-
-
-def wait_for_line(process: subprocess.Popen, expected: bytes, stderr: Path, timeout_s: float = 120) -> None:
-    """Read the child's stdout until `expected` arrives; fail with its stderr if it exits or hangs first."""
-    deadline, output = time.monotonic() + timeout_s, b""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 1.0)
-        chunk = os.read(process.stdout.fileno(), 4096) if ready else b""
-        output += chunk
-        if expected in output.splitlines():
-            return
-        if ready and not chunk:  # the child closed stdout: it exited
-            break
-    process.kill()
-    process.wait()
-    pytest.fail(f"the saving subprocess never printed {expected!r}; stderr:\n{stderr.read_text()[-3000:]}")
-
-
-def kill_when_printed(script: str, directory: Path, expected: bytes, tmp_path: Path) -> int:
-    """Run `script` with `directory` as its argument, SIGKILL it once it prints `expected`; its return code."""
-    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "tests")])}
-    stderr = tmp_path / "stderr.txt"
-    with open(stderr, "wb") as stderr_file:
-        process = subprocess.Popen(
-            [sys.executable, "-c", script, str(directory)],
-            cwd=REPO_ROOT,
-            env=env | {"TF_CPP_MIN_LOG_LEVEL": "3"},
-            stdout=subprocess.PIPE,
-            stderr=stderr_file,
-        )
-    try:
-        wait_for_line(process, expected, stderr)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stdout.close()
-    return process.returncode
 
 
 @pytest.mark.slow

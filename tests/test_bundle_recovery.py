@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_bundle import kill_when_printed
+from support import kill_when_printed
 
 from vae_core.bundles import files as bundle_files
 from vae_core.bundles.files import (

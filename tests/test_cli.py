@@ -6,13 +6,13 @@ import concurrent.futures
 import datetime
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support import REPO_ROOT, child_environment
 from synthetic import synthetic_images
 
 from vae_core.bundles.bundle import load_bundle
@@ -23,22 +23,14 @@ from vae_core.config import ModelConfig, TrainConfig
 
 pytestmark = pytest.mark.slow  # the command-line programs in processes of their own, training
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300  # only so that a hung command fails its test instead of the whole session
-
-
-def _env(models_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    python_path = [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]
-    env.update(PYTHONPATH=os.pathsep.join(python_path), VAE_MODELS_DIR=str(models_dir), TF_CPP_MIN_LOG_LEVEL="2")
-    return env
 
 
 def _run(module: str, args: list[str], models_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
-        env=_env(models_dir),
+        env=child_environment(VAE_MODELS_DIR=str(models_dir)),
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,

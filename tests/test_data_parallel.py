@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +16,8 @@ import numpy as np
 import pytest
 from multi_host_checks import CONFIG
 from PIL import Image
+from streamlit_server import free_port
+from support import REPO_ROOT, child_environment
 from synthetic import synthetic_images
 
 from vae_core.bundles.bundle import load_bundle
@@ -30,28 +30,14 @@ from vae_core.training.train import split_validation, train_vae
 
 pytestmark = pytest.mark.slow  # several JAX processes and devices, each training
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
 
 def jax_environment(devices: int) -> dict[str, str]:
     """This process's environment for a JAX process with `devices` CPU devices (fixed at its import)."""
     if importlib.util.find_spec("jax") is None:
         pytest.skip("jax is not installed in this environment (pip install jax to run this)")
-    env = dict(os.environ)
-    env.update(
-        KERAS_BACKEND="jax",
-        JAX_PLATFORMS="cpu",
-        XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
-        PYTHONPATH=os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]),
-        TF_CPP_MIN_LOG_LEVEL="2",
+    return child_environment(
+        KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}"
     )
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_four_cpu_devices_train_as_one_and_save_a_usable_bundle(tmp_path):
@@ -78,8 +64,7 @@ def run_together(commands: list[tuple[list[str], dict[str, str]]], logs: Path) -
     deadline = time.monotonic() + 600
     while any(process.poll() is None for process in processes) and time.monotonic() < deadline:
         if any(process.poll() for process in processes):  # one failed: the others would wait for it
-            time.sleep(5)  # time for the others to fail the same way, as they should
-            break
+            deadline = min(deadline, time.monotonic() + 5)  # up to 5 s to fail the same way, as they should
         time.sleep(0.2)
     for process in processes:
         if process.poll() is None:

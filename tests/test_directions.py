@@ -8,41 +8,38 @@ import json
 import numpy as np
 import pytest
 
-from vae_core.analysis.directions import (
-    STRIP_LENGTHS,
-    Direction,
-    DirectionFileError,
-    direction_between,
-    directions_from_json,
-    directions_to_json,
-    walk,
-)
+from vae_core.analysis import directions
 
 
 def test_a_direction_between_two_identical_groups_is_zero_and_its_strip_constant():
     group = np.random.default_rng(0).normal(size=(20, 5))
-    vector = direction_between(group, group.copy())
+    vector = directions.direction_between(group, group.copy())
 
     assert not vector.any()
-    strip = walk(group[0], vector)
-    assert strip.shape == (len(STRIP_LENGTHS), 5) and np.all(strip == group[0])
+    strip = directions.walk(group[0], vector)
+    assert strip.shape == (len(directions.STRIP_LENGTHS), 5) and np.all(strip == group[0])
 
 
 def test_the_direction_goes_from_group_as_mean_to_group_bs_in_every_dimension():
     group_a, group_b = np.zeros((3, 4)), np.array([[1.0, 2, 3, 4], [3, 2, 1, 0]])
-    vector = direction_between(group_a, group_b)
+    vector = directions.direction_between(group_a, group_b)
 
     np.testing.assert_allclose(vector, [2, 2, 2, 2])
-    np.testing.assert_allclose(walk(np.zeros(4), vector, np.array([-1.0, 0.0, 1.0])), [[-2] * 4, [0] * 4, [2] * 4])
+    np.testing.assert_allclose(
+        directions.walk(np.zeros(4), vector, np.array([-1.0, 0.0, 1.0])), [[-2] * 4, [0] * 4, [2] * 4]
+    )
     with pytest.raises(ValueError, match="at least one image"):
-        direction_between(group_a, group_b[:0])
+        directions.direction_between(group_a, group_b[:0])
 
 
 def test_directions_survive_a_file_round_trip():
-    kept = [Direction("thickness", np.array([0.5, -1.0])), Direction("slant", np.array([0.0, 2.0]))]
-    text = directions_to_json(kept, "mnist-conv-2d")
+    kept = [
+        directions.Direction("thickness", np.array([0.5, -1.0])),
+        directions.Direction("slant", np.array([0.0, 2.0])),
+    ]
+    text = directions.directions_to_json(kept, "mnist-conv-2d")
 
-    loaded = directions_from_json(text.encode(), latent_dim=2)
+    loaded = directions.directions_from_json(text.encode(), latent_dim=2)
 
     assert [d.name for d in loaded] == ["thickness", "slant"]
     np.testing.assert_array_equal(loaded[0].vector, kept[0].vector)
@@ -85,8 +82,8 @@ def _file(*vectors: bytes) -> bytes:
     ],
 )
 def test_a_file_that_cannot_be_used_says_why(data, expected):
-    with pytest.raises(DirectionFileError, match=expected):
-        directions_from_json(data, latent_dim=2)
+    with pytest.raises(directions.DirectionFileError, match=expected):
+        directions.directions_from_json(data, latent_dim=2)
 
 
 def test_a_well_formed_file_at_the_limits_still_loads():
@@ -96,9 +93,9 @@ def test_a_well_formed_file_at_the_limits_still_loads():
         b'{"name": "[[[[[[[[[[{{{{\\"", "vector": [1000, -1e3]}, {"name": "b", "vector": [0, 2.5e-5]}]}'
     )
 
-    loaded = directions_from_json(data, latent_dim=2)
+    loaded = directions.directions_from_json(data, latent_dim=2)
 
     assert [d.name for d in loaded] == ['[[[[[[[[[[{{{{"', "b"]
     np.testing.assert_array_equal(loaded[0].vector, [1000.0, -1000.0])
     np.testing.assert_array_equal(loaded[1].vector, [0.0, 2.5e-5])
-    assert len(directions_from_json(_file(*[b"0, 1"] * 100), latent_dim=2)) == 100
+    assert len(directions.directions_from_json(_file(*[b"0, 1"] * 100), latent_dim=2)) == 100

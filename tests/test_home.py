@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
+from support import APP, REPO_ROOT
 
 from vae_app.panels.home_mosaic import MAP_CELLS, atlas_map, latent_mosaic, pictured_model
 from vae_core.analysis.latent_tools import plane_ranges
 from vae_core.bundles.registry import PRETRAINED_DIR, scan_bundles
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 FLAGSHIP = "mnist-conv-2d"
 
 
@@ -46,9 +45,7 @@ def test_home_reports_a_broken_model_folder(models_dir):
 def test_home_draws_without_importing_keras():
     """Home is the first page a new server shows: the entry point loads the model only after it."""
     script = "import runpy, sys; runpy.run_path('app_pages/home.py'); print('keras' in sys.modules)"
-    shown = subprocess.run(
-        [sys.executable, "-c", script], cwd=Path(APP).parent, capture_output=True, text=True, timeout=300
-    )
+    shown = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip().splitlines()[-1] == "False"  # nor TensorFlow, which only Keras imports
 

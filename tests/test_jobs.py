@@ -8,11 +8,11 @@ import io
 import os
 import signal
 import tempfile
-import time
 import zipfile
 
 import numpy as np
 import pytest
+from support import wait_until
 from synthetic import synthetic_images, write_image_folder
 
 from vae_app.services import training_process
@@ -34,14 +34,6 @@ def upload(images: int) -> DataSource:
     buffer = io.BytesIO()
     np.savez(buffer, x=x, y=y)
     return DataSource("squares.npz", buffer.getvalue())
-
-
-def wait_until(condition, seconds: float = 120.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("the job did not get there in time")
-        time.sleep(0.05)
 
 
 def test_job_streams_progress_and_saves_a_bundle(tmp_path):
@@ -104,7 +96,7 @@ def test_stop_keeps_the_model_and_a_second_run_waits_its_turn(tmp_path):
     dataset = upload(711)
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50, steps_per_execution=1)
     job = board.start(RunRequest(config, dataset, tmp_path / "long"))
-    wait_until(lambda: job.progress().batch >= 2)
+    wait_until(lambda: job.progress().batch >= 2, "the run's second batch")
     with pytest.raises(JobBusy, match="still training"):
         board.start(RunRequest(config, dataset, tmp_path / "other"))
     job.stop()
@@ -138,7 +130,7 @@ def test_a_small_upload_carries_its_warning_to_the_page(tmp_path):
 
 def test_the_run_trains_in_a_process_of_its_own_at_a_lower_priority(tmp_path):
     job = JobBoard().start(RunRequest(CONFIG, upload(80), tmp_path / "own"), owner="session-a")
-    wait_until(lambda: job.progress().stage != "starting")
+    wait_until(lambda: job.progress().stage != "starting", "the run's start")
     assert job.pid is not None and job.pid != os.getpid() and job.owner == "session-a"
     if hasattr(os, "getpriority"):
         assert os.getpriority(os.PRIO_PROCESS, job.pid) >= os.getpriority(os.PRIO_PROCESS, 0) + TRAINING_NICENESS - 1
@@ -149,7 +141,7 @@ def test_the_run_trains_in_a_process_of_its_own_at_a_lower_priority(tmp_path):
 def test_stop_during_evaluation_saves_the_model_without_metrics(tmp_path):
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=256, epochs=1)
     job = JobBoard().start(RunRequest(config, upload(20000), tmp_path / "unmeasured"))  # 2000 test images to evaluate
-    wait_until(lambda: job.progress().evaluated > 0 or not job.running, seconds=300)
+    wait_until(lambda: job.progress().evaluated > 0 or not job.running, "the evaluation's first step", seconds=300)
     job.stop()
     job.join(timeout=300)
     progress = job.progress()
@@ -171,7 +163,7 @@ def test_a_killed_training_process_is_reported_as_failed_and_leaves_no_unpacked_
             members.write(path, path.relative_to(tmp_path))
     config = TrainConfig(ModelConfig("mlp", hidden_sizes=(32,)), batch_size=8, epochs=50, steps_per_execution=1)
     job = JobBoard().start(RunRequest(config, DataSource("shapes.zip", archive.getvalue()), tmp_path / "killed"))
-    wait_until(lambda: job.progress().batch >= 2)
+    wait_until(lambda: job.progress().batch >= 2, "the run's second batch")
     assert [path.name[:11] for path in scratch.iterdir()] == ["vae-upload-"]  # unpacked, training from it
     os.kill(job.pid, signal.SIGKILL)
     job.join(timeout=60)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from odd_bundles import HOSTILE_CLASS_NAMES, ODD_BUNDLES, OddBundle, save_odd_bundle
 from streamlit.testing.v1 import AppTest
-from test_app import APP, png_of_a_seven
+from support import APP, png_of_a_seven
 
 from vae_app.figures import latent_scatter
 from vae_app.messages import plain

@@ -3,34 +3,23 @@ run is watched, and the end of a run with its test figures and the way into Expl
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from synthetic import synthetic_images
+from support import APP, offline_mnist, start_training
 
-import vae_core.data.datasets
 from vae_app.panels.training_progress import job_board, scoring
 from vae_core.analysis import evaluation
 from vae_core.bundles.files import read_meta
 
 pytestmark = pytest.mark.slow  # training runs started from the page
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TRAIN, EXPLORE = "app_pages/train.py", "app_pages/explore.py"
 
 
 @pytest.fixture
 def mnist_of_300(tmp_path, monkeypatch):
-    """A 300-image MNIST stand-in in VAE_DATA_DIR, so a run takes seconds."""
-    x_train, y_train = synthetic_images(300, seed=3)
-    x_test, y_test = synthetic_images(40, seed=4)
-    np.savez(tmp_path / "mnist.npz", x_train=x_train[..., 0], y_train=y_train, x_test=x_test[..., 0], y_test=y_test)
-    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(
-        vae_core.data.datasets, "download_with_keras", lambda name: (_ for _ in ()).throw(OSError("offline"))
-    )
+    """A 300-image MNIST stand-in, so a run takes seconds."""
+    offline_mnist(tmp_path, monkeypatch, train_images=300)
 
 
 def train_page() -> AppTest:
@@ -40,16 +29,8 @@ def train_page() -> AppTest:
     return app
 
 
-def fill(app: AppTest, **values: object) -> None:
-    for widget in [*app.number_input, *app.text_input, *app.selectbox]:
-        if widget.label in values:
-            widget.set_value(values[widget.label])
-
-
 def start(app: AppTest, name: str, **values: object) -> None:
-    fill(app, Preset="mlp", **{"Hidden sizes": "16", "Batch size": 32, "Model name": name}, **values)
-    next(button for button in app.button if button.label == "Start training").click().run()
-    assert not app.error, [error.value for error in app.error]
+    start_training(app, Preset="mlp", **{"Hidden sizes": "16", "Batch size": 32, "Model name": name}, **values)
 
 
 def until_the_end(app: AppTest) -> None:

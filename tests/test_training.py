@@ -9,6 +9,7 @@ import threading
 import keras
 import numpy as np
 import pytest
+from backend_checks import PoisonAtEpochTwo
 from keras import ops
 from synthetic import synthetic_images
 
@@ -159,22 +160,8 @@ def test_stop_flag_set_from_another_thread(images):
     _assert_usable(result, images)
 
 
-class _PoisonAtEpochTwo(keras.callbacks.Callback):
-    """Keeps the weights as epoch 1 left them, then fills the `z_mean` kernel with NaN."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.weights_after_epoch_one: list[np.ndarray] | None = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 1:
-            self.weights_after_epoch_one = [np.array(w) for w in self.model.get_weights()]
-            kernel = self.model.encoder.get_layer("z_mean").kernel
-            kernel.assign(np.full(tuple(kernel.shape), np.nan, np.float32))
-
-
 def test_non_finite_loss_stops_and_restores_the_last_finite_weights(images):
-    poison = _PoisonAtEpochTwo()
+    poison = PoisonAtEpochTwo()
     config = dataclasses.replace(CONFIG, epochs=3)
     events: list = []
     result = train_vae(config, images, listener=events.append, callbacks=[poison])

@@ -17,6 +17,15 @@ LOSSES = ("bernoulli", "gaussian")
 OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
 PRECISIONS = ("float32", "mixed_bfloat16")
+# Every setting chosen from names, by the name of its config field: the configs check it, the Train form
+# and the command line offer it.
+CHOICES = {
+    "preset": PRESETS,
+    "loss": LOSSES,
+    "optimizer": OPTIMIZERS,
+    "lr_schedule": LR_SCHEDULES,
+    "precision": PRECISIONS,
+}
 # Validation images a run encodes after each epoch, for its training replay.
 SNAPSHOT_SIZE = 1000
 
@@ -57,7 +66,8 @@ class NumberRange:
         return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
 
 
-# Every numeric setting's range, by the name of its config field (hidden_sizes: each layer's).
+# Every numeric setting's range, by the name of its config field (hidden_sizes: each layer's; side: an image
+# folder's pictures', `ImageSettings`).
 RANGES = {
     "latent_dim": NumberRange(1, 64),
     "classes": NumberRange(2, 1000),
@@ -72,6 +82,7 @@ RANGES = {
     "seed": NumberRange(0, 2**31 - 1),
     "steps_per_execution": NumberRange(1, 1000),
     "train_limit": NumberRange(1, 2**31 - 1),
+    "side": NumberRange(MIN_IMAGE_SIDE, MAX_IMAGE_SIDE),
 }
 
 
@@ -99,6 +110,11 @@ def _require(condition: bool, message: str) -> None:
 def _require_in_range(config: Any, name: str) -> None:
     value = getattr(config, name)
     _require(RANGES[name].allows(value), f"Expected {name} {RANGES[name]}. Received: {name}={value!r}")
+
+
+def _require_choice(config: Any, name: str) -> None:
+    value = getattr(config, name)
+    _require(value in CHOICES[name], f"Expected {name} in {CHOICES[name]}. Received: {name}={value!r}")
 
 
 @dataclass(frozen=True)
@@ -129,8 +145,8 @@ class ModelConfig:
     classes: int = 0
 
     def __post_init__(self) -> None:
-        _require(self.preset in PRESETS, f"Expected preset in {PRESETS}. Received: preset={self.preset!r}")
-        _require(self.loss in LOSSES, f"Expected loss in {LOSSES}. Received: loss={self.loss!r}")
+        _require_choice(self, "preset")
+        _require_choice(self, "loss")
         shape = _whole_numbers(self.image_shape)
         _require(
             shape is not None
@@ -226,16 +242,10 @@ class TrainConfig:
     train_limit: int | None = None
 
     def __post_init__(self) -> None:
-        _require(
-            self.optimizer in OPTIMIZERS,
-            f"Expected optimizer in {OPTIMIZERS}. Received: optimizer={self.optimizer!r}",
-        )
+        _require_choice(self, "optimizer")
         _require_in_range(self, "learning_rate")
         _require_in_range(self, "weight_decay")
-        _require(
-            self.lr_schedule in LR_SCHEDULES,
-            f"Expected lr_schedule in {LR_SCHEDULES}. Received: lr_schedule={self.lr_schedule!r}",
-        )
+        _require_choice(self, "lr_schedule")
         for name in ("batch_size", "epochs", "validation_split", "kl_warmup_epochs", "seed"):
             _require_in_range(self, name)
         _require(
@@ -243,10 +253,7 @@ class TrainConfig:
             f"Expected kl_warmup_epochs between 0 and epochs ({self.epochs}). "
             f"Received: kl_warmup_epochs={self.kl_warmup_epochs!r}",
         )
-        _require(
-            self.precision in PRECISIONS,
-            f"Expected precision in {PRECISIONS}. Received: precision={self.precision!r}",
-        )
+        _require_choice(self, "precision")
         _require_in_range(self, "steps_per_execution")
         _require(
             isinstance(self.data_parallel, bool),
@@ -319,7 +326,7 @@ class ImageSettings:
 
     def __post_init__(self) -> None:
         _require(
-            isinstance(self.side, int) and MIN_IMAGE_SIDE <= self.side <= MAX_IMAGE_SIDE,
+            RANGES["side"].allows(self.side),
             f"Expected an image side from {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels. Received: side={self.side!r}",
         )
         _require(self.channels in (1, 3), f"Expected 1 or 3 channels. Received: channels={self.channels!r}")

@@ -7,6 +7,7 @@ import zipfile
 
 from browser_support import IDLE, open_page, screenshot
 from playwright.sync_api import expect
+from support import FILE_INPUT
 from synthetic import write_image_folder
 
 
@@ -36,7 +37,7 @@ def test_a_zipped_image_folder_trains_from_the_train_page(page, app_url, tmp_pat
             zipped.write(path, path.relative_to(tmp_path).as_posix())
     open_page(page, app_url, "train")
     choose(page, "Dataset", "Your own file")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(archive))
+    page.locator(FILE_INPUT).set_input_files(str(archive))
     page.get_by_role("button", name="Remove squares.zip", exact=True).wait_for()
     fill_small_run(page, "zipped-squares")
     finish(page, "zipped-squares")

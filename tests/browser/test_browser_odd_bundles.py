@@ -8,8 +8,8 @@ import re
 import pytest
 from browser_support import IDLE, PAD, first_paint, let_go_of_pad_slider, open_page, screenshot
 from odd_bundles import HOSTILE_CLASS_NAMES, ODD_BUNDLES, save_odd_bundle
-from PIL import Image, ImageDraw
 from playwright.sync_api import expect
+from support import upload_a_seven
 
 SHOWN = ("one-image", "line-1d", "collapsed-64d", "labels-beyond-names", "one-image-16d")
 
@@ -28,7 +28,7 @@ def open_linked(tab, url: str, path: str, model: str) -> None:
 
 
 @pytest.mark.parametrize("model", SHOWN)
-def test_the_slider_redraws_and_an_upload_is_encoded(page, app_url, odd_models, model, tmp_path):
+def test_the_slider_redraws_and_an_upload_is_encoded(page, app_url, odd_models, model):
     open_linked(page, app_url, "generate", model)
     pad = page.locator(PAD)
     expect(pad).to_have_attribute("data-mode", re.compile("^(browser|server)$"), timeout=120_000)
@@ -38,23 +38,17 @@ def test_the_slider_redraws_and_an_upload_is_encoded(page, app_url, odd_models, 
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"generate-{model}")
 
-    paper = Image.new("L", (600, 800), 235)
-    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=6)
-    paper.save(tmp_path / "seven.png")
     open_linked(page, app_url, "encode", model)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(tmp_path / "seven.png"))
+    upload_a_seven(page, stroke=6)
     page.get_by_text("its reconstruction").wait_for()
     page.locator(IDLE).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"encode-{model}")
 
 
-def test_class_names_from_the_data_show_as_written(page, app_url, odd_models, tmp_path):
-    paper = Image.new("L", (600, 800), 235)
-    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=6)
-    paper.save(tmp_path / "seven.png")
+def test_class_names_from_the_data_show_as_written(page, app_url, odd_models):
     open_linked(page, app_url, "encode", "hostile-class-names")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(tmp_path / "seven.png"))
+    upload_a_seven(page, stroke=6)
     page.get_by_text("its reconstruction").wait_for()
     page.locator(IDLE).wait_for()
     scatter = page.locator(".js-plotly-plot").first

@@ -12,8 +12,9 @@ import shutil
 import numpy as np
 import pytest
 from browser_support import after_the_rerun, gap_to, open_pad, open_page, open_view, screenshot
-from PIL import Image, ImageDraw
+from PIL import Image
 from playwright.sync_api import expect
+from support import upload_a_seven
 
 CVAE = "mnist-cvae-2d"
 
@@ -66,16 +67,9 @@ def test_the_class_by_z_grid_writes_each_class_in_every_style(page, app_url):
     screenshot(page, "generate-class-grid")
 
 
-def upload_a_seven(tab, folder) -> None:
-    paper = Image.new("L", (600, 800), 235)
-    ImageDraw.Draw(paper).line([(150, 200), (450, 200), (250, 650)], fill=25, width=10)
-    paper.save(folder / "seven.png")
-    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(folder / "seven.png"))
-
-
-def test_encode_reads_the_digits_class_and_writes_its_style_as_every_class(page, app_url, tmp_path):
+def test_encode_reads_the_digits_class_and_writes_its_style_as_every_class(page, app_url):
     open_page(page, app_url, f"encode?model={CVAE}")
-    upload_a_seven(page, tmp_path)
+    upload_a_seven(page, stroke=10)
     reading = page.get_by_role("radiogroup", name="Read your digit as")
     expect(reading.get_by_role("radio", checked=True)).to_have_accessible_name("7")
     strip = page.locator('[data-testid="stImage"]').filter(has_text="your 7, then its slant and stroke")

@@ -3,7 +3,7 @@ at once, in either theme; on a phone nothing is wider than the screen."""
 
 from __future__ import annotations
 
-from browser_support import contrast_ratio, open_page, rgb, screenshot
+from browser_support import contrast_ratio, in_view, open_page, rgb, screenshot
 from playwright.sync_api import expect
 
 from vae_app.figures import ENCODED_COLOUR, class_colours
@@ -14,17 +14,6 @@ APP_BACKGROUND = "() => getComputedStyle(document.querySelector('[data-testid=\"
 WIDEST = """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"] *')]
     .filter((element) => !element.parentElement.closest('[data-testid="stDataFrame"]'))
     .map((element) => element.getBoundingClientRect().right))"""
-
-
-def fully_in_view(tab, locator) -> bool:
-    """Whether the element's whole box lies inside the window, seen without scrolling."""
-    box, size = locator.bounding_box(), tab.viewport_size
-    return (
-        box is not None
-        and box["x"] >= 0
-        and box["y"] >= 0
-        and (box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"])
-    )
 
 
 def open_home(tab, url: str) -> None:
@@ -42,7 +31,7 @@ def test_home_shows_its_picture_and_every_link_at_once_in_either_theme(themed_pa
     expect(links).to_have_count(len(LINKS))
     expect(links).to_contain_text(LINKS)  # in this order
     for shown in [picture, *(links.nth(index) for index in range(len(LINKS)))]:
-        assert fully_in_view(page, shown), shown
+        assert in_view(page, shown), shown
     # The palette is made for the background each theme really has: 3:1, WCAG's floor for graphics.
     background = rgb(page.evaluate(APP_BACKGROUND))
     assert (contrast_ratio(background, (0, 0, 0)) > 10) == (theme == "light"), f"not the {theme} theme: {background}"

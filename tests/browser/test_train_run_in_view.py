@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from browser_support import IDLE, in_view, open_page, screenshot
 from playwright.sync_api import expect
+from support import FILE_INPUT
 
 PHONE = {"width": 390, "height": 844}
 PROGRESS = '[data-testid="stProgress"]'
@@ -33,7 +34,7 @@ def start_a_run(tab, url: str, table: Path, name: str) -> None:
     open_page(tab, url, "train")
     tab.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
     tab.get_by_role("option", name="Your own file").click()
-    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(table))
+    tab.locator(FILE_INPUT).set_input_files(str(table))
     tab.get_by_role("button", name=f"Remove {table.name}", exact=True).wait_for()  # uploaded
     tab.get_by_label("Epochs", exact=True).fill("2")
     tab.get_by_label("Model name", exact=True).fill(name)

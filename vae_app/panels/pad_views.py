@@ -19,22 +19,11 @@ def generate_pad(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str],
     moves; beside it, after each release, the same picture to download and the nearest test images.
     A conditional model writes class `label`."""
     atlas = model.bundle.atlas
-    z_key = f"generate_z:{model.bundle.path}:{plane.fingerprint}"
-    st.session_state.setdefault(z_key, plane.lift(plane_ranges(plane.project(atlas.z_mean)).mean(axis=1)[None])[0])
+    middle = plane.lift(plane_ranges(plane.project(atlas.z_mean)).mean(axis=1)[None])[0]
     pad_column, answer_column = st.columns([7, 3], gap="medium")  # the pad and its picture side by side
     with pad_column:
-        released = latent_pad(
-            model,
-            plane,
-            axis_titles,
-            st.session_state[z_key],
-            key=f"pad:{model.bundle.path}",
-            fallback="release the pointer on the pad, or a dimension's slider, and the server draws the picture",
-            label=label,
-        )
-    if released is not None:
-        st.session_state[z_key] = np.asarray(released, dtype=np.float64)
-    z = st.session_state[z_key]
+        drawn_on_release = "release the pointer on the pad, or a dimension's slider, and the server draws the picture"
+        z = _pad_point(model, plane, axis_titles, label, "generate", start=middle, fallback=drawn_on_release)
     u, v = plane.project(z[None, :])[0]
     place = f"{axis_titles[0]} = {u:.2f}" + ("" if plane.is_line else f", {axis_titles[1]} = {v:.2f}")
     with answer_column:
@@ -57,20 +46,33 @@ def explore_pad(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str]) 
     """Hover or drag over the pad to see what the model decodes there; a release shows the nearest
     test images to that point."""
     atlas = model.bundle.atlas
-    z_key = f"explore_z:{model.bundle.path}:{plane.fingerprint}"
-    st.session_state.setdefault(z_key, plane.lift(np.zeros((1, 2)))[0])
     label = class_picker(model, key="explore_class", title="Class to decode as")
+    origin = plane.lift(np.zeros((1, 2)))[0]
+    fallback = "click the pad to see the nearest test images to a point"
+    z = _pad_point(model, plane, axis_titles, label, "explore", start=origin, fallback=fallback)
+    nearest = nearest_indices(z, atlas.z_mean, k=8)
+    labels = ", ".join(model.label_name(index) for index in nearest)
+    show(tile(atlas.images[nearest], columns=8, gap=2), f"nearest test images to the pad's point: {labels}", side=600)
+
+
+def _pad_point(
+    model: LoadedModel,
+    plane: Plane,
+    axis_titles: tuple[str, str],
+    label: int | None,
+    page: str,
+    *,
+    start: np.ndarray,
+    fallback: str,
+) -> np.ndarray:
+    """The page's pad, mounted at the point this session keeps for the model and plane (`start` at first),
+    and that point, moved to where a release put it: the pad reports only on release, so the session keeps it."""
+    z_key = f"{page}_z:{model.bundle.path}:{plane.fingerprint}"
+    st.session_state.setdefault(z_key, start)
+    pad_key = f"{page}_pad:{model.bundle.path}"
     released = latent_pad(
-        model,
-        plane,
-        axis_titles,
-        st.session_state[z_key],
-        key=f"explore_pad:{model.bundle.path}",
-        fallback="click the pad to see the nearest test images to a point",
-        label=label,
+        model, plane, axis_titles, st.session_state[z_key], key=pad_key, fallback=fallback, label=label
     )
     if released is not None:
         st.session_state[z_key] = np.asarray(released, dtype=np.float64)
-    nearest = nearest_indices(st.session_state[z_key], atlas.z_mean, k=8)
-    labels = ", ".join(model.label_name(index) for index in nearest)
-    show(tile(atlas.images[nearest], columns=8, gap=2), f"nearest test images to the pad's point: {labels}", side=600)
+    return st.session_state[z_key]

@@ -18,13 +18,7 @@ from vae_app.services.jobs import JobBoard, JobBusy, TrainingJob
 from vae_app.services.server_folders import server_folder, server_folders
 from vae_core.bundles.files import BundleError
 from vae_core.config import (
-    LOSSES,
-    LR_SCHEDULES,
-    MAX_IMAGE_SIDE,
-    MIN_IMAGE_SIDE,
-    OPTIMIZERS,
-    PRECISIONS,
-    PRESETS,
+    CHOICES,
     RANGES,
     ConfigError,
     ImageSettings,
@@ -99,7 +93,7 @@ def _model_widgets(column: DeltaGenerator) -> tuple[dict[str, object], str, bool
     the model is conditional on the data's labels."""
     defaults = ModelConfig()
     settings = {
-        "preset": column.selectbox("Preset", PRESETS, index=PRESETS.index(defaults.preset)),
+        "preset": _choice(column, "Preset", "preset", defaults.preset),
         "latent_dim": int(_number(column, "Latent size", "latent_dim", defaults.latent_dim)),
     }
     hidden = column.text_input("Hidden sizes", "", placeholder="preset default, or e.g. 256 or 64,16,8")
@@ -115,26 +109,25 @@ def _training_widgets(middle: DeltaGenerator, right: DeltaGenerator) -> dict[str
     """The loss's weighting and how the model is fitted, by the names of their config fields."""
     defaults = TrainConfig()
     settings = {
-        "loss": middle.selectbox("Reconstruction loss", LOSSES, index=LOSSES.index(defaults.model.loss)),
+        "loss": _choice(middle, "Reconstruction loss", "loss", defaults.model.loss),
         "beta": _number(middle, "KL weight (beta)", "beta", defaults.model.beta, format="%.4g"),
         "kl_warmup_epochs": int(_number(middle, "KL warm-up epochs", "kl_warmup_epochs", defaults.kl_warmup_epochs)),
-        "optimizer": middle.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(defaults.optimizer)),
+        "optimizer": _choice(middle, "Optimizer", "optimizer", defaults.optimizer),
         "learning_rate": _number(
             middle, "Learning rate", "learning_rate", defaults.learning_rate, format="%.0e", step=1e-4
         ),
-        "lr_schedule": middle.selectbox(
-            "Learning-rate schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(defaults.lr_schedule)
-        ),
+        "lr_schedule": _choice(middle, "Learning-rate schedule", "lr_schedule", defaults.lr_schedule),
         "weight_decay": _number(middle, "Weight decay", "weight_decay", defaults.weight_decay, format="%.3g"),
         "batch_size": int(_number(right, "Batch size", "batch_size", defaults.batch_size)),
         "epochs": int(_number(right, "Epochs", "epochs", defaults.epochs)),
         "train_limit": _train_limit(right),
         "validation_split": _number(right, "Validation split", "validation_split", defaults.validation_split),
         "seed": int(_number(right, "Seed", "seed", defaults.seed)),
-        "precision": right.selectbox(
+        "precision": _choice(
+            right,
             "Precision",
-            PRECISIONS,
-            index=PRECISIONS.index(defaults.precision),
+            "precision",
+            defaults.precision,
             help="mixed_bfloat16 trains faster on processors with bfloat16 units (the same ELBO on the conv"
             " preset); elsewhere it is slower",
         ),
@@ -158,7 +151,8 @@ def _data_widgets(column: DeltaGenerator) -> Callable[[], DataSource]:
     folder = column.selectbox("Folder on this server", folders) if folders else None
     side, colour = column.columns(2)
     images_help = "How an image folder's pictures are read; other data keeps its own size."
-    size = side.number_input("Image size", MIN_IMAGE_SIDE, MAX_IMAGE_SIDE, ImageSettings.side, help=images_help)
+    allowed = RANGES["side"]
+    size = side.number_input("Image size", allowed.low, allowed.high, ImageSettings.side, help=images_help)
     channels = COLOURS[colour.selectbox("Colour", list(COLOURS), help=images_help)]
 
     def data() -> DataSource:
@@ -192,6 +186,12 @@ def _number(container: DeltaGenerator, label: str, setting: str, default: float,
     config's to refuse, with its message."""
     allowed = RANGES[setting]
     return container.number_input(label, allowed.low, allowed.high, default, help=f"Allowed: {allowed}.", **shown)
+
+
+def _choice(container: DeltaGenerator, label: str, setting: str, default: str, **shown: object) -> str:
+    """A select box of the names the config allows for the setting, at its default."""
+    names = CHOICES[setting]
+    return container.selectbox(label, names, index=names.index(default), **shown)
 
 
 @functools.cache

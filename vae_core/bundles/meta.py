@@ -120,8 +120,8 @@ class BundleMeta:
         _check(data, None, {"created": (True, _text, "a date as text")})
         unknown = {key: value for key, value in data.items() if key not in _TOP_LEVEL}
         sections = {}
-        for section, (record, checks, tuples) in _SECTIONS.items():
-            sections[section], left_over = _record(data[section], section, record, checks, tuples)
+        for section, (record, checks) in _SECTIONS.items():
+            sections[section], left_over = _record(data[section], section, record, checks)
             if left_over:
                 unknown[section] = left_over
         config, left_over = _config(data["config"])
@@ -162,54 +162,38 @@ def _records(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(record, dict) for record in value)
 
 
-# Per section: its record type, then (required, test, what a person is told is expected) per field,
-# then the fields whose JSON lists become tuples.
-Check = tuple[bool, Callable[[Any], bool], str]
-_SECTIONS: dict[str, tuple[type, dict[str, Check], tuple[str, ...]]] = {
-    "dataset": (
-        DatasetRecord,
-        {
-            "name": (True, _text, "text"),
-            "class_names": (False, _names_or_none, "a list of names or null"),
-            "source": (False, _text_or_none, "text or null"),
-            "image_shape": (False, _counts_or_none, "a list of whole numbers or null"),
-            "train_images": (False, _count_or_none, "a whole number or null"),
-            "test_images": (False, _count_or_none, "a whole number or null"),
-        },
-        ("class_names", "image_shape"),
-    ),
-    "training": (
-        TrainingRecord,
-        {
-            "epochs_run": (True, _count, "a whole number"),
-            "status": (False, _text, "text"),
-            "message": (False, _text, "text"),
-            "batches_per_epoch": (False, _count_or_none, "a whole number or null"),
-            "seconds": (False, _number_or_none, "a number or null"),
-            "machine": (False, _text_or_none, "text or null"),
-            "history": (False, _records, "a list of per-epoch records"),
-        },
-        ("history",),
-    ),
-    "test_metrics": (
-        TestMetrics,
-        {
-            "neg_elbo": (True, _number_or_none, "a number or null"),
-            "reconstruction_nll": (False, _number_or_none, "a number or null"),
-            "kl": (False, _number_or_none, "a number or null"),
-            "neg_iw_bound": (True, _number_or_none, "a number or null"),
-            "iw_samples": (True, _count, "a whole number"),
-            "images": (False, _count, "a whole number"),
-            "knn_accuracy": (True, _number_or_none, "a number or null"),
-            "knn_k": (False, _count, "a whole number"),
-            "scored_images": (False, _count_or_none, "a whole number or null"),
-        },
-        (),
-    ),
+# What each type of a record's field must be in JSON: its test, and what a person is told is expected.
+_TYPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "str": (_text, "text"),
+    "str | None": (_text_or_none, "text or null"),
+    "int": (_count, "a whole number"),
+    "int | None": (_count_or_none, "a whole number or null"),
+    "float | None": (_number_or_none, "a number or null"),
+    "tuple[str, ...] | None": (_names_or_none, "a list of names or null"),
+    "tuple[int, ...] | None": (_counts_or_none, "a list of whole numbers or null"),
+    "tuple[dict[str, float], ...]": (_records, "a list of per-epoch records"),
 }
-_TOP_LEVEL = ("format", "created", "config", *_SECTIONS, "versions")
 # Values of the test metrics a bundle may leave out (hand-made ones do), where TestMetrics has none.
 _METRIC_DEFAULTS = {"reconstruction_nll": None, "kl": None, "images": 0, "knn_k": 5}
+Check = tuple[bool, Callable[[Any], bool], str]
+
+
+def _checks(record: type) -> dict[str, Check]:
+    """Per field of the record, as its type says: (required, test, what is expected). A field is required
+    where it has no default, in the record or, for the test metrics, in `_METRIC_DEFAULTS`."""
+    defaults = _METRIC_DEFAULTS if record is TestMetrics else {}
+    return {
+        f.name: (f.default is dataclasses.MISSING and f.name not in defaults, *_TYPE_CHECKS[f.type])
+        for f in dataclasses.fields(record)
+    }
+
+
+# Per section: its record type, then its fields' checks.
+_SECTIONS: dict[str, tuple[type, dict[str, Check]]] = {
+    section: (record, _checks(record))
+    for section, record in (("dataset", DatasetRecord), ("training", TrainingRecord), ("test_metrics", TestMetrics))
+}
+_TOP_LEVEL = ("format", "created", "config", *_SECTIONS, "versions")
 
 
 def _check(values: dict[str, Any], section: str | None, checks: dict[str, Check]) -> None:
@@ -222,11 +206,11 @@ def _check(values: dict[str, Any], section: str | None, checks: dict[str, Check]
             raise MetaError(f"{name} should be {expected}, not {_shown(values[key])}")
 
 
-def _record(
-    values: dict[str, Any], section: str, record: type, checks: dict[str, Check], tuples: tuple[str, ...]
-) -> tuple[Any, dict[str, Any]]:
-    """The section as its record type, and the keys this version does not know."""
+def _record(values: dict[str, Any], section: str, record: type, checks: dict[str, Check]) -> tuple[Any, dict[str, Any]]:
+    """The section as its record type (JSON's lists as the tuples it holds), and the keys this version does
+    not know."""
     _check(values, section, checks)
+    tuples = {f.name for f in dataclasses.fields(record) if f.type.startswith("tuple")}
     known = {key: values[key] for key in checks if key in values}
     known = {key: tuple(value) if key in tuples and value is not None else value for key, value in known.items()}
     if record is TestMetrics:

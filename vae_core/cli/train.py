@@ -17,13 +17,7 @@ from typing import TYPE_CHECKING, Any
 from vae_core.bundles.files import BundleError
 from vae_core.cli.terminal import EvaluationPrinter, format_metrics
 from vae_core.config import (
-    LOSSES,
-    LR_SCHEDULES,
-    MAX_IMAGE_SIDE,
-    MIN_IMAGE_SIDE,
-    OPTIMIZERS,
-    PRECISIONS,
-    PRESETS,
+    CHOICES,
     RANGES,
     ConfigError,
     ImageSettings,
@@ -55,6 +49,16 @@ NUMERIC_FLAGS = {
         "steps_per_execution",
         int,
         "gradient steps per compiled call; progress and Stop act once per call",
+    ),
+}
+# Each flag naming a choice after the model's: the setting it sets (its choices and default the config's), its help.
+CHOICE_FLAGS = {
+    "--loss": ("loss", None),
+    "--optimizer": ("optimizer", None),
+    "--lr-schedule": ("lr_schedule", None),
+    "--precision": (
+        "precision",
+        "mixed_bfloat16: faster on TensorFlow with AVX512_BF16, same ELBO (see bench/RESULTS.md)",
     ),
 }
 
@@ -89,8 +93,7 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
         "--image-size",
         type=int,
         default=ImageSettings.side,
-        help=f"an image folder's pictures are resized to this side, {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE}"
-        f" (default {ImageSettings.side})",
+        help=f"an image folder's pictures are resized to this side, {RANGES['side']} (default {ImageSettings.side})",
     )
     parser.add_argument(
         "--color", choices=("grayscale", "rgb"), default="grayscale", help="how an image folder's pictures are read"
@@ -100,7 +103,7 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """The network and how it is fitted, each flag stored under its config setting's name so that the
     configs check it, and left out, taking the configs' default."""
-    parser.add_argument("--preset", choices=PRESETS, default=DEFAULTS["preset"])
+    parser.add_argument("--preset", choices=CHOICES["preset"], default=DEFAULTS["preset"])
     for flag, (setting, kind, meaning) in NUMERIC_FLAGS.items():
         default = DEFAULTS[setting]
         parser.add_argument(
@@ -118,15 +121,8 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="a conditional VAE: encoder and decoder also take each image's label (labelled data only)",
     )
-    parser.add_argument("--loss", choices=LOSSES, default=DEFAULTS["loss"])
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS["optimizer"])
-    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=DEFAULTS["lr_schedule"])
-    parser.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default=DEFAULTS["precision"],
-        help="mixed_bfloat16: faster on TensorFlow with AVX512_BF16, same ELBO (see bench/RESULTS.md)",
-    )
+    for flag, (setting, meaning) in CHOICE_FLAGS.items():
+        parser.add_argument(flag, dest=setting, choices=CHOICES[setting], default=DEFAULTS[setting], help=meaning)
 
 
 def add_device_flags(parser: argparse.ArgumentParser) -> None:

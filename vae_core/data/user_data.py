@@ -20,6 +20,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas
@@ -204,17 +205,18 @@ def _as_pixels(x: np.ndarray) -> np.ndarray:
 
 
 def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
+    return _parses(float, cell, ValueError)
 
 
 def _is_image_size(pixels: int) -> bool:
+    return _parses(image_shape_for, pixels, DatasetError)
+
+
+def _parses(parse: Callable[[Any], object], value: Any, error: type[Exception]) -> bool:
+    """Whether `parse(value)` returns rather than raising `error`."""
     try:
-        image_shape_for(pixels)
-    except DatasetError:
+        parse(value)
+    except error:
         return False
     return True
 
