@@ -17,10 +17,16 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, RunningServer, add_server_python_option, streamlit_server
+from tests.streamlit_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IDLE,
+    RunningServer,
+    add_server_python_option,
+    streamlit_server,
+)
 from vae_core.provenance import machine_description
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 APP_PAGES = ("Home", "Train", "Explore", "Generate", "Encode")
 MIB = 1024 * 1024
 

@@ -28,10 +28,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, add_server_python_option, streamlit_server
+from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, IDLE, REPO_ROOT, add_server_python_option, streamlit_server
 from vae_core.provenance import machine_description
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # Bare Streamlit's slider, and the latent pad's slider for its first latent dimension (in the
 # component's shadow root: Playwright's locators enter it, document.querySelector does not).
 STREAMLIT_SLIDER = '[data-testid="stSlider"] input[type="range"]'

@@ -307,13 +307,3 @@ def _plotly_array(value: object) -> list:
         array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
         return array.reshape(value["shape"]).tolist() if "shape" in value else array.tolist()
     return list(value)
-
-
-def point_selection(element: Element, point: tuple[int, int, float, float, object]) -> WidgetState:
-    """A click on one point of a Plotly chart with `on_select`, as Streamlit's frontend reports it
-    (plotly's click event's point, keys in snake case, with the point indices, no box or lasso)."""
-    curve, index, x, y, custom = point
-    selected = {"curve_number": curve, "point_number": index, "point_index": index, "x": x, "y": y}
-    selected["customdata"] = custom
-    selection = {"selection": {"points": [selected], "point_indices": [index], "box": [], "lasso": []}}
-    return WidgetState(id=element.proto.id, string_value=json.dumps(selection, separators=(",", ":")))

@@ -43,7 +43,6 @@ from bench.streamlit_client import (
     StreamlitSession,
     component_data,
     plotly_points,
-    point_selection,
     trigger_state,
 )
 from tests.streamlit_server import REPO_ROOT, add_server_python_option, app_with_own_models, descendant_pids
@@ -58,16 +57,18 @@ TARGET_P95_MS = 500
 
 
 async def click(session: StreamlitSession, rng: random.Random, timeout: float) -> tuple[float | None, bool]:
-    """Click a random point of Explore's scatter: seconds to the clicked image's element given that
-    selection (or to the run's end where it did not come), and whether it came."""
+    """Click a random point of Explore's scatter, as the clicked image's element reports it once the
+    browser has drawn it: seconds to the server's answer, that element given the selection (or to the
+    run's end where it did not come), and whether it came."""
     chart = session.find("plotly_chart", lambda element: element.proto.id.endswith(SCATTER_KEY))
-    points = plotly_points(chart.proto.spec)
-    point = points[rng.randrange(len(points))]
+    clicked = session.find("bidi_component", lambda element: element.proto.component_name.endswith("clicked_image"))
+    point = rng.choice(plotly_points(chart.proto.spec))
     index = point[4][0] if isinstance(point[4], list) else point[4]
+    report = {"index": int(index), "signature": component_data(clicked)["signature"]}
     answered = re.compile(rf'"selection": ?"{index}"'.encode())
     answer = await session.rerun(
-        [point_selection(chart, point)],
-        fragment_id=chart.fragment_id,
+        [trigger_state(clicked, "click", report)],
+        fragment_id=clicked.fragment_id,
         marker=lambda raw: answered.search(raw) is not None,
         timeout=timeout,
     )

@@ -19,6 +19,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The page once its script has run to the end: what a browser test or benchmark waits for after a gesture.
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # Flags for a closed network: without the background ones chromium keeps dialling Google's hosts.
 CHROMIUM_ARGS = [
     "--headless=new",

@@ -1,9 +1,9 @@
 // The clicked image beside Explore's map, answered in the browser: a click on the map reads that
-// test image's record (its pixels, label, z and error) from the app's static files by a byte-range
-// fetch, shows it, and decodes its z mean with the model's decoder (ONNX Runtime Web), without
-// waiting for the server. The server hears the click too (Streamlit's own selection event) and its
-// rerun brings the selection back here; an answer for a click the person has since replaced is
-// ignored. A box or lasso selection hides this element: the server draws the group's grid below it.
+// test image's record (its pixels, label, z and error) from the app's static files, shows it, and
+// decodes its z mean with the model's decoder (ONNX Runtime Web), without waiting for the server.
+// Then it tells Python of the click, whose rerun brings the selection back here; an answer for a
+// click the person has since replaced is ignored. A box or lasso selection (the chart's own, which
+// Streamlit reports) hides this element: the server draws the group's grid below it.
 
 import { loadDecoder } from "../latent_pad/decoder.js";
 import { paintPicture } from "../latent_pad/drawing.js";
@@ -12,13 +12,18 @@ import { mountView } from "../elements/life_cycle.js";
 const views = new WeakMap(); // an element's root -> its view, kept across reruns
 const REMEMBERED_GESTURES = 16;
 const PREFETCHED_BYTES = 64 * 2 ** 20; // MNIST's 10,000 records are about 8 MB
+// A press and release this close in place and time are a click; Plotly's hover reaches 20 pixels.
+const CLICK_PIXELS = 5;
+const CLICK_MS = 600;
+const POINT_PIXELS = 20;
+const RING_COLOUR = "#ff00ff"; // the map's marks' colour (figures.ENCODED_COLOUR)
 
 // Components v2's mount, for each run of the page: a new view for a new model (the signature), the
 // same view told the server's selection otherwise (see life_cycle.js).
-export async function mount({ data, parentElement, setStateValue }) {
+export async function mount({ data, parentElement, setStateValue, setTriggerValue }) {
   const root = parentElement.querySelector(".clicked-image");
   return mountView(views, root, data.signature, {
-    create: () => createView(root, data, setStateValue),
+    create: () => createView(root, data, { setStateValue, setTriggerValue }),
     update: (view) => view.update(data),
   });
 }
@@ -27,7 +32,8 @@ export async function mount({ data, parentElement, setStateValue }) {
 const keyOf = (indices) => [...new Set(indices)].sort((a, b) => a - b).join(",");
 const indicesOf = (key) => (key === "" ? [] : key.split(",").map(Number));
 
-function createView(root, data, setStateValue) {
+// `python` holds Components v2's two ways back to Python.
+function createView(root, data, { setStateValue, setTriggerValue }) {
   const prompt = root.querySelector(".prompt");
   const pair = root.querySelector(".pair");
   const image = root.querySelector("canvas.test-image");
@@ -42,6 +48,7 @@ function createView(root, data, setStateValue) {
   const imagePixels = image.getContext("2d").createImageData(width, height);
   const reconstructionPixels = reconstruction.getContext("2d").createImageData(width, height);
   const records = new Map(); // index -> Promise of its record
+  const ring = clickedRing(() => state.chart);
   const state = { data, shown: null, gestures: [], asked: 0, stopped: false, chart: null, all: null };
   const decoder = data.decoder_url ? loadDecoder(data) : Promise.reject(new Error(data.no_decoder_reason));
   decoder.catch((error) => fallBack(error.message));
@@ -54,13 +61,15 @@ function createView(root, data, setStateValue) {
   }
 
   // --- what the element shows --------------------------------------------------------------
-  function show(key) {
+  // Show the selection `key`; resolves once what it shows is painted (or cannot be).
+  async function show(key) {
     state.shown = key;
     const indices = indicesOf(key);
     root.dataset.selection = indices.length > 1 ? "group" : indices.length ? "one" : "none";
     pair.hidden = numbers.hidden = indices.length !== 1;
     prompt.hidden = indices.length !== 0;
-    if (indices.length === 1) showOne(indices[0]);
+    ring.mark(indices.length === 1 ? indices[0] : null);
+    if (indices.length === 1) await showOne(indices[0]);
   }
 
   async function showOne(index) {
@@ -132,12 +141,25 @@ function createView(root, data, setStateValue) {
   function gesture(indices) {
     const key = keyOf(indices);
     state.gestures = [...state.gestures.slice(1 - REMEMBERED_GESTURES), key];
-    show(key);
+    return show(key);
   }
+
+  // A click is this element's to tell Python, once its answer is on the screen: the rerun it starts
+  // keeps the page's main thread busy for a while.
+  async function clicked(index) {
+    await gesture([index]);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        if (!state.stopped) setTriggerValue("click", { index, signature: state.data.signature });
+      }),
+    );
+  }
+  // Box and lasso selections are the chart's (Streamlit reports them); a double click in those modes
+  // clears one.
   const handlers = {
-    plotly_click: (event) => gesture([pointIndex(event.points[0])]),
     plotly_selected: (event) => event && gesture(event.points.map(pointIndex)),
     plotly_deselect: () => gesture([]),
+    plotly_afterplot: () => ring.place(), // zoomed, panned, resized or drawn anew
   };
 
   // The chart may be drawn after this element, or drawn anew: listen to whichever is on the page.
@@ -147,6 +169,7 @@ function createView(root, data, setStateValue) {
     forgetChart();
     state.chart = chart;
     for (const [name, handler] of Object.entries(handlers)) chart.on(name, handler);
+    ring.place();
   }
   function forgetChart() {
     for (const [name, handler] of Object.entries(handlers)) state.chart?.removeListener?.(name, handler);
@@ -154,6 +177,28 @@ function createView(root, data, setStateValue) {
   }
   const watcher = new MutationObserver(listenToChart);
   watcher.observe(document.body, { childList: true, subtree: true });
+
+  // A click is heard from the pointer itself (a press and release close together, in time and place,
+  // over the chart's plotting area): Streamlit's own point selection would start a rerun, and hold
+  // the page's main thread, before this answer could reach the screen.
+  const listening = new AbortController();
+  let pressed = null;
+  document.addEventListener("pointerdown", (event) => {
+    const onChart = state.chart?.contains(event.target);
+    pressed = onChart ? { x: event.clientX, y: event.clientY, at: performance.now() } : null;
+  }, { capture: true, signal: listening.signal });
+  // The release lands on whatever Plotly laid over the page for a possible drag: where the press was is what counts.
+  document.addEventListener("pointerup", (event) => {
+    const press = pressed;
+    pressed = null;
+    if (!press || !state.chart || root.dataset.mode === "server") return; // then the chart's own selection takes clicks
+    const moved = Math.hypot(event.clientX - press.x, event.clientY - press.y);
+    if (moved > CLICK_PIXELS || performance.now() - press.at > CLICK_MS) return; // a drag: pan, zoom, box
+    // The point Plotly's tooltip names where there is one (a mouse hovers), else the nearest (a finger).
+    const hovered = (state.chart._hoverdata ?? []).find((point) => point.customdata !== undefined);
+    const index = hovered ? pointIndex(hovered) : pointAt(state.chart, event.clientX, event.clientY);
+    if (index !== null) clicked(index);
+  }, { capture: true, signal: listening.signal });
 
   // --- life cycle --------------------------------------------------------------------------
   const view = {
@@ -176,7 +221,9 @@ function createView(root, data, setStateValue) {
     stop() {
       state.stopped = true;
       watcher.disconnect();
+      listening.abort();
       forgetChart();
+      ring.mark(null);
     },
   };
   root.dataset.mode = data.records ? "browser" : "server";
@@ -205,10 +252,77 @@ function readRecord(buffer, offset, layout) {
   };
 }
 
+// The ring around the clicked point on the map: a mark laid over the chart (outside this element's
+// shadow root, so styled inline), placed by Plotly's own axis mapping and placed again after every
+// drawing of the chart. A ring in the figure itself would have Plotly draw all its points again.
+function clickedRing(chartOf) {
+  const mark = document.createElement("div");
+  mark.setAttribute("aria-hidden", "true");
+  mark.dataset.clickedRing = "";
+  Object.assign(mark.style, {
+    position: "absolute", boxSizing: "border-box", width: "20px", height: "20px", margin: "-10px 0 0 -10px", borderRadius: "50%",
+    border: `3px solid ${RING_COLOUR}`, pointerEvents: "none", zIndex: 10, display: "none",
+  });
+  let marked = null;
+  const ring = {
+    mark(index) {
+      marked = index;
+      ring.place();
+    },
+    place() {
+      const chart = chartOf();
+      const at = marked === null || !chart ? null : pointPlace(chart, marked);
+      if (!at) {
+        mark.style.display = "none";
+        return;
+      }
+      if (mark.parentElement !== chart.parentElement) chart.parentElement.append(mark);
+      chart.parentElement.style.position ||= "relative";
+      Object.assign(mark.style, { display: "block", left: `${chart.offsetLeft + at[0]}px`, top: `${chart.offsetTop + at[1]}px` });
+    },
+  };
+  return ring;
+}
+
+// Where test image `index` is drawn on `chart`, in pixels from the chart's corner; null where it
+// is not (a class hidden from the legend, or zoomed out of the plotting area).
+function pointPlace(chart, index) {
+  const layout = chart._fullLayout;
+  for (const trace of chart._fullData ?? []) {
+    if (trace.visible !== true || !trace.customdata) continue;
+    const i = Array.prototype.findIndex.call(trace.customdata, (custom) => pointIndex({ customdata: custom }) === index);
+    if (i < 0) continue;
+    const [x, y] = [layout.xaxis.d2p(trace.x[i]), layout.yaxis.d2p(trace.y[i])];
+    const inside = x >= 0 && y >= 0 && x <= layout._size.w && y <= layout._size.h;
+    return inside ? [layout._size.l + x, layout._size.t + y] : null;
+  }
+  return null;
+}
+
 // A point's test-set index: the scatter's customdata (a number, or a one-item list).
 function pointIndex(point) {
   const custom = point.customdata;
   return Number(Array.isArray(custom) ? custom[0] : custom);
+}
+
+// The test-set index of the shown point nearest the page position (x, y) on `chart`, within
+// POINT_PIXELS; null where none is (or the position is outside the plotting area). Plotly's own
+// axis mapping (its layout's d2p), over the traces shown (a class hidden from the legend is not).
+function pointAt(chart, x, y) {
+  const layout = chart._fullLayout;
+  const frame = chart.getBoundingClientRect();
+  const [px, py] = [x - frame.left - layout._size.l, y - frame.top - layout._size.t];
+  if (px < 0 || py < 0 || px > layout._size.w || py > layout._size.h) return null;
+  let nearest = null;
+  let best = POINT_PIXELS ** 2;
+  for (const trace of chart._fullData) {
+    if (trace.visible !== true || !trace.customdata) continue;
+    for (let i = 0; i < trace.x.length; i += 1) {
+      const distance = (layout.xaxis.d2p(trace.x[i]) - px) ** 2 + (layout.yaxis.d2p(trace.y[i]) - py) ** 2;
+      if (distance < best) [best, nearest] = [distance, pointIndex({ customdata: trace.customdata[i] })];
+    }
+  }
+  return nearest;
 }
 
 const vector = (values) => `[${Array.from(values, (v) => v.toFixed(3)).join(", ")}]`;

@@ -15,6 +15,8 @@ from PIL import Image, ImageColor
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from tests.streamlit_server import IDLE
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
@@ -26,7 +28,6 @@ PAGES = {
     "encode": "Encode your own digit",
     "compare": "Compare models",
 }
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PAD = ".latent-pad"
 T = TypeVar("T")
 
@@ -229,3 +230,29 @@ def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) ->
 
     darker, lighter = sorted((luminance(first), luminance(second)))
     return (lighter + 0.05) / (darker + 0.05)
+
+
+# Every point of the map where the page shows it: (page x, page y, test-set index) each.
+ALL_POINTS = """() => {
+    const plot = document.querySelector('.js-plotly-plot');
+    const layout = plot._fullLayout, frame = plot.getBoundingClientRect();
+    return plot._fullData.flatMap((t) => Array.from(t.x, (x, i) => [
+        frame.left + layout._size.l + layout.xaxis.d2p(x), frame.top + layout._size.t + layout.yaxis.d2p(t.y[i]),
+        t.customdata[i]]));
+}"""
+
+
+def open_map(tab, url: str) -> list[tuple[float, float, int]]:
+    """Explore's map drawn and the page idle; points a click picks for sure (no other within 3
+    pixels), each (page x, page y, test-set index)."""
+    open_page(tab, url, "explore")
+    tab.locator(".js-plotly-plot").first.wait_for()
+    tab.locator(IDLE).wait_for()
+    points = np.array(tab.evaluate(ALL_POINTS))
+    candidates = points[:: max(1, len(points) // 400)]  # spread over the classes
+    gaps = [np.partition(np.hypot(*(points[:, :2] - point[:2]).T), 1)[1] for point in candidates]
+    return [(x, y, int(index)) for (x, y, index), gap in zip(candidates, gaps, strict=True) if gap > 3]
+
+
+def click_point(tab, point: tuple[float, float, int]) -> None:
+    tab.mouse.click(point[0], point[1])

@@ -10,8 +10,9 @@ import pytest
 from browser_support import (
     IDLE,
     assert_the_lens_shows_the_posterior,
+    click_point,
     in_view,
-    open_page,
+    open_map,
     open_view,
     screenshot,
 )
@@ -24,14 +25,6 @@ from vae_core.model.codec import LatentCodec
 
 CLICKED = ".clicked-image"
 RECONSTRUCTION = f"{CLICKED} canvas.reconstruction"
-# Every point of the map where the page shows it: (page x, page y, test-set index) each.
-ALL_POINTS = """() => {
-    const plot = document.querySelector('.js-plotly-plot');
-    const layout = plot._fullLayout, frame = plot.getBoundingClientRect();
-    return plot._fullData.flatMap((t) => Array.from(t.x, (x, i) => [
-        frame.left + layout._size.l + layout.xaxis.d2p(x), frame.top + layout._size.t + layout.yaxis.d2p(t.y[i]),
-        t.customdata[i]]));
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +32,6 @@ def flagship():
     """The default model, as the server loads it: its atlas and its decoder."""
     bundle = load_bundle(REPO_ROOT / "pretrained" / "mnist-conv-2d")
     return bundle.atlas, LatentCodec(bundle.model)
-
-
-def open_map(tab, url: str) -> list[tuple[float, float, int]]:
-    """Explore's map drawn and the page idle; points a click picks for sure (no other within 3
-    pixels), each (page x, page y, test-set index)."""
-    open_page(tab, url, "explore")
-    tab.locator(".js-plotly-plot").first.wait_for()
-    tab.locator(IDLE).wait_for()
-    points = np.array(tab.evaluate(ALL_POINTS))
-    candidates = points[:: max(1, len(points) // 400)]  # spread over the classes
-    gaps = [np.partition(np.hypot(*(points[:, :2] - point[:2]).T), 1)[1] for point in candidates]
-    return [(x, y, int(index)) for (x, y, index), gap in zip(candidates, gaps, strict=True) if gap > 3]
-
-
-def click_point(tab, point: tuple[float, float, int]) -> None:
-    tab.mouse.click(point[0], point[1])
 
 
 def canvas_grey_levels(locator) -> np.ndarray:
@@ -76,6 +53,9 @@ def test_a_click_shows_the_image_and_its_reconstruction_beside_the_map_drawn_in_
     expect(page.locator(RECONSTRUCTION)).to_have_attribute("data-index", str(index))
     clicked = page.locator(f"{CLICKED} canvas.test-image")
     expect(page.locator(f"{CLICKED} .image-caption")).to_have_text(f"test image {index}: {atlas.labels[index]}")
+    # The clicked point is ringed on the map, where the click was.
+    ring = page.locator("[data-clicked-ring]").bounding_box()
+    assert abs(ring["x"] + ring["width"] / 2 - point[0]) <= 3 and abs(ring["y"] + ring["height"] / 2 - point[1]) <= 3
     # Where the eye is: beside the map, in the window without scrolling.
     assert in_view(page, clicked) and in_view(page, page.locator(RECONSTRUCTION))
     assert in_view(page, page.locator(".js-plotly-plot").first)

@@ -2,9 +2,11 @@
 hears the map's clicks itself, reads that test image's record from the app's static files and
 decodes its z mean there, so the image and its reconstruction show before the server has rerun.
 
-The server's rerun follows (the map's selection event) and brings the selection back; the element
-keeps what it shows. Where the browser cannot (no records, a decoder that does not run there), the
-element says so to Python, steps aside, and the page draws the clicked image on the server.
+The element tells Python of the click once its answer is painted (a rerun asked for at the click
+would hold the page's main thread before the answer reached the screen); the server's rerun brings
+the selection back, and the element keeps what it shows. Box and lasso selections stay the chart's.
+Where the browser cannot (no records, a decoder that does not run there), the element says so to
+Python, steps aside, and the page draws the clicked image on the server.
 """
 
 from __future__ import annotations
@@ -50,18 +52,40 @@ CONDITIONAL_NOTE = (
 )
 
 
-def clicked_image(model: LoadedModel, indices: list[int], map_key: str) -> bool:
-    """Mount the element for the map keyed `map_key`, whose selection is `indices`; whether the
-    browser shows a clicked image (else the caller draws it, and the prompt, on the server)."""
-    records = records_for_browser(model)
-    decoder = decoding(model)
-    in_browser = records is not None and decoder["decoder_url"] is not None
-    reported = st.session_state.get(KEY) or {}
+def map_selection(model: LoadedModel, group: list[int]) -> list[int]:
+    """The map's selection: the point the element reports clicked in this run, else the chart's box or
+    lasso `group` where it changed since the last run, else the selection as it was. Kept per model."""
+    memory = st.session_state.setdefault(f"explore_selection:{model.bundle.path}", {"group": [], "selection": []})
+    click = (st.session_state.get(KEY) or {}).get("click")
+    if isinstance(click, dict) and click.get("signature") == _signature(model):
+        index = click.get("index")
+        valid = isinstance(index, int) and 0 <= index < len(model.bundle.atlas.z_mean)
+        memory["selection"] = [index] if valid else []  # a page's report is checked like any input
+    elif group != memory["group"]:
+        memory["selection"] = group
+    memory["group"] = group
+    return memory["selection"]
+
+
+def _signature(model: LoadedModel) -> str:
+    return f"{model.bundle.path}|{model.meta.created}"
+
+
+def answered_in_browser(model: LoadedModel) -> bool:
+    """Whether the element can answer clicks on `model`'s map: its records and decoder are served, and
+    the browser has not said it cannot. Else the chart's own point selection takes the clicks, and the
+    page draws the clicked image on the server."""
+    usable = records_for_browser(model) is not None and decoding(model)["decoder_url"] is not None
+    return usable and (st.session_state.get(KEY) or {}).get("mode") != "server"
+
+
+def clicked_image(model: LoadedModel, indices: list[int], map_key: str) -> None:
+    """Mount the element for the map keyed `map_key`, whose selection is `indices`."""
     data = {
-        "signature": f"{model.bundle.path}|{model.meta.created}",
+        "signature": _signature(model),
         "module": module_url("clicked_image/clicked_image.js"),
-        **decoder,
-        "records": records,
+        **decoding(model),
+        "records": records_for_browser(model),
         "no_records_reason": "the test images could not be written where the app serves its files",
         "map_key": map_key,
         "selection": ",".join(str(index) for index in indices),
@@ -70,5 +94,4 @@ def clicked_image(model: LoadedModel, indices: list[int], map_key: str) -> bool:
         "prompt": PROMPT,
         "note": CONDITIONAL_NOTE if model.codec.classes else "",
     }
-    _ELEMENT(data=data, key=KEY, on_mode_change=lambda: None)
-    return in_browser and reported.get("mode") != "server"
+    _ELEMENT(data=data, key=KEY, on_mode_change=lambda: None, on_click_change=lambda: None)

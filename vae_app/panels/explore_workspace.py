@@ -10,7 +10,13 @@ import streamlit as st
 from vae_app.figures import add_direction_arrow, latent_scatter, score_scatter, selected_indices
 from vae_app.image_scores import scores_of_test_images
 from vae_app.model_picker import LoadedModel
-from vae_app.panels.clicked_image import CONDITIONAL_NOTE, PROMPT, clicked_image
+from vae_app.panels.clicked_image import (
+    CONDITIONAL_NOTE,
+    PROMPT,
+    answered_in_browser,
+    clicked_image,
+    map_selection,
+)
 from vae_app.panels.code_exports import code_exports
 from vae_app.panels.direction_maker import direction_arrow, direction_maker
 from vae_app.panels.lens_view import show_lens
@@ -55,7 +61,8 @@ def _map(path: str, created: str, fingerprint: str, colour_by: str, theme: str, 
 
 
 def latent_map(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], colour_by: str) -> go.Figure:
-    """The map, with the arrow of the direction the person has made, if any."""
+    """The map, with the arrow of the direction the person has made, if any. The clicked image's ring
+    is drawn by its element, in the browser: a changed figure would have Plotly draw every point again."""
     key = (str(model.bundle.path), model.meta.created, plane.fingerprint, colour_by, page_theme())
     figure = _map(*key, model, plane, axis_titles)
     arrow = direction_arrow(model, plane)
@@ -66,17 +73,21 @@ def latent_map(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], c
 def explore_workspace(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], colour_by: str) -> None:
     """The map and, beside it, the clicked image or the selected group; below, the views."""
     map_column, detail_column = st.columns([3, 2], gap="medium")
+    # A click is the clicked image's element's to hear and answer, where the browser can; a box or
+    # lasso is the chart's.
+    in_browser = answered_in_browser(model)
+    indices = map_selection(model, selected_indices(st.session_state.get(MAP_KEY)))
     with map_column:
-        event = st.plotly_chart(
+        st.plotly_chart(
             latent_map(model, plane, axis_titles, colour_by),
             on_select="rerun",
-            selection_mode=("points", "box", "lasso"),
+            selection_mode=("box", "lasso") if in_browser else ("points", "box", "lasso"),
             key=MAP_KEY,
             alt=f"The test set's latent means, coloured by {colour_by}",
         )
-    indices = selected_indices(event)
     with detail_column:
-        selection_detail(model, indices)
+        clicked_image(model, indices, map_key=MAP_KEY)
+        selection_detail(model, indices, in_browser)
     opened = {key: st.expander(label, key=key, on_change="rerun") for key, label in VIEWS}
     index = indices[0] if len(indices) == 1 else None
     if opened["explore_lens"].open:
@@ -102,11 +113,10 @@ def explore_workspace(model: LoadedModel, plane: Plane, axis_titles: tuple[str, 
             code_exports(model, indices)
 
 
-def selection_detail(model: LoadedModel, indices: list[int]) -> None:
-    """One clicked image beside its reconstruction, z and error (drawn in the browser where it can,
-    at the click); or the grid of a box or lasso."""
+def selection_detail(model: LoadedModel, indices: list[int], in_browser: bool) -> None:
+    """The grid of a box or lasso; where the browser does not answer clicks (`in_browser`), the
+    clicked image beside its reconstruction, z and error, or the prompt."""
     atlas = model.bundle.atlas
-    in_browser = clicked_image(model, indices, map_key=MAP_KEY)
     if len(indices) > 1:
         shown = indices[:MAX_GRID]
         caption = f"{count(len(indices), 'image')} selected" + (
