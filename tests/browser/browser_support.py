@@ -248,6 +248,7 @@ def open_map(tab, url: str) -> list[tuple[float, float, int]]:
     open_page(tab, url, "explore")
     tab.locator(".js-plotly-plot").first.wait_for()
     tab.locator(IDLE).wait_for()
+    wait_for_the_clicked_image(tab)
     points = np.array(tab.evaluate(ALL_POINTS))
     candidates = points[:: max(1, len(points) // 400)]  # spread over the classes
     gaps = [np.partition(np.hypot(*(points[:, :2] - point[:2]).T), 1)[1] for point in candidates]
@@ -256,3 +257,9 @@ def open_map(tab, url: str) -> list[tuple[float, float, int]]:
 
 def click_point(tab, point: tuple[float, float, int]) -> None:
     tab.mouse.click(point[0], point[1])
+
+
+def wait_for_the_clicked_image(tab) -> None:
+    """Until Explore's clicked-image element is listening to the map (its modules loaded: a click
+    before that goes unheard, as a person's would in the page's first moments)."""
+    expect(tab.locator(".clicked-image")).to_have_attribute("data-mode", re.compile("^(browser|server)$"))

@@ -8,7 +8,17 @@ import re
 
 import onnx
 import pytest
-from browser_support import IDLE, first_paint, in_view, open_pad, open_page, plot_to_screen, screenshot, settled
+from browser_support import (
+    IDLE,
+    first_paint,
+    in_view,
+    open_pad,
+    open_page,
+    plot_to_screen,
+    screenshot,
+    settled,
+    wait_for_the_clicked_image,
+)
 from odd_bundles import OddBundle, save_odd_bundle
 from onnx import TensorProto, helper
 from playwright.sync_api import expect
@@ -73,6 +83,7 @@ def test_where_the_browser_cannot_decode_the_server_draws_the_clicked_image(page
     open_page(page, app_url, f"explore?model={name}")
     page.locator(".js-plotly-plot").first.wait_for()
     page.locator(IDLE).wait_for()
+    wait_for_the_clicked_image(page)
     index = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData[0].customdata[0]")
     x, y = page.evaluate(
         "() => { const t = document.querySelector('.js-plotly-plot')._fullData[0]; return [t.x[0], t.y[0]]; }"

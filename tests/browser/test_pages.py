@@ -32,6 +32,7 @@ from browser_support import (
     settled,
     shown_pixels,
     viewport_pixels,
+    wait_for_the_clicked_image,
 )
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
@@ -357,6 +358,7 @@ def test_why_features_work_on_each_shipped_kind_of_model(page, app_url, model):
     with after_the_rerun(page):
         page.get_by_text("negative ELBO", exact=True).click()
     page.locator(".js-plotly-plot .colorbar").first.wait_for()
+    wait_for_the_clicked_image(page)
     point = page.evaluate("() => { const t = document.querySelector('.js-plotly-plot')._fullData[0];"
                           " return [t.x[5], t.y[5]]; }")  # fmt: skip
     page.mouse.click(*plot_to_screen(page, *point))
