@@ -13,9 +13,9 @@ from vae_core.analysis.evaluation import importance_weighted_bounds, log_prior
 from vae_core.analysis.latent_tools import Plane
 from vae_core.model.codec import LatentCodec
 
-# 40 x 40 points: the heatmap's shape as 64 x 64 showed it (drawn smoothed), for 40% of the decodes
-# (bench/RESULTS.md, bench.lens_cost).
-GRID_SIDE = 40
+# 28 x 28 points: the heatmap's shape as 64 x 64 showed it (drawn smoothed by the browser), for a fifth
+# of the decodes (bench/RESULTS.md, bench.lens_cost).
+GRID_SIDE = 28
 LENS_SAMPLES = 1000
 # The grid reaches this many of q's standard deviations each way, and at least this far in z, so a
 # confident encoder's narrow q still shows the posterior's shape around it.
