@@ -1,6 +1,7 @@
 """The shape of the code, checked from its imports: the core's packages form layers that import only
 downwards, no module imports itself round a circle, and the core knows nothing of the app or of
-Streamlit. Imports under `if TYPE_CHECKING:` are left out: they name types and run nothing."""
+Streamlit. Imports under `if TYPE_CHECKING:` are left out: they name types and run nothing. And no
+function of the two packages runs past fifty lines."""
 
 from __future__ import annotations
 
@@ -111,3 +112,20 @@ def test_the_apps_services_run_without_streamlit():
     allowed = ("vae_core", "vae_app.services")  # not Streamlit, nor the app's drawing modules
     drawing = imports_where("vae_app.services", lambda _, imported: not imported.startswith(allowed))
     assert not drawing, "\n".join(drawing)
+
+
+MAX_FUNCTION_LINES = 50
+
+
+def test_no_function_runs_past_fifty_lines():
+    """A function that needs more has more than one thing to say: name the parts (signature and
+    docstring counted)."""
+    functions = [
+        (module, node)
+        for module, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    lines = [(f"{module}.{node.name}", node.end_lineno - node.lineno + 1) for module, node in functions]
+    long = [f"{name}: {count} lines" for name, count in lines if count > MAX_FUNCTION_LINES]
+    assert not long, "\n".join(long)
