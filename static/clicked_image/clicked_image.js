@@ -50,8 +50,10 @@ function createView(root, data, { setStateValue, setTriggerValue }) {
   const records = new Map(); // index -> Promise of its record
   const ring = clickedRing(() => state.chart);
   const state = { data, shown: null, gestures: [], asked: 0, stopped: false, chart: null, all: null };
-  const decoder = data.decoder_url ? loadDecoder(data) : Promise.reject(new Error(data.no_decoder_reason));
-  decoder.catch((error) => fallBack(error.message));
+  // Without records or a decoder Python knows already, and draws the clicked image itself.
+  const usable = Boolean(data.records && data.decoder_url);
+  const decoder = usable ? loadDecoder(data) : null;
+  decoder?.catch((error) => fallBack(error.message));
 
   function fallBack(reason) {
     if (state.stopped || root.dataset.mode === "server") return;
@@ -69,7 +71,7 @@ function createView(root, data, { setStateValue, setTriggerValue }) {
     pair.hidden = numbers.hidden = indices.length !== 1;
     prompt.hidden = indices.length !== 0;
     ring.mark(indices.length === 1 ? indices[0] : null);
-    if (indices.length === 1) await showOne(indices[0]);
+    if (indices.length === 1 && root.dataset.mode !== "server") await showOne(indices[0]);
   }
 
   async function showOne(index) {
@@ -157,7 +159,7 @@ function createView(root, data, { setStateValue, setTriggerValue }) {
   // Box and lasso selections are the chart's (Streamlit reports them); a double click in those modes
   // clears one.
   const handlers = {
-    plotly_selected: (event) => event && gesture(event.points.map(pointIndex)),
+    plotly_selected: (event) => event && gesture(event.points.map((point) => indexOf(point.customdata))),
     plotly_deselect: () => gesture([]),
     plotly_afterplot: () => ring.place(), // zoomed, panned, resized or drawn anew
   };
@@ -196,7 +198,7 @@ function createView(root, data, { setStateValue, setTriggerValue }) {
     if (moved > CLICK_PIXELS || performance.now() - press.at > CLICK_MS) return; // a drag: pan, zoom, box
     // The point Plotly's tooltip names where there is one (a mouse hovers), else the nearest (a finger).
     const hovered = (state.chart._hoverdata ?? []).find((point) => point.customdata !== undefined);
-    const index = hovered ? pointIndex(hovered) : pointAt(state.chart, event.clientX, event.clientY);
+    const index = hovered ? indexOf(hovered.customdata) : pointAt(state.chart, event.clientX, event.clientY);
     if (index !== null) clicked(index);
   }, { capture: true, signal: listening.signal });
 
@@ -226,9 +228,8 @@ function createView(root, data, { setStateValue, setTriggerValue }) {
       ring.mark(null);
     },
   };
-  root.dataset.mode = data.records ? "browser" : "server";
-  if (data.records) fetchAll();
-  else fallBack(data.no_records_reason);
+  root.dataset.mode = usable ? "browser" : "server";
+  if (usable) fetchAll();
   prompt.querySelector(".ask").textContent = data.prompt;
   prompt.querySelector(".note").textContent = data.note;
   prompt.querySelector(".note").hidden = !data.note;
@@ -284,43 +285,45 @@ function clickedRing(chartOf) {
   return ring;
 }
 
+// A point's test-set index, from the scatter's customdata (a number, or a one-item list).
+const indexOf = (custom) => Number(Array.isArray(custom) ? custom[0] : custom);
+
+// Every point `chart` shows (a class hidden from the legend shows none): its test-set index and
+// where it is drawn, in pixels from the plotting area's corner, by Plotly's own axis mapping (d2p).
+function* shownPoints(chart) {
+  const { xaxis, yaxis } = chart._fullLayout;
+  for (const trace of chart._fullData ?? []) {
+    if (trace.visible !== true || !trace.customdata) continue;
+    for (let i = 0; i < trace.x.length; i += 1) {
+      yield [indexOf(trace.customdata[i]), xaxis.d2p(trace.x[i]), yaxis.d2p(trace.y[i])];
+    }
+  }
+}
+
+const inPlottingArea = ({ _size: size }, x, y) => x >= 0 && y >= 0 && x <= size.w && y <= size.h;
+
 // Where test image `index` is drawn on `chart`, in pixels from the chart's corner; null where it
 // is not (a class hidden from the legend, or zoomed out of the plotting area).
 function pointPlace(chart, index) {
   const layout = chart._fullLayout;
-  for (const trace of chart._fullData ?? []) {
-    if (trace.visible !== true || !trace.customdata) continue;
-    const i = Array.prototype.findIndex.call(trace.customdata, (custom) => pointIndex({ customdata: custom }) === index);
-    if (i < 0) continue;
-    const [x, y] = [layout.xaxis.d2p(trace.x[i]), layout.yaxis.d2p(trace.y[i])];
-    const inside = x >= 0 && y >= 0 && x <= layout._size.w && y <= layout._size.h;
-    return inside ? [layout._size.l + x, layout._size.t + y] : null;
+  for (const [shown, x, y] of shownPoints(chart)) {
+    if (shown === index) return inPlottingArea(layout, x, y) ? [layout._size.l + x, layout._size.t + y] : null;
   }
   return null;
 }
 
-// A point's test-set index: the scatter's customdata (a number, or a one-item list).
-function pointIndex(point) {
-  const custom = point.customdata;
-  return Number(Array.isArray(custom) ? custom[0] : custom);
-}
-
 // The test-set index of the shown point nearest the page position (x, y) on `chart`, within
-// POINT_PIXELS; null where none is (or the position is outside the plotting area). Plotly's own
-// axis mapping (its layout's d2p), over the traces shown (a class hidden from the legend is not).
+// POINT_PIXELS; null where none is (or the position is outside the plotting area).
 function pointAt(chart, x, y) {
   const layout = chart._fullLayout;
   const frame = chart.getBoundingClientRect();
   const [px, py] = [x - frame.left - layout._size.l, y - frame.top - layout._size.t];
-  if (px < 0 || py < 0 || px > layout._size.w || py > layout._size.h) return null;
+  if (!inPlottingArea(layout, px, py)) return null;
   let nearest = null;
   let best = POINT_PIXELS ** 2;
-  for (const trace of chart._fullData) {
-    if (trace.visible !== true || !trace.customdata) continue;
-    for (let i = 0; i < trace.x.length; i += 1) {
-      const distance = (layout.xaxis.d2p(trace.x[i]) - px) ** 2 + (layout.yaxis.d2p(trace.y[i]) - py) ** 2;
-      if (distance < best) [best, nearest] = [distance, pointIndex({ customdata: trace.customdata[i] })];
-    }
+  for (const [index, sx, sy] of shownPoints(chart)) {
+    const distance = (sx - px) ** 2 + (sy - py) ** 2;
+    if (distance < best) [best, nearest] = [distance, index];
   }
   return nearest;
 }

@@ -170,9 +170,12 @@ def in_view(tab, locator) -> bool:
 
 def picture_pixels(pad) -> np.ndarray:
     """The pad's decoded picture as the person sees it: grey levels 0-255, (height, width)."""
-    rgba = pad.locator("canvas.picture").evaluate(
-        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
-    )
+    return canvas_grey_levels(pad.locator("canvas.picture"))
+
+
+def canvas_grey_levels(canvas) -> np.ndarray:
+    """A square canvas's pixels as drawn: grey levels 0-255, (height, width)."""
+    rgba = canvas.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
     size = int(np.sqrt(len(rgba) // 4))
     return np.array(rgba, np.uint8).reshape(size, size, 4)[..., 0]
 

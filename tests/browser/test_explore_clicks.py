@@ -10,6 +10,7 @@ import pytest
 from browser_support import (
     IDLE,
     assert_the_lens_shows_the_posterior,
+    canvas_grey_levels,
     click_point,
     in_view,
     open_map,
@@ -32,13 +33,6 @@ def flagship():
     """The default model, as the server loads it: its atlas and its decoder."""
     bundle = load_bundle(REPO_ROOT / "pretrained" / "mnist-conv-2d")
     return bundle.atlas, LatentCodec(bundle.model)
-
-
-def canvas_grey_levels(locator) -> np.ndarray:
-    """A canvas's pixels as drawn: grey levels 0-255, (height, width)."""
-    rgba = locator.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)")
-    size = int(np.sqrt(len(rgba) // 4))
-    return np.array(rgba, np.uint8).reshape(size, size, 4)[..., 0]
 
 
 def test_a_click_shows_the_image_and_its_reconstruction_beside_the_map_drawn_in_the_browser(page, app_url, flagship):

@@ -86,7 +86,6 @@ def clicked_image(model: LoadedModel, indices: list[int], map_key: str) -> None:
         "module": module_url("clicked_image/clicked_image.js"),
         **decoding(model),
         "records": records_for_browser(model),
-        "no_records_reason": "the test images could not be written where the app serves its files",
         "map_key": map_key,
         "selection": ",".join(str(index) for index in indices),
         "class_names": model.class_names,

@@ -8,9 +8,12 @@ import streamlit as st
 
 from vae_app.image_scores import scores_of_test_images
 from vae_app.model_picker import LoadedModel
-from vae_core.exports.latent_codes import latent_codes
+from vae_core.exports.latent_codes import LatentCodes, latent_codes
 from vae_core.exports.projector import projector_zip
 from vae_core.wording import count
+
+# Each file of codes offered: its extension, its media type, and how the codes are written to it.
+FORMATS = (("csv", "text/csv", LatentCodes.to_csv), ("npz", "application/octet-stream", LatentCodes.to_npz))
 
 
 def code_exports(model: LoadedModel, indices: list[int]) -> None:
@@ -26,10 +29,10 @@ def code_exports(model: LoadedModel, indices: list[int]) -> None:
         groups.append((f"the {count(len(indices), 'selected image')}", indices, f"{name}-selection-codes"))
     for described, chosen, stem in groups:
         row = st.container(horizontal=True, gap="small")
-        for kind, mime in (("csv", "text/csv"), ("npz", "application/octet-stream")):
+        for kind, mime, encode in FORMATS:
             row.download_button(
                 f"{kind.upper()} of {described}",
-                lambda chosen=chosen, kind=kind: getattr(latent_codes(atlas, scores, chosen), f"to_{kind}")(),
+                lambda chosen=chosen, encode=encode: encode(latent_codes(atlas, scores, chosen)),
                 file_name=f"{stem}.{kind}",
                 mime=mime,
                 on_click="ignore",
