@@ -152,11 +152,14 @@ def add_encoded_point(figure: go.Figure, uv: np.ndarray, spread: np.ndarray) -> 
     return figure
 
 
-def two_sigma_ellipse(centre: np.ndarray, spread: np.ndarray, name: str) -> go.Scattergl:
-    """The dotted 2-sigma ellipse of a diagonal Gaussian q(z|x) on a plane (WebGL, so it stays above
-    the points or the heatmap it is drawn over)."""
+def two_sigma_ellipse(
+    centre: np.ndarray, spread: np.ndarray, name: str, trace: type[go.Scatter | go.Scattergl] = go.Scattergl
+) -> go.Scatter | go.Scattergl:
+    """The dotted 2-sigma ellipse of a diagonal Gaussian q(z|x) on a plane: WebGL over a map's WebGL
+    points, to stay above them; SVG over a heatmap, where a WebGL context would cost its figure's
+    opening more than all else it draws."""
     angles = np.linspace(0, 2 * np.pi, 60)
-    return go.Scattergl(
+    return trace(
         x=centre[0] + 2 * spread[0] * np.cos(angles),
         y=centre[1] + 2 * spread[1] * np.sin(angles),
         mode="lines",
@@ -181,7 +184,7 @@ def lens_figure(view: LensGrid, axis_titles: tuple[str, str]) -> go.Figure:
             hovertemplate="(%{x:.2f}, %{y:.2f}): %{z:.1f}<extra></extra>",
         )
     )
-    figure.add_trace(two_sigma_ellipse(view.centre, view.spread, "q(z|x): 2σ"))
+    figure.add_trace(two_sigma_ellipse(view.centre, view.spread, "q(z|x): 2σ", go.Scatter))
     mean = {"color": ENCODED_COLOUR, "size": 9}
     figure.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=mean, name="q's mean"))
     figure.update_layout(

@@ -36,12 +36,6 @@ def show_lens(
 ) -> None:
     """The lens for test image `index` (cached) or for `image` (an upload, read as class `label` by a
     conditional model), on `plane`'s directions."""
-    key = (str(model.bundle.path), model.meta.created, None if index is None else int(index))
-    if index is not None:
-        grid = _test_image_grid(*key, plane.fingerprint, model, plane.axes)
-    else:
-        with st.spinner("Looking through the lens…"):
-            grid = posterior_grid(model.codec, image, plane.axes, label=label)
     st.subheader("The posterior lens")
     given = ", label" if model.codec.classes else ""  # a conditional model's lens is given the label
     caption = (
@@ -51,6 +45,12 @@ def show_lens(
     if model.bundle.model.latent_dim > 2:
         caption += f", on the plane of {axis_titles[0]} and {axis_titles[1]} through q's mean"
     st.caption(caption + ".")
+    key = (str(model.bundle.path), model.meta.created, None if index is None else int(index))
+    if index is not None:
+        grid = _test_image_grid(*key, plane.fingerprint, model, plane.axes)
+    else:
+        with st.spinner("Looking through the lens…"):
+            grid = posterior_grid(model.codec, image, plane.axes, label=label)
     figure, numbers = st.columns([3, 1])
     figure.plotly_chart(
         lens_figure(grid, axis_titles),
