@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PRESETS = ("mlp", "conv", "conv-bn", "deep-conv")
+# The preset a bundle's config names for a model built elsewhere and imported (`vae_core.imports`):
+# nothing here builds or trains it, so no form or flag offers it.
+IMPORTED = "imported"
 LOSSES = ("bernoulli", "gaussian")
 OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
@@ -145,7 +148,8 @@ class ModelConfig:
     classes: int = 0
 
     def __post_init__(self) -> None:
-        _require_choice(self, "preset")
+        if self.preset != IMPORTED:
+            _require_choice(self, "preset")
         _require_choice(self, "loss")
         shape = _whole_numbers(self.image_shape)
         _require(
@@ -159,10 +163,14 @@ class ModelConfig:
         object.__setattr__(self, "image_shape", shape)
         _require_in_range(self, "latent_dim")
         if self.hidden_sizes is None:
-            object.__setattr__(self, "hidden_sizes", DEFAULT_HIDDEN_SIZES[self.preset])
+            object.__setattr__(
+                self, "hidden_sizes", () if self.preset == IMPORTED else DEFAULT_HIDDEN_SIZES[self.preset]
+            )
         sizes = _whole_numbers(self.hidden_sizes)
         _require(
-            sizes is not None and len(sizes) >= 1 and all(RANGES["hidden_sizes"].allows(s) for s in sizes),
+            sizes is not None
+            and (len(sizes) >= 1 or self.preset == IMPORTED)
+            and all(RANGES["hidden_sizes"].allows(s) for s in sizes),
             f"Expected hidden_sizes as one or more integers {RANGES['hidden_sizes']}. "
             f"Received: hidden_sizes={self.hidden_sizes!r}",
         )

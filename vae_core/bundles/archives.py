@@ -13,7 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vae_core.bundles.files import ATLAS_ARRAYS, ATLAS_FILE, DECODER_FILE, MODEL_FILE, BundleError, read_meta
+from vae_core.bundles.files import (
+    ATLAS_ARRAYS,
+    ATLAS_FILE,
+    DECODER_FILE,
+    ENCODER_FILE,
+    MODEL_FILE,
+    BundleError,
+    model_files,
+    read_meta,
+)
 from vae_core.bundles.meta import BundleMeta
 from vae_core.size_limits import (
     MAX_ATLAS_BYTES,
@@ -33,7 +42,12 @@ CODE_CLASS_NAMES = ("Lambda", "__lambda__")
 def check_bundle(bundle: Path) -> BundleMeta:
     """The bundle's description, once it and both archives pass every check made without Keras."""
     meta = read_meta(bundle)
-    check_model_archive(bundle)
+    if model_files(meta) == (MODEL_FILE,):
+        check_model_archive(bundle)
+    else:
+        shape, classes = meta.model.image_shape, meta.model.classes
+        check_encoder_archive(Path(bundle) / ENCODER_FILE, meta.model.latent_dim, shape, classes)
+        check_decoder_archive(Path(bundle) / DECODER_FILE, meta.model.latent_dim, shape, classes)
     check_atlas_archive(bundle, meta.model.latent_dim, meta.model.image_shape)
     return meta
 
@@ -125,53 +139,94 @@ def _known(module: str) -> bool:
 # An ONNX decoder of the largest preset at 64 latent dimensions is a few tens of megabytes; Streamlit
 # serves no static file above 200 MB.
 MAX_DECODER_BYTES = 200 * 2**20
+# Operator sets every ONNX runtime has (the default domain); others are custom operators.
+STANDARD_DOMAINS = ("", "ai.onnx")
 # A decoder has no If, Loop or Scan bodies at all; deeper nesting than this is a hostile file.
 MAX_SUBGRAPH_DEPTH = 8
 
 
 def check_decoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, ...], classes: int = 0) -> None:
-    """Refuse a decoder.onnx that is too large, not ONNX, leans on files beside it, or does not map
-    z (n, latent_dim), and a conditional model's condition (n, classes), to images (n, *image_shape),
-    before a browser is sent to fetch it."""
-    import onnx  # only where a decoder is served
+    """Refuse a decoder.onnx that is too large, not ONNX, leans on files or operators beyond the
+    standard ones, or does not map z (n, latent_dim), and a conditional model's condition
+    (n, classes), to images (n, *image_shape), before a browser is sent to fetch it."""
+    inputs = [("z", [latent_dim]), ("condition", [classes])][: 2 if classes else 1]
+    _check_onnx_archive(path, inputs, [(None, list(image_shape))], f"latent size {latent_dim}", "images")
 
-    if path.stat().st_size > MAX_DECODER_BYTES:
-        raise BundleError(f"{DECODER_FILE} is larger than {MAX_DECODER_BYTES // 2**20} MB.")
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception:  # protobuf fails in many ways on a damaged or foreign file
-        raise BundleError(f"{DECODER_FILE} is not an ONNX model.") from None
-    for place, tensor in _decoder_tensors(model):
-        if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
-            raise BundleError(f"{DECODER_FILE} keeps tensor data in other files ({place}); refused.")
-    graph = model.graph
-    expected_inputs = [[latent_dim], [classes]] if classes else [[latent_dim]]
-    if len(graph.input) != len(expected_inputs) or len(graph.output) != 1:
-        inputs = "two inputs (z, condition)" if classes else "one input (z)"
-        raise BundleError(f"{DECODER_FILE} should have {inputs} and one output (the image).")
-    shapes = [
-        [dim.dim_value or None for dim in value.type.tensor_type.shape.dim] for value in (*graph.input, *graph.output)
-    ]
-    names = [value.name for value in graph.input]
-    if names != ["z", "condition"][: len(expected_inputs)]:
-        raise BundleError(f"{DECODER_FILE} names its inputs {names}, not {['z', 'condition'][: len(expected_inputs)]}.")
-    if [shape[1:] for shape in shapes[:-1]] != expected_inputs or shapes[-1][1:] != list(image_shape):
-        wanted = f"latent size {latent_dim}" + (f" and {classes} classes" if classes else "")
+
+def check_encoder_archive(path: Path, latent_dim: int, image_shape: tuple[int, ...], classes: int = 0) -> None:
+    """Refuse an imported model's encoder.onnx as `check_decoder_archive` does a decoder: it maps
+    `images` (n, *image_shape) (and `condition`) to `z_mean` and `z_log_var`, (n, latent_dim) each."""
+    inputs = [("images", list(image_shape)), ("condition", [classes])][: 2 if classes else 1]
+    outputs = [("z_mean", [latent_dim]), ("z_log_var", [latent_dim])]
+    _check_onnx_archive(path, inputs, outputs, f"images {tuple(image_shape)}", f"latent size {latent_dim}")
+
+
+def _check_onnx_archive(path: Path, inputs: list, outputs: list, takes: str, gives: str) -> None:
+    """Refuse an ONNX file unless its inputs and outputs are `inputs` and `outputs`, (name, row
+    shape) each in order (a None name: any), after `read_onnx`'s checks."""
+    graph = read_onnx(path).graph
+    if len(graph.input) != len(inputs) or len(graph.output) != len(outputs):
         raise BundleError(
-            f"{DECODER_FILE} maps {[shape[1:] for shape in shapes[:-1]]} to {shapes[-1][1:]}, not {wanted} to"
-            f" images {tuple(image_shape)}."
+            f"{path.name} should have {len(inputs)} input(s) ({', '.join(name for name, _ in inputs)}) and"
+            f" {len(outputs)} output(s)."
+        )
+    given, wanted = [v.name for v in (*graph.input, *graph.output)], [name for name, _ in (*inputs, *outputs)]
+    if any(name is not None and name != found for name, found in zip(wanted, given, strict=True)):
+        raise BundleError(f"{path.name} names its inputs and outputs {given}, not {wanted}.")
+    values = (*graph.input, *graph.output)
+    rows = [[dim.dim_value or None for dim in value.type.tensor_type.shape.dim][1:] for value in values]
+    if rows != [shape for _, shape in (*inputs, *outputs)]:
+        results = rows[len(inputs) :]
+        raise BundleError(
+            f"{path.name} maps {rows[: len(inputs)]} to {results[0] if len(results) == 1 else results}, not {takes}"
+            + (f" and {inputs[1][1][0]} classes" if len(inputs) > 1 else "")
+            + f" to {gives}."
         )
 
 
-def _decoder_tensors(model: Any) -> Iterator[tuple[str, Any]]:
-    """Every tensor of an ONNX model, with where it sits: initializers, node attributes (a Constant
-    node's value), and the bodies of If, Loop and Scan nodes and of local functions, to any depth
-    up to `MAX_SUBGRAPH_DEPTH`."""
+def read_onnx(path: Path) -> Any:
+    """An ONNX file's model, once it is no larger than `MAX_DECODER_BYTES`, parses, keeps no tensor in
+    other files and uses only standard operators (what ONNX Runtime Web and every runtime has)."""
+    import onnx  # only where an ONNX file is read
+
+    if path.stat().st_size > MAX_DECODER_BYTES:
+        raise BundleError(f"{path.name} is larger than {MAX_DECODER_BYTES // 2**20} MB.")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # protobuf fails in many ways on a damaged or foreign file
+        raise BundleError(f"{path.name} is not an ONNX model.") from None
+    for place, tensor in _onnx_tensors(model, path.name):
+        if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
+            raise BundleError(f"{path.name} keeps tensor data in other files ({place}); refused.")
+    local = {function.domain for function in model.functions}
+    for node in (node for graph in _onnx_graphs(model, path.name) for node in graph.node):
+        if node.domain not in STANDARD_DOMAINS and node.domain not in local:
+            raise BundleError(
+                f"{path.name} uses the custom operator {node.domain[:40]}.{node.op_type[:40]}, which no standard"
+                " ONNX runtime has; export it with standard operators only."
+            )
+    return model
+
+
+def _onnx_graphs(model: Any, name: str) -> Iterator[Any]:
+    """An ONNX model's graph, its local functions and the bodies of its If, Loop and Scan nodes, to
+    any depth up to `MAX_SUBGRAPH_DEPTH`."""
     pending = [(model.graph, 0), *((function, 0) for function in model.functions)]
     while pending:
         graph, depth = pending.pop()
         if depth > MAX_SUBGRAPH_DEPTH:
-            raise BundleError(f"{DECODER_FILE} nests subgraphs deeper than {MAX_SUBGRAPH_DEPTH} levels; refused.")
+            raise BundleError(f"{name} nests subgraphs deeper than {MAX_SUBGRAPH_DEPTH} levels; refused.")
+        yield graph
+        for node in graph.node:
+            for attribute in node.attribute:
+                bodies = [*attribute.graphs, *([attribute.g] if attribute.HasField("g") else [])]
+                pending.extend((body, depth + 1) for body in bodies)
+
+
+def _onnx_tensors(model: Any, name: str) -> Iterator[tuple[str, Any]]:
+    """Every tensor of an ONNX model, with where it sits: initializers and node attributes (a
+    Constant node's value), in every graph `_onnx_graphs` finds."""
+    for graph in _onnx_graphs(model, name):
         yield from (("an initializer", tensor) for tensor in getattr(graph, "initializer", ()))
         for sparse in getattr(graph, "sparse_initializer", ()):
             yield from (("a sparse initializer", sparse.values), ("a sparse initializer", sparse.indices))
@@ -182,5 +237,3 @@ def _decoder_tensors(model: Any) -> Iterator[tuple[str, Any]]:
                 sparse = [attribute.sparse_tensor, *attribute.sparse_tensors]
                 tensors = [attribute.t, *attribute.tensors, *(s.values for s in sparse), *(s.indices for s in sparse)]
                 yield from ((place, tensor) for tensor in tensors)
-                bodies = [*attribute.graphs, *([attribute.g] if attribute.HasField("g") else [])]
-                pending.extend((body, depth + 1) for body in bodies)

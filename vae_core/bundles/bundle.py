@@ -5,6 +5,8 @@
     <name>/atlas.npz    test set: latent means and log-variances, labels, reconstruction errors,
                         and the uint8 images themselves, so the app needs no dataset to explore
     <name>/decoder.onnx the decoder for browsers, z to intensities (absent where export failed)
+    <name>/encoder.onnx an imported ONNX model's encoder, beside its decoder.onnx, in place of
+                        model.keras (`vae_core.imports`)
     <name>/replay.npz   training replay: latent means of validation images after each epoch
                         (absent in older bundles, and where no images were held out for validation)
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +32,12 @@ from vae_core.bundles.files import (
     ATLAS_ARRAYS,
     ATLAS_FILE,
     DECODER_FILE,
+    ENCODER_FILE,
     META_FILE,
     MODEL_FILE,
     BundleError,
     check_destination,
+    model_files,
     replace_directory,
     write_meta,
 )
@@ -40,6 +45,7 @@ from vae_core.bundles.meta import BundleMeta
 from vae_core.bundles.replay import Replay, write_replay
 from vae_core.data.datasets import as_intensities
 from vae_core.model.codec import LatentCodec
+from vae_core.model.onnx_codec import OnnxModel
 from vae_core.model.vae import VAE
 
 LOGGER = logging.getLogger(__name__)
@@ -66,7 +72,7 @@ class Bundle:
 
     path: Path
     meta: BundleMeta
-    model: VAE
+    model: VAE | OnnxModel
     atlas: Atlas
 
 
@@ -86,19 +92,40 @@ def build_atlas(codec: LatentCodec, images: np.ndarray, labels: np.ndarray | Non
 
 def save_bundle(path: Path, model: VAE, meta: BundleMeta, atlas: Atlas, replay: Replay | None = None) -> Path:
     """Write a bundle atomically at `path`, replacing any bundle already there (and nothing else)."""
+
+    def write(staging: Path) -> None:
+        without_optimizer(model).save(staging / MODEL_FILE)
+        try:
+            export_decoder(model, staging / DECODER_FILE, saved_model=staging / MODEL_FILE)
+        except DecoderExportFailed as error:  # the app decodes on the server instead, and says so
+            LOGGER.warning("Saving %s without %s: %s", Path(path).name, DECODER_FILE, error)
+        if replay is not None and len(replay.epochs):
+            write_replay(staging, replay)
+
+    return _save_staged(path, meta, atlas, write)
+
+
+def save_onnx_bundle(path: Path, encoder: bytes, decoder: bytes, meta: BundleMeta, atlas: Atlas) -> Path:
+    """Write an imported ONNX model's bundle atomically at `path`: its encoder and decoder as the
+    import rewrote them (`vae_core.imports.onnx_graphs`), in place of model.keras."""
+
+    def write(staging: Path) -> None:
+        (staging / ENCODER_FILE).write_bytes(encoder)
+        (staging / DECODER_FILE).write_bytes(decoder)
+
+    return _save_staged(path, meta, atlas, write)
+
+
+def _save_staged(path: Path, meta: BundleMeta, atlas: Atlas, write_model: Callable[[Path], None]) -> Path:
+    """The model's files (`write_model`), the atlas and meta.json, written into a hidden staging
+    folder beside `path`, then renamed into place."""
     path = Path(path)
     check_destination(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
     try:
-        without_optimizer(model).save(staging / MODEL_FILE)
-        try:
-            export_decoder(model, staging / DECODER_FILE, saved_model=staging / MODEL_FILE)
-        except DecoderExportFailed as error:  # the app decodes on the server instead, and says so
-            LOGGER.warning("Saving %s without %s: %s", path.name, DECODER_FILE, error)
+        write_model(staging)
         np.savez_compressed(staging / ATLAS_FILE, **atlas.to_arrays())
-        if replay is not None and len(replay.epochs):
-            write_replay(staging, replay)
         write_meta(staging, meta)
         replace_directory(staging, path)
     except BaseException:
@@ -146,7 +173,14 @@ def load_model(path: Path) -> VAE:
 def load_bundle(path: Path) -> Bundle:
     """Load and check a whole bundle: meta, model and atlas, and that they agree."""
     meta = check_bundle(path)
-    model, atlas = load_model(path), load_atlas(path)
+    if model_files(meta) == (MODEL_FILE,):
+        model: VAE | OnnxModel = load_model(path)
+    else:  # checked by check_bundle: their inputs and outputs are meta.json's shapes
+        config = meta.model
+        model = OnnxModel(
+            Path(path) / ENCODER_FILE, Path(path) / DECODER_FILE, config.latent_dim, config.image_shape, config.classes
+        )
+    atlas = load_atlas(path)
     if atlas.z_mean.shape[1:] != (model.latent_dim,) or atlas.images.shape[1:] != model.image_shape:
         raise BundleError(
             f"{MODEL_FILE} does not match its {META_FILE} and {ATLAS_FILE}: latent size {model.latent_dim},"

@@ -26,6 +26,9 @@ BUNDLE_FILES = (MODEL_FILE, META_FILE, ATLAS_FILE)
 # The decoder for browsers (`vae_core.bundles.decoder_export`): in every bundle this version saves, where
 # the export works, but not required; an older or foreign bundle has none.
 DECODER_FILE = "decoder.onnx"
+# An imported ONNX model's encoder (`vae_core.imports`): such a bundle holds it and its decoder.onnx
+# in place of model.keras.
+ENCODER_FILE = "encoder.onnx"
 # The training replay (`vae_core.bundles.replay`), optional likewise: bundles saved before it have none.
 REPLAY_FILE = "replay.npz"
 # The atlas's arrays, one row per test image; an optional `labels` array may follow them.
@@ -152,13 +155,24 @@ def read_meta(path: Path) -> BundleMeta:
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"{path.name or path} is not a directory.")
-    missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
-    if missing:
+    meta = None
+    if (path / META_FILE).is_file():
+        try:
+            meta = BundleMeta.from_json(_tagged_meta(path))
+        except MetaError as error:
+            raise BundleError(f"{META_FILE} cannot be used: {error}.") from None
+    missing = [name for name in (*model_files(meta), META_FILE, ATLAS_FILE) if not (path / name).is_file()]
+    if missing or meta is None:
         raise BundleError(f"not a complete model bundle: missing {', '.join(missing)}.")
-    try:
-        return BundleMeta.from_json(_tagged_meta(path))
-    except MetaError as error:
-        raise BundleError(f"{META_FILE} cannot be used: {error}.") from None
+    return meta
+
+
+def model_files(meta: BundleMeta | None) -> tuple[str, ...]:
+    """The files that hold the model: model.keras, or an imported model's encoder and decoder (an
+    import writes ONNX, whatever files it was given)."""
+    if meta is not None and meta.imported is not None:
+        return ENCODER_FILE, DECODER_FILE
+    return (MODEL_FILE,)
 
 
 def write_meta(path: Path, meta: BundleMeta) -> None:

@@ -77,6 +77,22 @@ class TrainingRecord:
     history: tuple[dict[str, float], ...] = ()
 
 
+# What an imported model's files were, and what its decoder gave; checked when meta.json is read.
+IMPORT_FORMATS, DECODER_OUTPUTS = ("keras", "onnx"), ("logits", "intensities")
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """Where an imported model came from (`vae_core.imports`): the `format` of the files it was given
+    (its bundle holds them as ONNX either way), their names, and whether its decoder gave `logits` or
+    `intensities`. Trained models have none."""
+
+    format: str
+    encoder: str
+    decoder: str
+    decoder_output: str
+
+
 @dataclass(frozen=True)
 class BundleMeta:
     """Everything meta.json says about a bundle. `unknown` holds, in meta.json's own nesting, the
@@ -87,6 +103,7 @@ class BundleMeta:
     dataset: DatasetRecord
     training: TrainingRecord
     test_metrics: TestMetrics
+    imported: ImportRecord | None = None
     versions: Mapping[str, str] = field(default_factory=dict)
     unknown: Mapping[str, Any] = field(default_factory=dict)
 
@@ -105,6 +122,8 @@ class BundleMeta:
             "test_metrics": self.test_metrics.to_dict(),
             "versions": dict(self.versions),
         }
+        if self.imported is not None:
+            known["imported"] = dataclasses.asdict(self.imported)
         return _merged(known, self.unknown)
 
     @classmethod
@@ -127,7 +146,11 @@ class BundleMeta:
         config, left_over = _config(data["config"])
         if left_over:
             unknown["config"] = left_over
-        return cls(data["created"], config, **sections, versions=dict(data.get("versions", {})), unknown=unknown)
+        imported, left_over = _imported(data.get("imported"))
+        if left_over:
+            unknown["imported"] = left_over
+        versions = dict(data.get("versions", {}))
+        return cls(data["created"], config, **sections, imported=imported, versions=versions, unknown=unknown)
 
 
 def _text(value: Any) -> bool:
@@ -193,7 +216,8 @@ _SECTIONS: dict[str, tuple[type, dict[str, Check]]] = {
     section: (record, _checks(record))
     for section, record in (("dataset", DatasetRecord), ("training", TrainingRecord), ("test_metrics", TestMetrics))
 }
-_TOP_LEVEL = ("format", "created", "config", *_SECTIONS, "versions")
+_TOP_LEVEL = ("format", "created", "config", *_SECTIONS, "imported", "versions")
+_IMPORT_CHECKS = _checks(ImportRecord)
 
 
 def _check(values: dict[str, Any], section: str | None, checks: dict[str, Check]) -> None:
@@ -216,6 +240,21 @@ def _record(values: dict[str, Any], section: str, record: type, checks: dict[str
     if record is TestMetrics:
         known = _METRIC_DEFAULTS | known
     return record(**known), {key: value for key, value in values.items() if key not in checks}
+
+
+def _imported(values: Any) -> tuple[ImportRecord | None, dict[str, Any]]:
+    """The `imported` section as its record (None in a trained model's meta.json), and its unknown keys."""
+    if values is None:
+        return None, {}
+    if not isinstance(values, dict):
+        raise MetaError(f"imported should be an object, not {_shown(values)}")
+    record, left_over = _record(values, "imported", ImportRecord, _IMPORT_CHECKS)
+    for name, allowed in (("format", IMPORT_FORMATS), ("decoder_output", DECODER_OUTPUTS)):
+        if getattr(record, name) not in allowed:
+            raise MetaError(
+                f"imported.{name} should be one of {', '.join(allowed)}, not {_shown(getattr(record, name))}"
+            )
+    return record, left_over
 
 
 def _config(values: dict[str, Any]) -> tuple[TrainConfig, dict[str, Any]]:

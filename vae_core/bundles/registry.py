@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vae_core.bundles.archives import check_bundle
-from vae_core.bundles.files import BUNDLE_FILES, BundleError, recover_interrupted_saves
+from vae_core.bundles.files import BUNDLE_FILES, DECODER_FILE, ENCODER_FILE, BundleError, recover_interrupted_saves
 from vae_core.bundles.meta import BundleMeta
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def scan_bundles(directories: Sequence[Path] | None = None) -> tuple[list[Bundle
 def checked_meta(path: Path) -> BundleMeta:
     """`check_bundle`, done again only when one of the bundle's files has changed since the last time."""
     signature = []
-    for name in BUNDLE_FILES:
+    for name in (*BUNDLE_FILES, ENCODER_FILE, DECODER_FILE):  # an imported ONNX model's files too
         try:
             status = (path / name).stat()
             signature.append((status.st_mtime_ns, status.st_size))

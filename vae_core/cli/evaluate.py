@@ -77,15 +77,15 @@ def open_model_and_data(
 ) -> tuple[LatentCodec, Dataset]:
     """The model and the data it was trained on (an image folder read as the model was trained); either
     unusable, or a conditional model's labels missing from the data, ends the program with the reason."""
-    from vae_core.bundles.bundle import load_model  # heavy imports only once the bundle looks right
+    from vae_core.bundles.bundle import load_bundle  # heavy imports only once the bundle looks right
     from vae_core.data.source import open_dataset
-    from vae_core.model.codec import LatentCodec
+    from vae_core.model.onnx_codec import codec_for
 
     try:
         height, _, channels = meta.model.image_shape
         images = ImageSettings(height, channels)
         dataset = open_dataset(args.data or meta.dataset.name, seed=meta.config.seed, images=images)
-        model = load_model(args.bundle)
+        model = load_bundle(args.bundle).model
     except (DatasetError, DatasetUnavailable) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except BundleError as error:
@@ -96,7 +96,7 @@ def open_model_and_data(
             f" label, and {dataset.name} has " + ("no labels" if dataset.y_test is None else "labels beyond them")
         )
         parser.exit(1, f"{parser.prog}: error: {message}\n")
-    return LatentCodec(model), dataset
+    return codec_for(model), dataset
 
 
 def measure(codec: LatentCodec, dataset: Dataset, iw_samples: int, seed: int) -> TestMetrics:

@@ -8,7 +8,8 @@ directly, so one latent point decodes in about a millisecond and a 30x30 grid in
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -20,6 +21,9 @@ from vae_core.model.precision import FLOAT32, resolve_precision, with_dtype_poli
 from vae_core.model.vae import VAE
 
 BATCH_SIZE = 1024
+# One batch's inputs (z or images, then the condition) to its outputs: a compiled Keras model, or an
+# ONNX Runtime session (`onnx_codec`).
+BatchRunner = Callable[[list[np.ndarray]], Any]
 # A batch's float32 images stay within this: TensorFlow's allocator keeps the largest batch's
 # buffers for reuse, so a batch of 1,024 images of 256 x 256 x 3 (768 MB) would stay held.
 BATCH_BYTES = 8 * 2**20
@@ -48,8 +52,7 @@ class LatentCodec:
         self.latent_dim = vae.latent_dim
         self.image_shape = vae.image_shape
         self.classes = vae.classes
-        self._encoder = vae.encoder
-        self._decoder = intensity_decoder(with_dtype_policy(vae.decoder, resolve_precision(decode_precision)))
+        decoder = intensity_decoder(with_dtype_policy(vae.decoder, resolve_precision(decode_precision)))
         z, images = keras.Input(shape=(self.latent_dim,)), keras.Input(shape=self.image_shape)
         # log p(x|z) per image, computed in the same compiled call as the decoder so importance
         # sampling never moves (samples x pixels) logits through numpy.
@@ -58,14 +61,17 @@ class LatentCodec:
             logits, inputs = vae.decoder([z, condition]), [z, images, condition]
         else:
             logits, inputs = vae.decoder(z), [z, images]
-        self._log_likelihood = keras.Model(inputs, ops.negative(bernoulli_nll(images, logits)), name="log_likelihood")
+        log_likelihood = keras.Model(inputs, ops.negative(bernoulli_nll(images, logits)), name="log_likelihood")
+        self._encode_batch, self._decode_batch, self._log_likelihood_batch = (
+            keras_runner(model) for model in (vae.encoder, decoder, log_likelihood)
+        )
         # Compile each predict function now, not on a user's first slider move.
         self.encode(np.zeros((1, *self.image_shape), np.float32), labels=0)
         self.decode(np.zeros((1, self.latent_dim), np.float32), labels=0)
 
     def encode(self, images: np.ndarray, labels: np.ndarray | int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(z_mean, z_log_var), each (n, latent_dim), for images (n, h, w, c)."""
-        parts = self._batched(self._encoder, [np.asarray(images)], labels)
+        parts = self._batched(self._encode_batch, [np.asarray(images)], labels)
         if not parts:
             empty = np.zeros((0, self.latent_dim), np.float32)
             return empty, empty
@@ -80,12 +86,14 @@ class LatentCodec:
         """`decode`, a batch at a time: a caller that shrinks or converts each batch never holds every
         picture as float32 at once."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.latent_dim)
-        return self._batches(self._decoder, [z], labels)
+        return self._batches(self._decode_batch, [z], labels)
 
     def log_likelihood(self, z: np.ndarray, images: np.ndarray, labels: np.ndarray | int | None = None) -> np.ndarray:
         """Bernoulli log p(x|z) in nats, one per row, for paired z (n, d) and images (n, h, w, c)."""
         z = np.asarray(z, dtype=np.float32)
-        return np.concatenate(self._batched(self._log_likelihood, [z, np.asarray(images)], labels)).astype(np.float64)
+        return np.concatenate(self._batched(self._log_likelihood_batch, [z, np.asarray(images)], labels)).astype(
+            np.float64
+        )
 
     def condition(self, labels: np.ndarray | int | None, rows: int) -> np.ndarray:
         """(rows, classes) float32 class weights for `labels` (see the class docstring)."""
@@ -102,19 +110,24 @@ class LatentCodec:
         weights = np.broadcast_to(np.asarray(values, np.float32).reshape(-1, self.classes), (rows, self.classes))
         return np.ascontiguousarray(weights)
 
-    def _batched(self, model: keras.Model, arrays: list[np.ndarray], labels: np.ndarray | int | None) -> list:
-        return list(self._batches(model, arrays, labels))
+    def _batched(self, run: BatchRunner, arrays: list[np.ndarray], labels: np.ndarray | int | None) -> list:
+        return list(self._batches(run, arrays, labels))
 
-    def _batches(self, model: keras.Model, arrays: list[np.ndarray], labels: np.ndarray | int | None) -> Iterator:
-        """`model` on each batch of rows of `arrays` (images made intensities a batch at a time), the
-        condition appended where it takes one; a batch holds `BATCH_SIZE` rows or `BATCH_BYTES` of
-        images, whichever is fewer."""
+    def _batches(self, run: BatchRunner, arrays: list[np.ndarray], labels: np.ndarray | int | None) -> Iterator:
+        """`run` on each batch of rows of `arrays` (images made intensities a batch at a time), the
+        condition appended where the model takes one; a batch holds `BATCH_SIZE` rows or `BATCH_BYTES`
+        of images, whichever is fewer."""
         if self.classes:
             arrays = [*arrays, self.condition(labels, len(arrays[0]))]
         rows = max(1, min(BATCH_SIZE, BATCH_BYTES // (4 * math.prod(self.image_shape))))
         for start in range(0, len(arrays[0]), rows):
             chunk = [as_intensities(a[start : start + rows]) for a in arrays]
-            yield model.predict_on_batch(chunk if len(chunk) > 1 else chunk[0])
+            yield run(chunk)
+
+
+def keras_runner(model: keras.Model) -> BatchRunner:
+    """A batch through `model`'s compiled predict function, its inputs in order."""
+    return lambda chunk: model.predict_on_batch(chunk if len(chunk) > 1 else chunk[0])
 
 
 def intensity_decoder(decoder: keras.Model) -> keras.Model:
