@@ -1,4 +1,4 @@
-"""Home: what the app does, shown and linked, the models it knows, and where the data comes from.
+"""Home: what the app does, shown and linked, the models it knows, sharing them, and where the data comes from.
 
 Home is the first page a new server shows: nothing here imports Keras (tests/test_home.py checks it).
 """
@@ -6,6 +6,7 @@ Home is the first page a new server shows: nothing here imports Keras (tests/tes
 import streamlit as st
 
 from vae_app.model_picker import CONDITIONAL_FIGURES, DEFAULT_MODEL
+from vae_app.panels.bundle_sharing import share_a_model
 from vae_app.panels.home_mosaic import atlas_map, pictured_model
 from vae_app.panels.models_table import MODEL_COLUMNS, model_rows
 from vae_core.bundles.registry import scan_bundles
@@ -47,4 +48,5 @@ else:
 if unusable:
     st.subheader("Models that cannot be used")
     st.dataframe([{"name": bundle.name, "why": bundle.reason} for bundle in unusable], hide_index=True)
+share_a_model(bundles)
 st.caption("Data: " + "; ".join(spec.credit for spec in SPECS.values()) + ".")

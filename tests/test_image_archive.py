@@ -13,8 +13,9 @@ from PIL import Image
 
 from vae_core.config import ImageSettings
 from vae_core.data.datasets import DatasetError
-from vae_core.data.image_archive import _claimed_listing, unpack_images
+from vae_core.data.image_archive import unpack_images
 from vae_core.data.source import DataSource
+from vae_core.size_limits import claimed_listing
 
 
 def png() -> bytes:
@@ -163,5 +164,5 @@ def test_the_list_is_measured_where_zipfile_finds_it(layout, more_than_mnist):
     elif layout == "zip64":
         data = more_than_mnist  # more than 65,535 entries: the counts sit in the ZIP64 record
     end = zipfile._EndRecData(io.BytesIO(data))  # what zipfile itself reads
-    assert _claimed_listing(data) == (end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE])
-    assert _claimed_listing(b"not a zip") == (0, 0)
+    assert claimed_listing(data) == (end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE])
+    assert claimed_listing(b"not a zip") == (0, 0)

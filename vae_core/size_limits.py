@@ -8,12 +8,14 @@ sentence past these bounds:
 - an upload (a zipped image folder, an .npz) may unpack to `unpack_cap` of its size;
 - a test split, which becomes a bundle's atlas and stays in the server's memory while its model is
   open, holds at most `most_test_images`; an atlas is refused past the same numbers, so no run
-  saves an atlas the app would then refuse.
+  saves an atlas the app would then refuse;
+- a zip's list of files is measured from its end record (`claimed_listing`) before `zipfile` reads it.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
@@ -33,6 +35,8 @@ ATLAS_ROW_EXTRA_BYTES = 2 * 64 * 8 + 8 + 8
 MAX_ATLAS_BYTES = MAX_TEST_BYTES + MAX_TEST_IMAGES * ATLAS_ROW_EXTRA_BYTES
 
 ArrayHeader = tuple[tuple[int, ...], np.dtype]
+# The signatures of a zip's end record, its ZIP64 end record and the locator of that (APPNOTE 4.3.14-16).
+END_RECORD, END_RECORD_64, END_LOCATOR_64 = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
 
 
 def unpack_cap(archive_bytes: int) -> int:
@@ -70,3 +74,20 @@ def npz_headers(file: Path | BinaryIO) -> dict[str, ArrayHeader]:
     except Exception as error:  # damaged data fails in many ways (bad zip, bad header, zlib, permissions)
         raise ValueError(f"{type(error).__name__}: {error}") from error
     return headers
+
+
+def claimed_listing(data: bytes) -> tuple[int, int]:
+    """How many entries the archive's central directory holds and its bytes, as its end record
+    claims and found as `zipfile` finds it (the record at the very end, else the last in the
+    64 KB comment before it, and the ZIP64 record before that where there is one); (0, 0) without
+    an end record, which `zipfile` refuses."""
+    at = len(data) - 22
+    if at < 0 or data[at : at + 4] != END_RECORD or data[-2:] != b"\0\0":
+        at = data.rfind(END_RECORD, max(0, len(data) - 22 - (1 << 16)))
+        if at < 0 or at + 22 > len(data):
+            return 0, 0
+    entries, size = struct.unpack_from("<HI", data, at + 10)
+    record = at - 20 - 56
+    if record >= 0 and data[at - 20 : at - 16] == END_LOCATOR_64 and data[record : record + 4] == END_RECORD_64:
+        entries, size = struct.unpack_from("<QQ", data, record + 32)
+    return entries, size

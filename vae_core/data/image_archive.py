@@ -15,14 +15,13 @@ from __future__ import annotations
 import io
 import re
 import stat
-import struct
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
 from vae_core.data.datasets import DatasetError
 from vae_core.data.image_folder import IMAGE_SUFFIXES
-from vae_core.size_limits import UNPACK_RULE, unpack_cap
+from vae_core.size_limits import UNPACK_RULE, claimed_listing, unpack_cap
 from vae_core.wording import count
 
 MAX_IMAGE_FILES = 70_000  # all of MNIST, training and test images
@@ -32,13 +31,12 @@ MAX_MEMBERS, MAX_LISTING_BYTES = 200_000, 16 * 2**20
 BLOCK_BYTES = 4096  # what a file system gives a file at least: a 1-byte file takes a whole block
 CHUNK_BYTES = 1 << 20
 DRIVE = re.compile(r"^[A-Za-z]:")  # C:/... would be a path on Windows
-END_RECORD, END_RECORD_64, END_LOCATOR_64 = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
 
 
 def unpack_images(data: bytes, name: str, destination: Path) -> Path:
     """Unpack the image files of zip `data` (called `name`) into `destination`; the folder to open:
     the archive's one top-level folder where it has one, else `destination`."""
-    entries, listing_bytes = _claimed_listing(data)
+    entries, listing_bytes = claimed_listing(data)
     if entries > MAX_MEMBERS or listing_bytes > MAX_LISTING_BYTES:
         raise DatasetError(
             f"{name} lists {count(entries, 'file')} in {listing_bytes / 2**20:.0f} MB; at most {MAX_MEMBERS:,}"
@@ -99,23 +97,6 @@ def _folders_on_disk(images: list[zipfile.ZipInfo]) -> int:
     """The bytes the folders that hold `images` take on disk, a block each."""
     folders = {folder for member in images for folder in PurePosixPath(member.filename).parents}
     return len(folders - {PurePosixPath(".")}) * BLOCK_BYTES
-
-
-def _claimed_listing(data: bytes) -> tuple[int, int]:
-    """How many entries the archive's central directory holds and its bytes, as its end record
-    claims and found as `zipfile` finds it (the record at the very end, else the last in the
-    64 KB comment before it, and the ZIP64 record before that where there is one); (0, 0) without
-    an end record, which `zipfile` refuses."""
-    at = len(data) - 22
-    if at < 0 or data[at : at + 4] != END_RECORD or data[-2:] != b"\0\0":
-        at = data.rfind(END_RECORD, max(0, len(data) - 22 - (1 << 16)))
-        if at < 0 or at + 22 > len(data):
-            return 0, 0
-    entries, size = struct.unpack_from("<HI", data, at + 10)
-    record = at - 20 - 56
-    if record >= 0 and data[at - 20 : at - 16] == END_LOCATOR_64 and data[record : record + 4] == END_RECORD_64:
-        entries, size = struct.unpack_from("<QQ", data, record + 32)
-    return entries, size
 
 
 def _checked_member(member: zipfile.ZipInfo, name: str) -> bool:
