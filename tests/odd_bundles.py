@@ -13,6 +13,7 @@ import numpy as np
 from synthetic import bundle_meta, synthetic_images
 
 from vae_core.bundles.bundle import Atlas, build_atlas, save_bundle
+from vae_core.bundles.meta import BundleMeta
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.model.codec import LatentCodec
 from vae_core.model.vae import build_vae
@@ -55,20 +56,25 @@ HOSTILE_CLASS_NAMES = (
 )
 
 
+def odd_meta(spec: OddBundle) -> BundleMeta:
+    """The meta.json the bundle `spec` describes is saved with."""
+    digits = [str(label) for label in range(10)]
+    class_names = {"none": None, "beyond": digits[:3], "hostile": list(HOSTILE_CLASS_NAMES)}.get(spec.labels, digits)
+    config = TrainConfig(ModelConfig(preset="mlp", latent_dim=spec.latent_dim, hidden_sizes=(8,)), epochs=1)
+    return bundle_meta(config, spec.images, class_names)
+
+
 def save_odd_bundle(directory: Path, spec: OddBundle) -> Path:
     """Save the bundle `spec` describes under `directory`."""
-    config = TrainConfig(ModelConfig(preset="mlp", latent_dim=spec.latent_dim, hidden_sizes=(8,)), epochs=1)
-    model = build_vae(config.model, seed=0)
+    meta = odd_meta(spec)
+    model = build_vae(meta.model, seed=0)
     images, labels = synthetic_images(spec.images, seed=3)
-    class_names = [str(label) for label in range(10)]
     if spec.labels == "none":
-        labels, class_names = None, None
+        labels = None
     elif spec.labels == "beyond":
-        labels, class_names = labels + 5, class_names[:3]
-    elif spec.labels == "hostile":
-        class_names = list(HOSTILE_CLASS_NAMES)
+        labels = labels + 5
     atlas = build_atlas(LatentCodec(model), images, labels)
     if spec.collapsed:
         z_mean = np.full_like(atlas.z_mean, 0.25)
         atlas = Atlas(z_mean, np.zeros_like(atlas.z_log_var), atlas.reconstruction_error, atlas.images, labels)
-    return save_bundle(directory / spec.name, model, bundle_meta(config, spec.images, class_names), atlas)
+    return save_bundle(directory / spec.name, model, meta, atlas)
