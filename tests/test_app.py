@@ -194,6 +194,22 @@ def test_the_train_form_offers_the_configs_ranges_and_defaults(models_dir):
     assert (choices["Learning-rate schedule"], choices["Precision"]) == (defaults.lr_schedule, defaults.precision)
 
 
+def test_the_train_forms_tensorboard_folder_reaches_the_run_request_or_is_refused(models_dir, tmp_path, monkeypatch):
+    from vae_app.services.jobs import JobBoard
+
+    asked = []
+    monkeypatch.setattr(JobBoard, "warm", lambda board: None)  # no training process for runs never started
+    monkeypatch.setattr(JobBoard, "start", lambda board, request, owner="": asked.append(request))
+    (tmp_path / "notes.txt").write_text("mine")
+    app = app_on("app_pages/train.py")
+    set_form(app, **{"TensorBoard log folder (optional)": str(tmp_path / "notes.txt")})
+    next(button for button in app.button if button.label == "Start training").click().run()
+    assert "is a file, or inside one: name a folder" in app.error[0].value and not asked
+    start_training(app, **{"TensorBoard log folder (optional)": f" {tmp_path / 'runs'} ", "Model name": "logged"})
+    (request,) = asked
+    assert (request.tensorboard, request.out_dir) == (tmp_path / "runs", models_dir / "logged")
+
+
 def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):
     app = app_on("app_pages/train.py")
     set_form(app, **{"Hidden sizes": "64,abc"})
@@ -461,6 +477,12 @@ def test_a_conditional_model_on_unlabelled_data_is_refused_with_a_reason(models_
     rerun_until_finished(app)
     assert "has no labels, and a conditional VAE is conditioned on each image's label" in app.error[0].value
     assert not (models_dir / "nolabels").exists()
+
+
+def test_the_training_replay_offers_its_losses_per_epoch_as_csv(models_dir):
+    app = opened(app_on("app_pages/explore.py"), "explore_replay")
+    (button,) = [button for button in app.get("download_button") if "losses per epoch" in button.proto.label]
+    assert button.proto.label == "Download the losses per epoch (CSV)"
 
 
 def test_explore_says_when_a_model_has_no_training_replay_or_a_damaged_one(models_dir):

@@ -14,12 +14,15 @@ import numpy as np
 import pytest
 from support import REPO_ROOT, child_environment
 from synthetic import synthetic_images
+from tensorboard.backend.event_processing.event_accumulator import TENSORS, EventAccumulator
+from tensorboard.util.tensor_util import make_ndarray
 
 from vae_core.bundles.bundle import load_bundle
 from vae_core.bundles.replay import read_replay
 from vae_core.cli import evaluate as evaluate_cli
 from vae_core.cli import train as train_cli
 from vae_core.config import ModelConfig, TrainConfig
+from vae_core.training.tensorboard_logs import NO_TENSORFLOW
 
 pytestmark = pytest.mark.slow  # the command-line programs in processes of their own, training
 
@@ -54,7 +57,7 @@ def npz_file(work_dir) -> Path:
 def trained(work_dir, npz_file) -> tuple[subprocess.CompletedProcess, Path]:
     bundle = work_dir / "bundle"
     args = ["--dataset", str(npz_file), "--epochs", "1", "--iw-samples", "2", "--preset", "mlp", "--hidden", "32"]
-    args += ["--precision", "mixed_bfloat16"]
+    args += ["--precision", "mixed_bfloat16", "--tensorboard", str(work_dir / "logs")]
     completed = _run("vae_core.cli.train", [*args, "--batch-size", "32", "--out", str(bundle)], work_dir / "models")
     return completed, bundle
 
@@ -89,6 +92,40 @@ def test_train_writes_a_loadable_bundle(trained):
     assert bundle.atlas.labels is not None and len(bundle.atlas.labels) == 12
     replay = read_replay(path, 2)  # 11 of the 108 training images held out, encoded after the one epoch
     assert replay.latent_means.shape == (1, 11, 2) and len(replay.labels) == 11
+
+
+def test_train_writes_tensorboard_logs_of_each_epoch_where_asked(trained, work_dir):
+    completed, bundle = trained
+    assert completed.returncode == 0, completed.stderr
+    assert f"TensorBoard logs, to follow with: tensorboard --logdir {work_dir / 'logs'}" in completed.stdout
+    history = load_bundle(bundle).meta.training.history
+    for run, loss in (("train", "loss"), ("validation", "val_loss")):
+        events = EventAccumulator(str(work_dir / "logs" / run), size_guidance={TENSORS: 0})
+        events.Reload()
+        (scalar,) = events.Tensors("epoch_loss")  # the one epoch
+        assert scalar.step == 0 and float(make_ndarray(scalar.tensor_proto)) == pytest.approx(history[0][loss])
+    images = EventAccumulator(str(work_dir / "logs" / "images"), size_guidance={TENSORS: 0})
+    images.Reload()
+    assert [event.step for event in images.Tensors("latent_snapshot")] == [0]
+
+
+def test_train_refuses_tensorboard_logs_it_cannot_write_in_a_line(npz_file, tmp_path, capsys, monkeypatch):
+    refused = {
+        str(npz_file): "is a file, or inside one: name a folder, or a path not taken yet.",
+        str(tmp_path / "model" / "logs"): "is in the model's folder, which saving the model replaces",
+    }
+    for folder, expected in refused.items():
+        with pytest.raises(SystemExit) as caught:
+            train_cli.main(["--dataset", str(npz_file), "--out", str(tmp_path / "model"), "--tensorboard", folder])
+        assert caught.value.code == 2 and expected in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        train_cli.main(["--dataset", str(npz_file), *CLUSTER, "--tensorboard", str(tmp_path / "logs")])
+    assert caught.value.code == 2 and "--tensorboard logs a run on one host" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # as on a JAX-only install
+    with pytest.raises(SystemExit) as caught:
+        train_cli.main(["--dataset", str(npz_file), "--tensorboard", str(tmp_path / "logs")])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.endswith(f"error: {NO_TENSORFLOW}\n")
 
 
 def test_train_conditional_saves_a_model_conditioned_on_the_datas_classes(trained_conditional):

@@ -1,5 +1,5 @@
-"""What leaves the app: the latent codes as CSV and NPZ, and the Embedding Projector's files as
-TensorBoard's own config message and TSV reader see them."""
+"""What leaves the app: the latent codes as CSV and NPZ, the Embedding Projector's files as
+TensorBoard's own config message and TSV reader see them, and a run's losses per epoch as CSV."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
+from support import REPO_ROOT
 from synthetic import synthetic_images
 
 from vae_core.bundles.bundle import Atlas
+from vae_core.bundles.files import read_meta
 from vae_core.exports import projector
 from vae_core.exports.latent_codes import latent_codes
+from vae_core.exports.loss_history import history_csv
 from vae_core.exports.projector import CONFIG, FOLDER, METADATA, SPRITE, VECTORS, projector_files, projector_zip
 
 CLASS_NAMES = ["zero", "one\twith a tab", "two\nlines", *map(str, range(3, 10))]
@@ -100,3 +103,27 @@ def test_a_large_set_gets_thumbnails_small_enough_for_the_projectors_sprite_limi
     with Image.open(io.BytesIO(files[SPRITE])) as sprite:
         assert sprite.mode == "RGB" and sprite.size == (8 * 12, 8 * 12)  # 8 columns of 12-pixel thumbnails
     assert "single_image_dim: 12" in files[CONFIG].decode()
+
+
+LOSS_COLUMNS = ["epoch", "loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss", "val_kl_loss"]
+
+
+def test_the_losses_csv_holds_each_epochs_losses_as_the_history_does():
+    history = [
+        {"epoch": 1, "batches": 4, "kl_loss": 3.25, "loss": 190.1234567891, "reconstruction_loss": 186.8734567891}
+        | {"val_kl_loss": 3.0, "val_loss": 170.5, "val_reconstruction_loss": 167.5, "val_extra_loss": 0.1},
+        {"epoch": 2, "batches": 2, "kl_loss": 4.0, "loss": 150.0, "reconstruction_loss": 146.0},  # no validation
+    ]
+    header, *rows = list(csv.reader(io.StringIO(history_csv(history))))
+    assert header == [*LOSS_COLUMNS, "val_extra_loss"]
+    assert [int(row[0]) for row in rows] == [1, 2]
+    for record, row in zip(history, rows, strict=True):
+        losses = {name: value for name, value in record.items() if name.endswith("loss")}
+        assert {name: float(cell) for name, cell in zip(header[1:], row[1:], strict=True) if cell} == losses
+
+
+def test_a_shipped_bundles_losses_come_one_click_away_from_its_meta_as_it_is():
+    history = read_meta(REPO_ROOT / "pretrained" / "mnist-conv-2d").training.history
+    header, *rows = list(csv.reader(io.StringIO(history_csv(history))))
+    assert header == LOSS_COLUMNS
+    assert len(rows) == len(history) and float(rows[-1][4]) == history[-1]["val_loss"]

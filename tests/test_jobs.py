@@ -54,10 +54,12 @@ def test_job_streams_progress_and_saves_a_bundle(tmp_path):
     assert (meta.test_metrics.images, meta.test_metrics.scored_images) == (14, 14)  # fewer than 200: all scored
 
 
-def test_a_quick_run_trains_on_the_first_images_it_is_given(tmp_path):
-    job = JobBoard().start(RunRequest(dataclasses.replace(CONFIG, train_limit=40), upload(142), tmp_path / "quick"))
+def test_a_quick_run_trains_on_the_first_images_it_is_given_and_logs_where_asked(tmp_path):
+    config, logs = dataclasses.replace(CONFIG, train_limit=40), tmp_path / "logs"
+    job = JobBoard().start(RunRequest(config, upload(142), tmp_path / "quick", tensorboard=logs))
     job.join(timeout=300)
     assert job.progress().status == "completed", job.progress().message
+    assert all(any((logs / run).glob("events.out.tfevents.*")) for run in ("train", "validation", "images"))
     meta = load_bundle(tmp_path / "quick").meta
     assert (meta.dataset.train_images, meta.config.train_limit) == (40, 40)
     assert job.progress().batches_per_epoch == 1  # 30 images after the validation split, in one batch of 32

@@ -1,5 +1,5 @@
 """The Train page under Streamlit's AppTest: a quick run on the first images, the form folded while a
-run is watched, and the end of a run with its test figures and the way into Explore."""
+run is watched, and the end of a run with its test figures, its losses as CSV and the way into Explore."""
 
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ def test_the_form_folds_for_the_run_and_its_end_opens_the_model_in_explore(model
     for step in ("opening the data", "training", "importance-weighted bound", "saving the model"):
         assert step in took
     assert not app.expander[0].proto.expanded  # the browser that started it sees its end
+    assert [button.proto.label for button in app.get("download_button")] == ["Download the losses per epoch (CSV)"]
 
     next(button for button in app.button if button.label == "Open in Explore").click().run()
     assert not app.exception, app.exception

@@ -1,5 +1,6 @@
 """The end of a run on the Train page: how it ended, the new model's test figures (as the sidebar's
-card words them), what each step took, and a button that opens the model in Explore."""
+card words them), what each step took, a button that opens the model in Explore, and its losses per
+epoch to download above their curves."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from streamlit.delta_generator import DeltaGenerator
 from vae_app.figure_formats import accuracy, nats
 from vae_app.messages import plain
 from vae_app.model_picker import MODEL_KEY, model_ids
+from vae_app.panels.loss_charts import losses_download
 from vae_app.panels.training_progress import curves_and_snapshot, scoring
 from vae_app.services.jobs import JobProgress, TrainingJob
 from vae_core.bundles.meta import TestMetrics
@@ -18,7 +20,7 @@ EXPLORE_PAGE = "app_pages/explore.py"
 
 
 def outcome_panel(job: TrainingJob) -> None:
-    """A finished run: its outcome, figures and step times, the way to its model, its curves."""
+    """A finished run: its outcome, figures and step times, the way to its model, its curves and their CSV."""
     progress = job.progress()
     show = {"completed": st.success, "stopped": st.warning}.get(progress.status, st.error)
     show(plain(progress.message))
@@ -33,6 +35,8 @@ def outcome_panel(job: TrainingJob) -> None:
     ):
         st.switch_page(EXPLORE_PAGE)
     st.caption(plain(_took(progress)))
+    if progress.history:
+        losses_download(progress.history, progress.name, key="losses_csv")
     curves_and_snapshot(progress)
 
 

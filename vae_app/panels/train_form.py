@@ -48,12 +48,18 @@ def settings_form(board: JobBoard) -> None:
             settings, hidden, conditional = _model_widgets(left)
             settings |= _training_widgets(middle, right)
             name = right.text_input("Model name", "my-vae")
+            logs = right.text_input(
+                "TensorBoard log folder (optional)",
+                placeholder="e.g. runs/my-vae",
+                help="A folder on the server the run also writes TensorBoard logs into: each epoch's losses and"
+                " latent snapshot, to follow with `tensorboard --logdir FOLDER`. Needs TensorFlow.",
+            )
             if not st.form_submit_button("Start training", type="primary"):
                 return
     try:
         settings |= {"hidden_sizes": parse_hidden_sizes(hidden)}
         # The run opens the data, and says if it cannot (or has no labels for a conditional model).
-        board.start(form_request(settings, name, data, conditional), owner=owner_token())
+        board.start(form_request(settings, name, data, conditional, logs.strip()), owner=owner_token())
     except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
         return
@@ -61,12 +67,13 @@ def settings_form(board: JobBoard) -> None:
 
 
 def form_request(
-    settings: dict[str, object], name: str, data: Callable[[], DataSource], conditional: bool
+    settings: dict[str, object], name: str, data: Callable[[], DataSource], conditional: bool, logs: str
 ) -> RunRequest:
     """The run the form asks for (`request_run`): a new model in the app's models folder, its batch split
-    evenly among the devices; a `ValueError` says what is wrong, without the server's paths."""
+    evenly among the devices, TensorBoard logs in the folder `logs` names if any; a `ValueError` says what
+    is wrong, without the server's paths other than the one typed in."""
     try:
-        request = request_run(settings, name, data, conditional=conditional, replace=False)
+        request = request_run(settings, name, data, conditional=conditional, replace=False, tensorboard=logs)
     except BundleError:
         raise ValueError("This app cannot save models: its models folder is not writable.") from None
     config, devices = request.config, parallel_devices()

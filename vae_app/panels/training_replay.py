@@ -1,5 +1,5 @@
 """Training replay on the Explore page: the latent map after each epoch, on fixed axes, beside that
-epoch's losses; bundles saved without a replay say so."""
+epoch's losses, and the losses of every epoch as CSV; bundles saved without a replay say so."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import streamlit as st
 from vae_app.figures import latent_scatter
 from vae_app.messages import plain
 from vae_app.model_picker import LoadedModel
-from vae_app.panels.loss_charts import loss_charts
+from vae_app.panels.loss_charts import loss_charts, losses_download
 from vae_core.analysis.latent_tools import Plane, plane_ranges
 from vae_core.bundles.files import BundleError
 from vae_core.bundles.replay import Replay, read_replay
@@ -69,3 +69,4 @@ def training_replay(model: LoadedModel, plane: Plane, axis_titles: tuple[str, st
             numbers.metric(f"{name} (nats)", f"{record[loss]:.2f}")
     if history:
         loss_charts(history, key=f"replay_losses:{model.bundle.path}", marked_epoch=epoch)
+        losses_download(history, model.bundle.path.name, key=f"replay_losses_csv:{model.bundle.path}")

@@ -114,7 +114,8 @@ def run_in_child(connection: Connection, stop: multiprocessing.synchronize.Event
 
 
 def _train(connection: Connection, stop: multiprocessing.synchronize.Event, work: Work) -> RunEnded:
-    """Open the data (an uploaded archive unpacked into `work.scratch`), train and save."""
+    """Open the data (an uploaded archive unpacked into `work.scratch`), train (writing TensorBoard logs
+    where the request names a folder for them) and save."""
     # A bad file is said before training; the run tells its snapshots' classes as it starts.
     request = work.request
     dataset = request.open_data(unpack_to=work.scratch)
@@ -124,6 +125,12 @@ def _train(connection: Connection, stop: multiprocessing.synchronize.Event, work
     connection.send(DataOpened(dataset.class_names, dataset.notes))
     # A person is waiting: a quick run's evaluation scores what a share of its training time affords.
     result, metrics = train_and_save(
-        config, dataset, request.out_dir, listener=connection.send, stop_event=stop, affordable=True
+        config,
+        dataset,
+        request.out_dir,
+        listener=connection.send,
+        stop_event=stop,
+        affordable=True,
+        tensorboard=request.tensorboard,
     )
     return RunEnded(result.status, f"{result.message} Saved as {request.out_dir.name}.", metrics)

@@ -11,7 +11,6 @@ import argparse
 import functools
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vae_core.bundles.files import BundleError
@@ -141,7 +140,7 @@ def add_device_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
-    """How many images the run trains on and scores, and the bundle's name and folder."""
+    """How many images the run trains on and scores, the bundle's name and folder, and its TensorBoard logs."""
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument(
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
@@ -155,6 +154,12 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--name", default=None, help="model name (default: dataset-preset-<latent>d)")
     parser.add_argument("--out", default=None, help="bundle directory (default: the models dir / name)")
+    parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        default=None,
+        help="also write TensorBoard logs there: each epoch's losses and latent snapshot (needs TensorFlow)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Training {kind}{config.model.preset} (latent {config.model.latent_dim}) on {dataset.name}: "
         f"{count(len(dataset.x_train), 'training image')} from {dataset.source}"
     )
-    result, metrics = run(parser, args, config, dataset, request.out_dir)
+    if request.tensorboard:
+        print(f"TensorBoard logs, to follow with: tensorboard --logdir {request.tensorboard}")
+    result, metrics = run(parser, args, config, dataset, request)
     print(result.message)
     if metrics is None:
         print(f"Process {args.process_id} of {args.processes} is done: process 0 saves the bundle.")
@@ -185,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse what no config checks: the evaluation's numbers, and a cluster named in part or without
-    --data-parallel."""
+    """Refuse what no config checks: the evaluation's numbers, a cluster named in part or without
+    --data-parallel, and TensorBoard logs of a cluster's run."""
     if args.iw_samples < 1:
         parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
     if args.scored_images is not None and args.scored_images < 1:
@@ -194,6 +201,8 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     cluster = (args.coordinator, args.processes, args.process_id)
     if any(value is not None for value in cluster) and (None in cluster or not args.data_parallel):
         parser.error("a run on several hosts needs --data-parallel, --coordinator, --processes and --process-id")
+    if args.coordinator is not None and args.tensorboard:
+        parser.error("--tensorboard logs a run on one host: leave it out of a run on several hosts")
 
 
 def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -202,8 +211,8 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def request_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> RunRequest:
-    """The run the flags ask for (`request_run`); a setting, a name or an --out refused, or data that
-    cannot be read, ends the program with the reason."""
+    """The run the flags ask for (`request_run`); a setting, a name, an --out or a --tensorboard refused, or
+    data that cannot be read, ends the program with the reason."""
     from vae_core.data.source import named_source  # heavy imports only once the flags are valid
 
     name = args.name or f"{os.path.basename(args.dataset).split('.')[0]}-{args.preset}-{args.latent_dim}d"
@@ -212,7 +221,13 @@ def request_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace)
         data = functools.partial(named_source, args.dataset, images)
         saves = not args.process_id  # the other processes of a cluster save nothing
         return request_run(
-            settings_from_args(args), name, data, out=args.out, conditional=args.conditional, saves=saves
+            settings_from_args(args),
+            name,
+            data,
+            out=args.out,
+            conditional=args.conditional,
+            saves=saves,
+            tensorboard=args.tensorboard,
         )
     except BundleError as error:
         parser.error(f"--out: {error}")
@@ -248,7 +263,11 @@ def open_data(parser: argparse.ArgumentParser, request: RunRequest) -> tuple[Dat
 
 
 def run(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, config: TrainConfig, dataset: Dataset, out_dir: Path
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    config: TrainConfig,
+    dataset: Dataset,
+    request: RunRequest,
 ) -> tuple[TrainingResult, TestMetrics | None]:
     """Train, evaluate and save, alone or as one process of a cluster (whose others' metrics are None);
     a run that cannot finish ends the program with the reason, in a line."""
@@ -263,8 +282,8 @@ def run(
     }
     try:
         if args.coordinator is None:
-            return train_and_save(config, dataset, out_dir, **settings)
-        return train_in_cluster(config, dataset, out_dir, args.process_id, **settings)
+            return train_and_save(config, dataset, request.out_dir, tensorboard=request.tensorboard, **settings)
+        return train_in_cluster(config, dataset, request.out_dir, args.process_id, **settings)
     except ConfigError as error:  # e.g. a validation split too small for the devices
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     except OSError as error:  # a full disk, a folder removed mid-run: said in a line, not a traceback

@@ -39,17 +39,23 @@ def train_and_save(
     iw_samples: int = 100,
     scored: int | None = None,
     affordable: bool = False,
+    tensorboard: Path | None = None,
 ) -> tuple[TrainingResult, TestMetrics]:
     """Train on the dataset's training split (its first `config.train_limit` images), evaluate on its
-    test split (`evaluate_and_save`, which says what `scored` and `affordable` do), save a bundle at `out_dir`.
+    test split (`evaluate_and_save`, which says what `scored` and `affordable` do), save a bundle at `out_dir`;
+    with TensorBoard logs in `tensorboard` where it names a folder (`tensorboard_logs`).
 
-    A stopped or diverged run is still evaluated and saved: what was learned is kept, and its
-    meta.json says how the run ended. A stop that ended training is then cleared, so that a
-    second one during the evaluation saves the model unmeasured. A destination that could not be
-    saved to is refused first.
+    A stopped or diverged run is still evaluated and saved: what was learned is kept, and its meta.json says how
+    the run ended. A stop that ended training is then cleared, so that a second one during the evaluation saves
+    the model unmeasured. A destination that could not be saved to is refused first.
     """
     check_destination(Path(out_dir))
     dataset = dataset.limited(config.train_limit)
+    if tensorboard is not None:
+        from vae_core.training.tensorboard_logs import TensorBoardLogs  # imports TensorFlow
+
+        listener = TensorBoardLogs(tensorboard, listener)
+        callbacks = [*callbacks, listener.losses]
     result = train_vae(
         config,
         dataset.x_train,

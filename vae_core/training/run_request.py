@@ -1,6 +1,6 @@
 """A training run as asked for, by the Train form or the command line: one frozen `RunRequest`, made by
-`request_run` with every setting and the destination checked before any data is read, and handed as it
-is to the training (in the app, to the process that trains)."""
+`request_run` with every setting, the destination and any TensorBoard log folder checked before any data
+is read, and handed as it is to the training (in the app, to the process that trains)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,15 @@ if TYPE_CHECKING:  # names only: the data's modules import pandas, which a refus
 
 @dataclass(frozen=True)
 class RunRequest:
-    """One training run: its settings, the data to open, the folder its bundle is saved in, and whether
-    the model is conditional on the data's labels (whose classes are known once the data is open)."""
+    """One training run: its settings, the data to open, the folder its bundle is saved in, whether the
+    model is conditional on the data's labels (whose classes are known once the data is open), and the
+    folder its TensorBoard logs go into, if any."""
 
     config: TrainConfig
     source: DataSource
     out_dir: Path
     conditional: bool = False
+    tensorboard: Path | None = None
 
     def open_data(self, unpack_to: Path | None = None) -> Dataset:
         """The run's data, cut to the config's first training images (a quick run); an uploaded archive is
@@ -48,6 +50,7 @@ def request_run(
     conditional: bool = False,
     replace: bool = True,
     saves: bool = True,
+    tensorboard: Path | str | None = None,
 ) -> RunRequest:
     """The run the form or the flags ask for, refused before anything is read where it cannot go ahead.
 
@@ -62,6 +65,8 @@ def request_run(
             there refuses the name (the app's, whose models every visitor shares).
         saves: False for a process of a cluster other than the first, which saves nothing: its
             destination is left unchecked. Otherwise `BundleError` says why nothing can be saved there.
+        tensorboard: a folder for the run's TensorBoard logs (`tensorboard_logs`); a `ValueError` says
+            why they could not be written there.
     """
     folder_name = safe_model_name(name)  # checked even where `out` puts the bundle elsewhere
     config = TrainConfig.from_settings(settings)
@@ -70,4 +75,9 @@ def request_run(
         if not replace and out_dir.exists():
             raise ValueError(f"A model named {out_dir.name!r} exists already; choose another name.")
         check_destination(out_dir)
-    return RunRequest(config, data(), out_dir, conditional)
+    logs = None
+    if tensorboard:
+        from vae_core.training.tensorboard_logs import check_log_folder  # only for a run that asks for logs
+
+        logs = check_log_folder(tensorboard, out_dir)
+    return RunRequest(config, data(), out_dir, conditional, logs)
