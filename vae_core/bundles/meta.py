@@ -217,7 +217,8 @@ _SECTIONS: dict[str, tuple[type, dict[str, Check]]] = {
     for section, record in (("dataset", DatasetRecord), ("training", TrainingRecord), ("test_metrics", TestMetrics))
 }
 _TOP_LEVEL = ("format", "created", "config", *_SECTIONS, "imported", "versions")
-_IMPORT_CHECKS = _checks(ImportRecord)
+# Sections a meta.json may leave out: an imported model's alone has `imported`.
+_OPTIONAL_SECTIONS: dict[str, tuple[type, dict[str, Check]]] = {"imported": (ImportRecord, _checks(ImportRecord))}
 
 
 def _check(values: dict[str, Any], section: str | None, checks: dict[str, Check]) -> None:
@@ -248,7 +249,7 @@ def _imported(values: Any) -> tuple[ImportRecord | None, dict[str, Any]]:
         return None, {}
     if not isinstance(values, dict):
         raise MetaError(f"imported should be an object, not {_shown(values)}")
-    record, left_over = _record(values, "imported", ImportRecord, _IMPORT_CHECKS)
+    record, left_over = _record(values, "imported", *_OPTIONAL_SECTIONS["imported"])
     for name, allowed in (("format", IMPORT_FORMATS), ("decoder_output", DECODER_OUTPUTS)):
         if getattr(record, name) not in allowed:
             raise MetaError(

@@ -20,8 +20,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vae_core.bundles.meta import _METRIC_DEFAULTS, _SECTIONS, FORMAT
-from vae_core.config import CHOICES, MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, RANGES, ModelConfig, NumberRange, TrainConfig
+from vae_core.bundles.meta import (
+    _METRIC_DEFAULTS,
+    _OPTIONAL_SECTIONS,
+    _SECTIONS,
+    DECODER_OUTPUTS,
+    FORMAT,
+    IMPORT_FORMATS,
+)
+from vae_core.config import (
+    CHOICES,
+    IMPORTED,
+    MAX_IMAGE_SIDE,
+    MIN_IMAGE_SIDE,
+    RANGES,
+    ModelConfig,
+    NumberRange,
+    TrainConfig,
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "bundle-meta.schema.json"
 # The format tag's own version: a new tag gets a new schema and id.
@@ -37,6 +53,8 @@ SECTION_DESCRIPTIONS = {
     "training": "How the run went.",
     "test_metrics": "What the evaluation measured on the test split, in nats per test image where a loss.",
     "versions": "Versions of Python, Keras, its backend and numpy that trained the model, by name.",
+    "imported": "Only in an imported model's meta.json (its bundle holds encoder.onnx and decoder.onnx in place of"
+    " model.keras): what it was imported from.",
 }
 FIELD_DESCRIPTIONS = {
     "dataset.name": "The dataset's name: mnist, fashion_mnist, cifar10, or an uploaded file's or folder's.",
@@ -64,6 +82,15 @@ FIELD_DESCRIPTIONS = {
     "test_metrics.scored_images": "Test images the importance-weighted bound and knn_accuracy scored (about"
     " every images / scored_images-th; the bound is their ELBO less their gap to it); null: all of them.",
 }
+FIELD_DESCRIPTIONS |= {
+    "imported.format": "The format of the files it was given (keras or onnx); the bundle holds them as ONNX.",
+    "imported.encoder": "The encoder's file name, as given.",
+    "imported.decoder": "The decoder's file name, as given.",
+    "imported.decoder_output": "What the decoder gave: logits (the bundle's decoder.onnx adds a sigmoid) or"
+    " intensities in [0, 1].",
+}
+# Record fields that take one of a few names, as `meta` checks them.
+RECORD_ENUMS = {"imported.format": IMPORT_FORMATS, "imported.decoder_output": DECODER_OUTPUTS}
 HISTORY_RECORD = {
     "description": "One epoch: its number from 1, the batches it ran, and Keras's logged losses in nats per"
     " image (loss, reconstruction_loss, kl_loss, and val_ ones where images were held out).",
@@ -114,7 +141,8 @@ _SIDE = {"type": "integer", "minimum": MIN_IMAGE_SIDE, "maximum": MAX_IMAGE_SIDE
 # The settings `ModelConfig` checks by more than a range or a list of choices.
 SETTING_RULES = {
     "image_shape": {"prefixItems": [_SIDE, _SIDE, {"enum": [1, 3]}], "items": False, "minItems": 3},
-    "hidden_sizes": {"items": {"type": "integer", **_bounds(RANGES["hidden_sizes"])}, "minItems": 1},
+    "hidden_sizes": {"items": {"type": "integer", **_bounds(RANGES["hidden_sizes"])}},
+    "preset": {"enum": [*CHOICES["preset"], IMPORTED]},
     "classes": {"anyOf": [{"const": 0}, _bounds(RANGES["classes"])]},
 }
 
@@ -125,7 +153,7 @@ def meta_schema() -> dict[str, Any]:
         "format": {"description": SECTION_DESCRIPTIONS["format"], "const": FORMAT},
         "created": {"description": SECTION_DESCRIPTIONS["created"], "type": "string"},
         "config": _config(),
-        **{section: _record(section) for section in _SECTIONS},
+        **{section: _record(section) for section in (*_SECTIONS, *_OPTIONAL_SECTIONS)},
         "versions": {
             "description": SECTION_DESCRIPTIONS["versions"],
             "type": "object",
@@ -163,12 +191,17 @@ def _object(description: str, properties: dict[str, Any], required: tuple[str, .
 
 def _record(section: str) -> dict[str, Any]:
     """A record section, each field typed, required and defaulted as `meta` reads it."""
-    record, checks = _SECTIONS[section]
+    record, checks = {**_SECTIONS, **_OPTIONAL_SECTIONS}[section]
     defaults = _METRIC_DEFAULTS if section == "test_metrics" else {}
     properties = {
         field.name: {
             "description": FIELD_DESCRIPTIONS[f"{section}.{field.name}"],
             **RECORD_TYPES[field.type],
+            **(
+                {"enum": list(RECORD_ENUMS[f"{section}.{field.name}"])}
+                if f"{section}.{field.name}" in RECORD_ENUMS
+                else {}
+            ),
             **_default(field, defaults),
         }
         for field in dataclasses.fields(record)
@@ -183,6 +216,11 @@ def _config() -> dict[str, Any]:
     model = _object(
         train_docs["model"], {field.name: _setting(field, model_docs) for field in dataclasses.fields(ModelConfig)}, ()
     )
+    # Hidden sizes: at least one for a model trained here; none for an imported one, whose layers are its own.
+    model |= {
+        "if": {"properties": {"preset": {"const": IMPORTED}}, "required": ["preset"]},
+        "else": {"properties": {"hidden_sizes": {"minItems": 1}}},
+    }
     settings = {
         field.name: model if field.name == "model" else _setting(field, train_docs)
         for field in dataclasses.fields(TrainConfig)
