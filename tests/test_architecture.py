@@ -14,7 +14,7 @@ from support import REPO_ROOT
 
 # The core's packages, highest first: each may import from its own layer and those below it.
 # Modules directly in vae_core/ (config, wording, size_limits, provenance) are the floor.
-CORE_LAYERS = ("cli", "training", "exports", "analysis", "bundles", "model", "data")
+CORE_LAYERS = ("cli", "imports", "training", "exports", "analysis", "bundles", "model", "data")
 LARGEST_PACKAGE = 12  # modules in one folder of the core, beyond which it wants splitting
 
 

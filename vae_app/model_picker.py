@@ -72,11 +72,11 @@ class LoadedModel:
 def shared_model(path: str, created: str) -> LoadedModel:
     """Load a bundle and compile its codec; `created` is in the key so a re-saved bundle reloads."""
     from vae_core.bundles.bundle import load_bundle  # imports TensorFlow: only once a model is needed
-    from vae_core.model.codec import LatentCodec
+    from vae_core.model.onnx_codec import codec_for
 
     bundle = load_bundle(path)
     # Pictures for the eye: bfloat16 where the processor has it, which decodes grids faster.
-    loaded = LoadedModel(bundle, LatentCodec(bundle.model, decode_precision="auto"))
+    loaded = LoadedModel(bundle, codec_for(bundle.model, decode_precision="auto"))
     # Streamlit ends every script run, fragment runs included, with a full garbage collection
     # (its postScriptGC, and keras.backend.clear_session). With TensorFlow and a model in memory
     # that walk is slow, and holds the GIL while the browser waits for the new picture. Freezing

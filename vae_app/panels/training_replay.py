@@ -29,6 +29,9 @@ def _replay(path: str, created: str, latent_dim: int) -> Replay | str | None:
 
 def training_replay(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str]) -> None:
     """An epoch slider over the run's replay: where the snapshot images sat after that epoch."""
+    if model.meta.imported is not None:
+        st.info("This model was imported, trained elsewhere: it has no training replay or loss history to show.")
+        return
     replay = _replay(str(model.bundle.path), model.meta.created, model.bundle.model.latent_dim)
     if isinstance(replay, str):
         st.warning(plain(f"This model's training replay cannot be shown: {replay}"))

@@ -15,6 +15,7 @@ from vae_app.services.static_cache import file_digest, place, prune
 from vae_core.bundles.archives import MAX_DECODER_BYTES, check_decoder_archive
 from vae_core.bundles.decoder_export import DecoderExportFailed, export_decoder
 from vae_core.bundles.files import DECODER_FILE, MODEL_FILE, BundleError
+from vae_core.model.onnx_codec import OnnxModel
 from vae_core.model.vae import VAE
 
 
@@ -22,7 +23,7 @@ class DecoderUnavailable(Exception):
     """The browser cannot be given this model's decoder; the message says why, in a phrase."""
 
 
-def served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
+def served_decoder(bundle: Path, model: VAE | OnnxModel, cache: Path) -> str:
     """The name, within `cache`, of an ONNX decoder for the bundle at `bundle`, checked to fit `model`.
 
     Raises `DecoderUnavailable` when the bundle's file is unusable or no export works here.
@@ -34,7 +35,7 @@ def served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
         raise DecoderUnavailable(reason) from error
 
 
-def _served_decoder(bundle: Path, model: VAE, cache: Path) -> str:
+def _served_decoder(bundle: Path, model: VAE | OnnxModel, cache: Path) -> str:
     cache.mkdir(parents=True, exist_ok=True)
     prune(cache, ".onnx")
     own = bundle / DECODER_FILE
@@ -61,7 +62,7 @@ def _export(bundle: Path, model: VAE, destination: Path) -> None:
         raise DecoderUnavailable(f"this model has no {DECODER_FILE}, and {error}") from error
 
 
-def _check(path: Path, model: VAE) -> None:
+def _check(path: Path, model: VAE | OnnxModel) -> None:
     """Refuse a decoder file that a browser could not run for `model`, in the checker's words."""
     try:
         check_decoder_archive(path, model.latent_dim, model.image_shape, model.classes)
