@@ -23,7 +23,7 @@ def keras_as_onnx(path: Path, destination: Path) -> None:
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for unsafe, foreign or damaged files
-        raise BundleError(f"{path.name} cannot be loaded safely by Keras ({_reason(error)}).") from None
+        raise BundleError(f"{path.name} cannot be loaded safely by Keras ({_reason(error, path)}).") from None
     if not isinstance(model, keras.Model) or not model.inputs:
         raise BundleError(
             f"{path.name} holds no Keras model with defined inputs; save a functional or Sequential model."
@@ -36,11 +36,12 @@ def keras_as_onnx(path: Path, destination: Path) -> None:
             model.export(str(exported), format="onnx", verbose=False)
             exported.replace(destination)
     except Exception as error:  # an exporter fails in its own ways (missing converter, unsupported op)
-        raise BundleError(f"{path.name} could not be written as ONNX ({_reason(error)}).") from None
+        raise BundleError(f"{path.name} could not be written as ONNX ({_reason(error, path)}).") from None
 
 
-def _reason(error: Exception) -> str:
-    text = first_line(error)
+def _reason(error: Exception, path: Path) -> str:
+    """Keras's reason in a line, without where the file sits on the server."""
+    text = first_line(error).replace(str(path.resolve().parent), "").replace(str(path.parent), "")
     if "safe_mode" in text or "Lambda" in text:
         return "it would run code from the file: Lambda layers or functions are refused"
     return f"{type(error).__name__}: {text[:160]}"
