@@ -118,8 +118,8 @@ def upload_a_seven(tab: Page, stroke: int = 8) -> None:
 
 
 def set_form(app: AppTest, **values: object) -> None:
-    """Set the Train form's number, text and select widgets named by their labels."""
-    for widget in [*app.number_input, *app.text_input, *app.selectbox]:
+    """Set the Train form's number, text, select and checkbox widgets named by their labels."""
+    for widget in [*app.number_input, *app.text_input, *app.selectbox, *app.checkbox]:
         if widget.label in values:
             widget.set_value(values[widget.label])
 

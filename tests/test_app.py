@@ -194,20 +194,19 @@ def test_the_train_form_offers_the_configs_ranges_and_defaults(models_dir):
     assert (choices["Learning-rate schedule"], choices["Precision"]) == (defaults.lr_schedule, defaults.precision)
 
 
-def test_the_train_forms_tensorboard_folder_reaches_the_run_request_or_is_refused(models_dir, tmp_path, monkeypatch):
+def test_the_train_forms_tensorboard_logs_go_to_the_runs_folder_and_nowhere_else(models_dir, tmp_path, monkeypatch):
+    """The form offers no folder of its own choosing: a visitor cannot have the server write elsewhere."""
     from vae_app.services.jobs import JobBoard
 
     asked = []
     monkeypatch.setattr(JobBoard, "warm", lambda board: None)  # no training process for runs never started
     monkeypatch.setattr(JobBoard, "start", lambda board, request, owner="": asked.append(request))
-    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.setenv("VAE_TENSORBOARD_DIR", str(tmp_path / "runs"))
     app = app_on("app_pages/train.py")
-    set_form(app, **{"TensorBoard log folder (optional)": str(tmp_path / "notes.txt")})
-    next(button for button in app.button if button.label == "Start training").click().run()
-    assert "is a file, or inside one: name a folder" in app.error[0].value and not asked
-    start_training(app, **{"TensorBoard log folder (optional)": f" {tmp_path / 'runs'} ", "Model name": "logged"})
-    (request,) = asked
-    assert (request.tensorboard, request.out_dir) == (tmp_path / "runs", models_dir / "logged")
+    start_training(app, **{"Model name": "plain"})
+    start_training(app, **{"Write TensorBoard logs": True, "Model name": "../logged"})
+    assert [request.tensorboard for request in asked] == [None, tmp_path / "runs" / "logged"]
+    assert asked[1].out_dir == models_dir / "logged"
 
 
 def test_train_refuses_invalid_settings_before_starting(models_dir, tiny_mnist):

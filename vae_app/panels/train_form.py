@@ -17,6 +17,7 @@ from vae_app.panels.training_progress import owner_token
 from vae_app.services.jobs import JobBoard, JobBusy, TrainingJob
 from vae_app.services.server_folders import server_folder, server_folders
 from vae_core.bundles.files import BundleError
+from vae_core.bundles.registry import safe_model_name, tensorboard_logs_dir
 from vae_core.config import (
     CHOICES,
     RANGES,
@@ -48,18 +49,19 @@ def settings_form(board: JobBoard) -> None:
             settings, hidden, conditional = _model_widgets(left)
             settings |= _training_widgets(middle, right)
             name = right.text_input("Model name", "my-vae")
-            logs = right.text_input(
-                "TensorBoard log folder (optional)",
-                placeholder="e.g. runs/my-vae",
-                help="A folder on the server the run also writes TensorBoard logs into: each epoch's losses and"
-                " latent snapshot, to follow with `tensorboard --logdir FOLDER`. Needs TensorFlow.",
+            logs = right.checkbox(
+                "Write TensorBoard logs",
+                help=f"Each epoch's losses and latent snapshot, also as TensorBoard logs in"
+                f" {tensorboard_logs_dir().name}/MODEL-NAME on the server (`$VAE_TENSORBOARD_DIR` moves it), to"
+                f" follow with `tensorboard --logdir {tensorboard_logs_dir().name}`. Needs TensorFlow.",
             )
             if not st.form_submit_button("Start training", type="primary"):
                 return
     try:
         settings |= {"hidden_sizes": parse_hidden_sizes(hidden)}
         # The run opens the data, and says if it cannot (or has no labels for a conditional model).
-        board.start(form_request(settings, name, data, conditional, logs.strip()), owner=owner_token())
+        folder = str(tensorboard_logs_dir() / safe_model_name(name)) if logs else ""
+        board.start(form_request(settings, name, data, conditional, folder), owner=owner_token())
     except (ConfigError, JobBusy, ValueError) as error:
         st.error(plain(str(error)))
         return

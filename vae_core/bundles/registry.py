@@ -17,6 +17,7 @@ from vae_core.bundles.meta import BundleMeta
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PRETRAINED_DIR = REPO_ROOT / "pretrained"
 MODELS_DIR_ENV = "VAE_MODELS_DIR"
+TENSORBOARD_DIR_ENV = "VAE_TENSORBOARD_DIR"
 MAX_NAME_LENGTH = 64
 LOGGER = logging.getLogger(__name__)
 
@@ -50,6 +51,13 @@ def user_models_dir() -> Path:
     `pretrained/`) or, for the package installed from a wheel, in the working directory."""
     checkout = REPO_ROOT / "models" if PRETRAINED_DIR.is_dir() else Path.cwd() / "models"
     return Path(os.environ.get(MODELS_DIR_ENV) or checkout)
+
+
+def tensorboard_logs_dir() -> Path:
+    """Where the Train form's runs write TensorBoard logs, a folder per model: `$VAE_TENSORBOARD_DIR`,
+    else `runs/` beside the models folder (never inside it, where each would be listed as a model).
+    The form offers no other folder: no visitor can have the server write where it was not meant to."""
+    return Path(os.environ.get(TENSORBOARD_DIR_ENV) or user_models_dir().parent / "runs")
 
 
 def safe_model_name(name: str) -> str:
