@@ -21,6 +21,7 @@ navigation = st.navigation(
         st.Page("app_pages/generate.py", title="Generate"),
         st.Page("app_pages/encode.py", title="Encode"),
         st.Page("app_pages/compare.py", title="Compare"),
+        st.Page("app_pages/import_model.py", title="Import"),
     ]
 )
 navigation.run()

@@ -18,6 +18,7 @@ PAGE_LINKS = (
     ("app_pages/generate.py", "Generate", ":material/gesture:", "Move through z and watch the digit change."),
     ("app_pages/encode.py", "Encode", ":material/draw:", "Draw or upload a digit: where does it land?"),
     ("app_pages/compare.py", "Compare", ":material/compare:", "Two to four models side by side."),
+    ("app_pages/import_model.py", "Import", ":material/upload_file:", "Bring a VAE trained elsewhere (Keras, ONNX)."),
 )
 
 st.title("VAE Explorer")

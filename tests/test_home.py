@@ -55,9 +55,9 @@ def test_home_pictures_the_flagships_latent_space_and_links_every_page(models_di
     (picture,) = app.get("image")
     assert picture.proto.imgs[0].caption.startswith(f"{FLAGSHIP}'s latent space: each test image sits where")
     links = app.get("page_link")
-    assert [link.proto.page for link in links] == ["train", "explore", "generate", "encode", "compare"]
+    assert [link.proto.page for link in links] == ["train", "explore", "generate", "encode", "compare", "import_model"]
     assert all(link.proto.icon.startswith(":material/") for link in links)
-    assert [link.proto.label for link in links][-1] == ":blue[**Compare**]"  # the link colour, as links are
+    assert [link.proto.label for link in links][-1] == ":blue[**Import**]"  # the link colour, as links are
 
 
 def test_home_formats_the_metrics_as_the_sidebar_does(models_dir):

@@ -4,6 +4,8 @@ epoch to download above their curves."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -26,14 +28,10 @@ def outcome_panel(job: TrainingJob) -> None:
     show(plain(progress.message))
     for note in progress.notes:
         st.warning(plain(note))
-    model_id = saved_model_id(job)
     figures, button = st.columns([4, 1], vertical_alignment="center")
     if progress.metrics is not None and progress.metrics.neg_elbo is not None:
         test_figures(figures, progress.metrics, given=" given the label" if job.conditional else "")
-    if model_id is not None and button.button(
-        "Open in Explore", type="primary", key="open_in_explore", on_click=_choose, args=(model_id,)
-    ):
-        st.switch_page(EXPLORE_PAGE)
+    open_in_explore(button, job.out_dir, key="open_in_explore")
     st.caption(plain(_took(progress)))
     if progress.history:
         losses_download(progress.history, progress.name, key="losses_csv")
@@ -50,9 +48,19 @@ def test_figures(container: DeltaGenerator, metrics: TestMetrics, given: str) ->
     container.caption(plain(scoring(metrics)))
 
 
-def saved_model_id(job: TrainingJob) -> str | None:
-    """The name the model picker knows the run's bundle by; None when none was saved."""
-    where = job.out_dir.resolve()
+def open_in_explore(container: DeltaGenerator, where: Path, key: str) -> None:
+    """A button that picks the bundle saved at `where` in the sidebar and opens Explore on it; none
+    where no listed bundle is there."""
+    model_id = model_id_at(where)
+    if model_id is not None and container.button(
+        "Open in Explore", type="primary", key=key, on_click=_choose, args=(model_id,)
+    ):
+        st.switch_page(EXPLORE_PAGE)
+
+
+def model_id_at(where: Path) -> str | None:
+    """The name the model picker knows the bundle at `where` by; None when none is listed there."""
+    where = Path(where).resolve()
     bundles, _ = scan_bundles()
     return next((model_id for model_id, info in model_ids(bundles).items() if info.path.resolve() == where), None)
 

@@ -45,7 +45,7 @@ def settings_form(board: JobBoard) -> None:
     with st.expander(run_summary(job) if folded else "Settings", expanded=not folded):
         with st.form("train_settings"):
             left, middle, right = st.columns(3)
-            data = _data_widgets(left)
+            data = data_widgets(left)
             settings, hidden, conditional = _model_widgets(left)
             settings |= _training_widgets(middle, right)
             name = right.text_input("Model name", "my-vae")
@@ -149,7 +149,7 @@ def _training_widgets(middle: DeltaGenerator, right: DeltaGenerator) -> dict[str
     return settings
 
 
-def _data_widgets(column: DeltaGenerator) -> Callable[[], DataSource]:
+def data_widgets(column: DeltaGenerator) -> Callable[[], DataSource]:
     """The form's data choices: a built-in dataset, your own file (CSV, NPZ, or a .zip of an image
     folder) or, where the server's owner set a data root, a folder there; an image folder's size and
     colour. Returns what makes the `DataSource` once the form is sent, or says what is missing."""

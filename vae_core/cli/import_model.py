@@ -2,7 +2,7 @@
 with the data to explore it on, as a bundle the app lists.
 
     python -m vae_core.cli.import_model ENCODER DECODER --dataset mnist --out models/NAME
-        [--decoder-output auto|logits|intensities] [--iw-samples 100] [--seed 0]
+        [--decoder-output auto|logits|intensities] [--iw-samples 100] [--seed 0] [--scored 1000]
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
+from vae_core.analysis.evaluation_budget import IMPORT_SCORED
 from vae_core.bundles.files import BundleError
 from vae_core.bundles.meta import DECODER_OUTPUTS
 from vae_core.cli.terminal import format_metrics
@@ -39,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--iw-samples", type=int, default=100, help="samples per image for the importance-weighted bound"
     )
     parser.add_argument("--seed", type=int, default=0, help="seeds the test split of a file and the bound's samples")
+    parser.add_argument(
+        "--scored",
+        type=int,
+        default=IMPORT_SCORED,
+        help=f"test images the bound and k-NN accuracy score, spread over the split (default {IMPORT_SCORED});"
+        " 0 scores them all",
+    )
     return parser
 
 
@@ -48,10 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.iw_samples < 1:
         parser.error(f"--iw-samples must be at least 1, got {args.iw_samples}")
+    if args.scored < 0:
+        parser.error(f"--scored must be 0 (all) or more, got {args.scored}")
     from vae_core.data.source import open_dataset  # heavy imports only once the arguments look right
     from vae_core.imports.importer import ImportRequest, import_model
 
-    request = ImportRequest(args.encoder, args.decoder, args.out, args.decoder_output, args.iw_samples, args.seed)
+    request = ImportRequest(
+        Path(args.encoder), Path(args.decoder), Path(args.out), args.decoder_output, args.iw_samples, args.seed,
+        args.scored or None,
+    )  # fmt: skip
     try:
         dataset = open_dataset(args.dataset, seed=args.seed, images=ImageSettings())
         meta = import_model(request, dataset, progress=_printer(sys.stdout.isatty()))

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vae_core.analysis.evaluation import evaluate
+from vae_core.analysis.evaluation_budget import IMPORT_SCORED
 from vae_core.bundles.bundle import build_atlas, save_onnx_bundle
 from vae_core.bundles.files import BundleError, check_destination
 from vae_core.bundles.meta import DECODER_OUTPUTS, BundleMeta, DatasetRecord, ImportRecord, TestMetrics, TrainingRecord
@@ -38,8 +39,8 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class ImportRequest:
-    """What to import: the two files, the data to explore it on, where the bundle goes, and what
-    the decoder gives (`auto`: decode prior samples and look)."""
+    """What to import: the two files, where the bundle goes, what the decoder gives (`auto`: decode
+    prior samples and look), and how the test figures are measured (`evaluate`'s `scored`)."""
 
     encoder: Path
     decoder: Path
@@ -47,6 +48,7 @@ class ImportRequest:
     decoder_output: str = "auto"
     iw_samples: int = 100
     seed: int = 0
+    scored: int | None = IMPORT_SCORED
 
 
 def import_model(request: ImportRequest, dataset: Dataset, progress: Progress | None = None) -> BundleMeta:
@@ -136,6 +138,7 @@ def _measured(codec: OnnxCodec, dataset: Dataset, request: ImportRequest, report
         iw_samples=request.iw_samples,
         seed=request.seed,
         progress=lambda fraction, step: report(0.1 + 0.85 * fraction, step),
+        scored=request.scored,
     )
 
 
