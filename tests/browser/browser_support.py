@@ -27,6 +27,7 @@ PAGES = {
     "generate": "Generate",
     "encode": "Encode your own digit",
     "compare": "Compare models",
+    "import_model": "Import a VAE",
 }
 PAD = ".latent-pad"
 T = TypeVar("T")
@@ -245,10 +246,10 @@ ALL_POINTS = """() => {
 }"""
 
 
-def open_map(tab, url: str) -> list[tuple[float, float, int]]:
-    """Explore's map drawn and the page idle; points a click picks for sure (no other within 3
-    pixels), each (page x, page y, test-set index)."""
-    open_page(tab, url, "explore")
+def open_map(tab, url: str, model: str | None = None) -> list[tuple[float, float, int]]:
+    """Explore's map (of `model`, else the default one) drawn and the page idle; points a click picks
+    for sure (no other within 3 pixels), each (page x, page y, test-set index)."""
+    open_page(tab, url, "explore" if model is None else f"explore?model={model}")
     tab.locator(".js-plotly-plot").first.wait_for()
     tab.locator(IDLE).wait_for()
     wait_for_the_clicked_image(tab)
