@@ -63,3 +63,17 @@ def write_image_folder(root: Path, per_class: int = 12, side: int = 40, suffixes
             picture.paste(brightness, (0, 0, side // 2, side // 2))
             picture.save(root / name / f"{index}.{suffixes[index % len(suffixes)]}")
     return root
+
+
+def save_tiny_bundle(path: Path) -> Path:
+    """A small mlp bundle of six synthetic test images, saved at `path`: the least a check can read."""
+    from vae_core.bundles.bundle import build_atlas, save_bundle
+    from vae_core.config import ModelConfig
+    from vae_core.model.codec import LatentCodec
+    from vae_core.model.vae import build_vae
+
+    config = TrainConfig(ModelConfig(preset="mlp", hidden_sizes=(8,)))
+    model = build_vae(config.model, seed=0)
+    images, labels = synthetic_images(6)
+    atlas = build_atlas(LatentCodec(model), images, labels)
+    return save_bundle(path, model, bundle_meta(config, test_images=6, class_names=None), atlas)

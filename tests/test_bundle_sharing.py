@@ -13,28 +13,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic import bundle_meta, synthetic_images
+from synthetic import save_tiny_bundle
 
 from vae_core.bundles import sharing
-from vae_core.bundles.bundle import build_atlas, load_bundle, save_bundle
+from vae_core.bundles.bundle import load_bundle
 from vae_core.bundles.files import ATLAS_FILE, BundleError
 from vae_core.bundles.registry import scan_bundles
 from vae_core.bundles.sharing import SHARED_FILES, pack_bundle, suggested_name, unpack_bundle
-from vae_core.config import ModelConfig, TrainConfig
-from vae_core.model.codec import LatentCodec
-from vae_core.model.vae import build_vae
 from vae_core.size_limits import unpack_cap
-
-CONFIG = TrainConfig(ModelConfig(preset="mlp", hidden_sizes=(8,)))
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory) -> Path:
-    model = build_vae(CONFIG.model, seed=0)
-    images, labels = synthetic_images(6)
-    atlas = build_atlas(LatentCodec(model), images, labels)
-    meta = bundle_meta(CONFIG, test_images=6, class_names=None)
-    return save_bundle(tmp_path_factory.mktemp("saved") / "good", model, meta, atlas)
+    return save_tiny_bundle(tmp_path_factory.mktemp("saved") / "good")
 
 
 @pytest.fixture(scope="module")

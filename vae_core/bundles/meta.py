@@ -11,9 +11,12 @@ import dataclasses
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vae_core.config import ConfigError, ModelConfig, TrainConfig
+
+if TYPE_CHECKING:  # a type only: reading meta.json loads no data
+    from vae_core.data.datasets import Dataset
 
 FORMAT = "vae-bundle/1"
 
@@ -62,6 +65,18 @@ class DatasetRecord:
     image_shape: tuple[int, ...] | None = None
     train_images: int | None = None
     test_images: int | None = None
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetRecord:
+        """What a bundle records of the data it was trained, or imported, on."""
+        return cls(
+            name=dataset.name,
+            class_names=tuple(dataset.class_names) if dataset.class_names else None,
+            source=dataset.source,
+            image_shape=tuple(dataset.image_shape),
+            train_images=len(dataset.x_train),
+            test_images=len(dataset.x_test),
+        )
 
 
 @dataclass(frozen=True)

@@ -150,14 +150,7 @@ def _meta(
     return BundleMeta(
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         config=TrainConfig(model=config, seed=request.seed),
-        dataset=DatasetRecord(
-            name=dataset.name,
-            class_names=tuple(dataset.class_names) if dataset.class_names else None,
-            source=dataset.source,
-            image_shape=tuple(dataset.image_shape),
-            train_images=len(dataset.x_train),
-            test_images=len(dataset.x_test),
-        ),
+        dataset=DatasetRecord.of(dataset),
         training=TrainingRecord(
             epochs_run=0,
             message=f"Imported from {given}, trained elsewhere: no loss history or training replay. Test figures"

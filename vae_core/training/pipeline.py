@@ -156,14 +156,7 @@ def run_meta(result: TrainingResult, dataset: Dataset, metrics: TestMetrics) -> 
     return BundleMeta(
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         config=result.config,
-        dataset=DatasetRecord(
-            name=dataset.name,
-            class_names=tuple(dataset.class_names) if dataset.class_names else None,
-            source=dataset.source,
-            image_shape=tuple(dataset.image_shape),
-            train_images=len(dataset.x_train),
-            test_images=len(dataset.x_test),
-        ),
+        dataset=DatasetRecord.of(dataset),
         training=TrainingRecord(
             epochs_run=len(result.history),
             status=result.status,
