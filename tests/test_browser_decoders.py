@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -61,13 +62,23 @@ def test_a_bundle_without_one_gets_one_exported_into_the_cache_not_the_bundle(bu
     assert not (bundle / DECODER_FILE).exists()
 
 
+def with_a_custom_operator(path: Path, other: Path) -> None:
+    """The decoder with a node of an operator set no standard runtime has."""
+    decoder = onnx.load(str(path))
+    decoder.graph.node[0].domain = "example.mystery"
+    decoder.graph.node[0].op_type = "Mystery"
+    decoder.opset_import.append(onnx.helper.make_opsetid("example.mystery", 1))
+    onnx.save(decoder, str(path))
+
+
 @pytest.mark.parametrize(
     ("damage", "expected"),
     [
         (lambda path, other: path.write_bytes(b"\x00not onnx at all" * 100), "is not an ONNX model"),
         (lambda path, other: shutil.copyfile(other, path), "maps [[4]] to [28, 28, 1], not latent size 3"),
+        (with_a_custom_operator, "uses the custom operator example.mystery.Mystery"),
     ],
-    ids=["garbage", "another-models-decoder"],
+    ids=["garbage", "another-models-decoder", "custom-operator"],
 )
 def test_a_decoder_that_cannot_decode_this_model_is_refused_with_the_reason(bundle, model, tmp_path, damage, expected):
     other = build_vae(ModelConfig("mlp", latent_dim=4, hidden_sizes=(8,)), seed=1)

@@ -28,7 +28,7 @@ from vae_core.bundles.files import DECODER_FILE
 RAW_RUNTIME_WORDS = re.compile("ERROR_CODE|ERROR_MESSAGE|OrtRun|session", re.IGNORECASE)
 
 
-def decoder(nodes: list, initializers: list, domains: tuple[str, ...] = ()) -> onnx.ModelProto:
+def decoder(nodes: list, initializers: list) -> onnx.ModelProto:
     """A decoder of the right inputs and outputs for a 2-d model of 28x28x1 images, made of `nodes`."""
     graph = helper.make_graph(
         nodes,
@@ -37,14 +37,17 @@ def decoder(nodes: list, initializers: list, domains: tuple[str, ...] = ()) -> o
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", 28, 28, 1])],
         initializers,
     )
-    opsets = [helper.make_opsetid("", 17), *(helper.make_opsetid(domain, 1) for domain in domains)]
-    return helper.make_model(graph, opset_imports=opsets, ir_version=8)  # one ONNX Runtime Web reads
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8
+    )  # one ONNX Runtime Web reads
 
 
 DECODERS = {
-    # Session creation fails: no such operator in ONNX Runtime.
-    "unknown-operator": decoder(
-        [helper.make_node("Mystery", ["z"], ["image"], domain="example.mystery")], [], ("example.mystery",)
+    # Session creation fails: a Reshape whose shape is not integers (a custom operator would be
+    # refused by the server's own check, before a browser is sent the file).
+    "ill-typed-node": decoder(
+        [helper.make_node("Reshape", ["z", "shape"], ["image"])],
+        [helper.make_tensor("shape", TensorProto.FLOAT, [4], [-1, 28, 28, 1])],
     ),
     # The session starts; every run fails: two numbers cannot become 784 pixels.
     "impossible-reshape": decoder(
