@@ -32,15 +32,16 @@ def dataset():
     return synthetic_dataset(n_train=96, n_test=40, shape=SHAPE)
 
 
-def sequential_pair(folder: Path) -> tuple[Path, Path, keras.Model, keras.Model]:
-    """A tutorial's MLP VAE as two plain keras.Sequential models: flat 144 pixels in, one output of
-    both halves; the decoder gives logits, flat."""
+def sequential_pair(folder: Path, side: int = 12) -> tuple[Path, Path, keras.Model, keras.Model]:
+    """A tutorial's MLP VAE as two plain keras.Sequential models: flat pixels in (side x side), one
+    output of both halves; the decoder gives logits, flat."""
     keras.utils.set_random_seed(1)
+    pixels = side * side
     encoder = keras.Sequential(
-        [keras.Input((144,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(2 * LATENT)]
+        [keras.Input((pixels,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(2 * LATENT)]
     )
     decoder = keras.Sequential(
-        [keras.Input((LATENT,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(144)]
+        [keras.Input((LATENT,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(pixels)]
     )
     paths = folder / "encoder.keras", folder / "decoder.keras"
     encoder.save(paths[0])
