@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from vae_app.figures import ENCODED_COLOUR, class_colours
 
-LINKS = ["Train", "Explore", "Generate", "Encode", "Compare"]
+LINKS = ["Train", "Explore", "Generate", "Encode", "Compare", "Import"]
 APP_BACKGROUND = "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
 # The right edge of the widest thing on the page, the table's cells aside: they scroll in its frame.
 WIDEST = """() => Math.max(...[...document.querySelectorAll('[data-testid="stMain"] *')]
