@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,7 @@ CONDITIONAL_FIGURES = (
 MODEL_KEY = "model_name"
 MODEL_PARAM = "model"
 CHOSEN_KEY = "chosen_model"
+PENDING_KEY = "model_to_pick"  # a bundle's path, picked on the next run (`pick_on_the_next_run`)
 DEFAULT_MODEL = "mnist-conv-2d"
 
 
@@ -97,7 +99,11 @@ def model_picker() -> BundleInfo | None:
         st.session_state[CHOSEN_KEY] = None
         return None
     by_id = model_ids(bundles)
-    if st.session_state.get(MODEL_KEY) not in by_id:
+    pending = st.session_state.pop(PENDING_KEY, None)
+    picked = next((model_id for model_id, info in by_id.items() if pending and info.path == pending), None)
+    if picked is not None:
+        st.session_state[MODEL_KEY] = picked
+    elif st.session_state.get(MODEL_KEY) not in by_id:
         st.session_state[MODEL_KEY] = _first_choice(by_id)
     chosen = st.sidebar.selectbox("Model", list(by_id), key=MODEL_KEY, format_func=lambda i: _label(by_id[i]))
     st.query_params[MODEL_PARAM] = chosen  # the address names the view: a copied link opens it
@@ -105,6 +111,12 @@ def model_picker() -> BundleInfo | None:
     _model_card(info)
     st.session_state[CHOSEN_KEY] = info
     return info
+
+
+def pick_on_the_next_run(path: Path) -> None:
+    """Have the picker choose the bundle at `path` when it is drawn next: for a page that has just
+    saved one, after the picker of this run is drawn (its key cannot change then)."""
+    st.session_state[PENDING_KEY] = Path(path)
 
 
 def model_ids(bundles: list[BundleInfo]) -> dict[str, BundleInfo]:

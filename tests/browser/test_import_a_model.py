@@ -36,7 +36,10 @@ def test_an_imported_model_opens_in_explore_and_its_clicks_decode_in_the_browser
     page.get_by_role("textbox", name="Model name").fill(NAME)
     with after_the_rerun(page, quick_ms=120_000):
         page.get_by_role("button", name="Import").click()
-    expect(page.get_by_text(f"Imported as {NAME}: latent size 2")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(f"Imported as {NAME}: latent size 2, its decoder gives logits.")).to_be_visible(
+        timeout=120_000
+    )
+    expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")).to_have_value(NAME)
     expect(page.get_by_test_id("stMetric").filter(has_text="test −ELBO")).to_be_visible()
     screenshot(page, "import-done")
 

@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from vae_app.messages import plain
+from vae_app.model_picker import pick_on_the_next_run
 from vae_app.panels.run_outcome import open_in_explore, test_figures
 from vae_app.panels.train_form import data_widgets
 from vae_core.bundles.files import BundleError
@@ -69,7 +70,8 @@ def _run_import(given: list[Path], data: Callable[[], DataSource], output: str, 
         st.error(plain(str(error)))
         return
     st.session_state[OUTCOME_KEY] = (out_dir, meta)
-    st.rerun()  # the sidebar and Home list the new model
+    pick_on_the_next_run(out_dir)
+    st.rerun()  # the sidebar lists the new model, picked
 
 
 def import_outcome() -> None:
@@ -77,7 +79,9 @@ def import_outcome() -> None:
     if OUTCOME_KEY not in st.session_state:
         return
     out_dir, meta = st.session_state[OUTCOME_KEY]
-    st.success(plain(f"Imported as {out_dir.name}: latent size {meta.model.latent_dim}, {meta.training.message}"))
+    size, output = meta.model.latent_dim, meta.imported.decoder_output
+    st.success(plain(f"Imported as {out_dir.name}: latent size {size}, its decoder gives {output}."))
+    st.caption(plain(meta.training.message))
     figures, button = st.columns([4, 1], vertical_alignment="center")
     test_figures(figures, meta.test_metrics, given=" given the label" if meta.model.classes else "")
     open_in_explore(button, out_dir, key="open_imported_in_explore")

@@ -154,7 +154,7 @@ def _meta(
         training=TrainingRecord(
             epochs_run=0,
             message=f"Imported from {given}, trained elsewhere: no loss history or training replay. Test figures"
-            f" read the decoder's {output} as Bernoulli {'logits' if output == 'logits' else 'means'}.",
+            f" take the decoder's output as a Bernoulli likelihood's {'logits' if output == 'logits' else 'means'}.",
             seconds=round(seconds, 2),
             machine=machine_description(),
         ),
