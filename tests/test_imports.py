@@ -215,6 +215,10 @@ def test_the_command_line_imports_and_refuses_with_status_two(tmp_path, dataset,
     printed = capsys.readouterr().out
     assert "decoder gives logits" in printed and "neg_elbo" in printed
     assert load_bundle(out).meta.imported.encoder == "encoder.keras"
+    from vae_core.cli import evaluate as evaluate_cli  # the imported bundle measured again, as any bundle
+
+    assert evaluate_cli.main([str(out), "--iw-samples", "2", "--data", str(data)]) == 0
+    assert "neg_iw_bound" in capsys.readouterr().out
     with pytest.raises(SystemExit) as refused:
         import_cli.main([str(decoder_file), str(decoder_file), "--dataset", str(data), "--out", str(tmp_path / "no")])
     assert refused.value.code == 2 and "Traceback" not in capsys.readouterr().err
