@@ -53,6 +53,7 @@ def test_explore_and_every_view_take_an_imported_model(imported):
     app.run()
     assert not app.exception, app.exception
     assert any("imported, trained elsewhere" in info.value for info in app.info)
+    assert any("imported · latent 2 · from Keras" in text.value for text in app.sidebar.markdown)
 
 
 def test_every_generate_tab_draws_an_imported_model(imported):

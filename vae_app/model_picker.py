@@ -35,6 +35,7 @@ CONDITIONAL_FIGURES = (
 MODEL_KEY = "model_name"
 MODEL_PARAM = "model"
 CHOSEN_KEY = "chosen_model"
+FORMAT_NAMES = {"keras": "Keras", "onnx": "ONNX"}  # an imported model's files, as the card names them
 PENDING_KEY = "model_to_pick"  # a bundle's path, picked on the next run (`pick_on_the_next_run`)
 DEFAULT_MODEL = "mnist-conv-2d"
 
@@ -166,9 +167,11 @@ def _model_card(info: BundleInfo) -> None:
     metrics, knn = meta.test_metrics, meta.test_metrics.knn_accuracy
     kind = " · conditional" if meta.model.conditional else ""
     given = " given the label" if meta.model.conditional else ""
+    # An imported model was trained elsewhere: where from, not its (zero) epochs here.
+    origin = f"from {FORMAT_NAMES[meta.imported.format]}" if meta.imported else count(meta.training.epochs_run, "epoch")
     st.sidebar.markdown(
         f"**{plain(meta.dataset.name)}** · {meta.model.preset}{kind} · latent {meta.model.latent_dim} · "
-        f"{count(meta.training.epochs_run, 'epoch')}  \n"
+        f"{origin}  \n"
         f"test −ELBO{given} **{nats(metrics.neg_elbo, 1)}** nats · IW bound{given} {nats(metrics.neg_iw_bound, 1)}"
         + (f" · 5-NN accuracy {accuracy(knn)}" if knn is not None else "")
     )
