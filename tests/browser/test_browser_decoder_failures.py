@@ -25,6 +25,8 @@ from playwright.sync_api import expect
 
 from vae_core.bundles.files import DECODER_FILE
 
+# The map as Streamlit draws it where its own point selection is on (`selection_mode` with "points").
+CHART_SELECTS_POINTS = "() => document.querySelector('.js-plotly-plot')?._fullLayout?.clickmode === 'event+select'"
 RAW_RUNTIME_WORDS = re.compile("ERROR_CODE|ERROR_MESSAGE|OrtRun|session", re.IGNORECASE)
 
 
@@ -87,6 +89,8 @@ def test_where_the_browser_cannot_decode_the_server_draws_the_clicked_image(page
     page.locator(".js-plotly-plot").first.wait_for()
     page.locator(IDLE).wait_for()
     wait_for_the_clicked_image(page)
+    if page.locator(".clicked-image").get_attribute("data-mode") == "server":  # the session could not start:
+        page.wait_for_function(CHART_SELECTS_POINTS)  # the rerun that hands clicks to the chart comes next
     index = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullData[0].customdata[0]")
     x, y = page.evaluate(
         "() => { const t = document.querySelector('.js-plotly-plot')._fullData[0]; return [t.x[0], t.y[0]]; }"
