@@ -11,6 +11,7 @@ from vae_core.analysis.latent_tools import (
     dimension_plane,
     grid_coordinates,
     interpolate,
+    lda_plane,
     nearest_indices,
     pca_plane,
     plane_ranges,
@@ -126,3 +127,41 @@ def test_tile_lays_out_rows_with_gaps():
     assert sheet.shape == (5, 11, 1)
     assert sheet[0, 0, 0] == 1 and sheet[0, 4, 0] == 2 and sheet[3, 0, 0] == 4
     assert sheet[2, :, 0].max() == 0 and sheet[3, 8:, 0].max() == 0  # gap row; empty last cell
+
+
+def clusters_hidden_from_pca(per_class: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Four classes in 8-D apart along dimensions 5 and 6 only, under wide noise in 0 and 1: the
+    principal axes see the noise, the discriminant ones the classes."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(4), per_class)
+    z = rng.normal(0.0, 0.3, (len(labels), 8))
+    z[:, :2] *= 20.0
+    z[:, 5] += np.array([0, 3, 0, 3])[labels]
+    z[:, 6] += np.array([0, 0, 3, 3])[labels]
+    return z, labels
+
+
+def test_the_lda_plane_is_orthonormal_and_separates_what_pca_mixes():
+    from vae_core.analysis.evaluation import knn_accuracy
+
+    z, labels = clusters_hidden_from_pca()
+    train, test = np.arange(len(z)) % 2 == 0, np.arange(len(z)) % 2 == 1
+    lda = lda_plane(z[train], labels[train])
+    np.testing.assert_allclose(lda.axes @ lda.axes.T, np.eye(2), atol=1e-9)
+    np.testing.assert_allclose(lda.base, z[train].mean(axis=0))
+    assert np.abs(lda.axes[:, [5, 6]]).sum() > 1.9  # the plane lies along the classes' dimensions
+    scores = {
+        name: knn_accuracy(plane.project(z[train]), labels[train], plane.project(z[test]), labels[test])
+        for name, plane in (("lda", lda), ("pca", pca_plane(z[train])))
+    }
+    assert scores["lda"] > 0.95 and scores["pca"] < 0.5, scores
+
+
+def test_two_classes_give_their_direction_then_the_widest_spread_across_it():
+    z, labels = clusters_hidden_from_pca()
+    two = labels < 2  # apart along dimension 5 alone
+    plane = lda_plane(z[two], labels[two])
+    np.testing.assert_allclose(plane.axes @ plane.axes.T, np.eye(2), atol=1e-9)
+    assert abs(plane.axes[0, 5]) > 0.95 and np.linalg.norm(plane.axes[1, :2]) > 0.95
+    with pytest.raises(ValueError, match="at least two classes"):
+        lda_plane(z[labels == 0], labels[labels == 0])

@@ -8,16 +8,18 @@ import numpy as np
 import streamlit as st
 
 from vae_app.model_picker import LoadedModel
-from vae_core.analysis.latent_tools import Plane, dimension_plane, line_plane, pca_plane
+from vae_core.analysis.latent_tools import Plane, dimension_plane, lda_plane, line_plane, pca_plane
 
-PLANE_PARAM = "plane"  # in the address: "pca", or two dimensions such as "z3,z5"
+PLANE_PARAM = "plane"  # in the address: "pca", "lda", or two dimensions such as "z3,z5"
 PCA = "PCA (the two directions of most spread)"
+LDA = "LDA (the two directions that separate the classes most)"
 DIMENSIONS = "two latent dimensions"
 HELD_AT = ("the test set's mean z", "zero (the prior's mean)", "a test image's z")
 
 
 def choose_plane(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str]]:
-    """Widgets to pick the plane: PCA, or two dimensions with the others held at a chosen point.
+    """Widgets to pick the plane: PCA, LDA (for labelled test images), or two dimensions with the
+    others held at a chosen point.
 
     The choice goes into the address, and a new session opened from that address starts on it.
     """
@@ -31,10 +33,17 @@ def choose_plane(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str]]:
     if latent_dim == 2:
         return dimension_plane(2, (0, 1)), ("z0", "z1")
     linked = linked_dimensions(st.query_params.get(PLANE_PARAM), latent_dim)
-    view = st.radio("Plane", [PCA, DIMENSIONS], index=int(linked is not None), horizontal=True, key=f"{key}_view")
+    labels = model.bundle.atlas.labels
+    views = [PCA, *([LDA] if labels is not None and len(np.unique(labels)) > 1 else []), DIMENSIONS]
+    chosen = DIMENSIONS if linked else LDA if st.query_params.get(PLANE_PARAM) == "lda" and LDA in views else PCA
+    view = st.radio("Plane", views, index=views.index(chosen), horizontal=True, key=f"{key}_view")
     if view == PCA:
         st.query_params[PLANE_PARAM] = "pca"
         return pca_plane(z_mean), ("principal axis 1", "principal axis 2")
+    if view == LDA:
+        st.query_params[PLANE_PARAM] = "lda"
+        st.caption("A flat plane through z like PCA's, turned to set the classes apart: every point on it decodes.")
+        return lda_plane(z_mean, labels), ("discriminant axis 1", "discriminant axis 2")
     left, right = st.columns(2)
     dims = linked or (0, 1)
     first = left.selectbox("Horizontal axis", range(latent_dim), index=dims[0], key=f"{key}_dim0", format_func=_name)

@@ -83,6 +83,36 @@ def pca_plane(z: np.ndarray) -> Plane:
     return Plane(mean, components[:2])
 
 
+def lda_plane(z: np.ndarray, labels: np.ndarray) -> Plane:
+    """The plane of linear discriminant analysis through the mean of `z`: the two directions along
+    which the classes' means lie farthest apart for their spread within (Fisher's criterion, the
+    generalised eigenproblem S_b v = lambda S_w v), made orthonormal so that the plane decodes as any
+    other. With two classes, whose means give one such direction, the second is the widest spread
+    left across it."""
+    z, labels = np.asarray(z, dtype=np.float64), np.asarray(labels)
+    classes = np.unique(labels)
+    if z.shape[1] < 2 or len(classes) < 2:
+        raise ValueError("LDA needs a latent size of at least 2 and test images of at least two classes.")
+    mean = z.mean(axis=0)
+    within = sum(np.cov(z[labels == c].T, bias=True) * np.sum(labels == c) for c in classes if np.sum(labels == c) > 1)
+    means = np.stack([z[labels == c].mean(axis=0) - mean for c in classes])
+    between = (means.T * np.array([np.sum(labels == c) for c in classes])) @ means
+    # Whitening by the within-class scatter turns the generalised problem into an ordinary one; the
+    # ridge keeps a collapsed dimension (no spread at all) from dividing by zero.
+    values, vectors = np.linalg.eigh(
+        np.atleast_2d(within) + 1e-6 * np.trace(np.atleast_2d(within)) * np.eye(z.shape[1]) / z.shape[1]
+    )
+    whitening = vectors / np.sqrt(np.maximum(values, 1e-12))
+    _, directions = np.linalg.eigh(whitening.T @ between @ whitening)
+    ranked = (whitening @ directions[:, ::-1]).T  # most separating first
+    if len(classes) == 2:
+        residual = (z - mean) - np.outer((z - mean) @ ranked[0], ranked[0]) / (ranked[0] @ ranked[0])
+        ranked = np.stack([ranked[0], np.linalg.svd(residual, full_matrices=False)[2][0]])
+    axes, _ = np.linalg.qr(ranked[:2].T)
+    axes = axes.T * np.where(np.sum(axes.T * ranked[:2], axis=1, keepdims=True) < 0, -1.0, 1.0)  # along its direction
+    return Plane(mean, axes)
+
+
 def plane_ranges(coords: np.ndarray, coverage: float = 99.0) -> np.ndarray:
     """(2, 2) [[low, high], ...] per plane axis holding `coverage` percent of the points, at least
     `MIN_RANGE_WIDTH` wide."""
