@@ -12,6 +12,7 @@ import re
 import shutil
 import zipfile
 
+import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -577,3 +578,24 @@ def test_every_chart_and_picture_has_words_for_screen_readers(models_dir):
     app.switch_page("app_pages/encode.py").run()
     app.get("file_uploader")[0].set_value(("seven.png", png_of_a_seven(), "image/png")).run()
     assert len(app.get("plotly_chart")) >= 2 and unlabelled_pictures(app) == []
+
+
+def test_each_dimensions_story_ranks_them_by_kl_and_traverses_them_alone(models_dir):
+    app = app_on("app_pages/explore.py")
+    app.sidebar.selectbox[0].select(next(o for o in app.sidebar.selectbox[0].options if "mnist-conv-16d" in o)).run()
+    opened(app, "explore_dimensions")
+    assert not app.exception, app.exception
+    from vae_core.analysis.comparison import kl_per_dimension
+    from vae_core.bundles.bundle import load_atlas
+    from vae_core.bundles.registry import PRETRAINED_DIR
+
+    bars = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart") if '"type":"bar"' in chart.proto.spec)
+    assert bars["data"][0]["x"] == [f"z{d}" for d in range(16)]
+    assert any("active units" in caption.value for caption in app.caption)
+    atlas = load_atlas(PRETRAINED_DIR / "mnist-conv-16d")
+    kl = kl_per_dimension(atlas.z_mean, atlas.z_log_var)
+    (grid,) = [image for image in app.get("image") if image.proto.imgs[0].caption.startswith("Rows, most KL first")]
+    rows = grid.proto.imgs[0].caption.split(": ")[1].split(";")[0].split(", ")
+    assert rows[0] == f"z{int(np.argmax(kl))}" and len(rows) == 16  # the dimension carrying most, first
+    assert "every other held at the origin" in grid.proto.imgs[0].caption
+    assert {button.label for button in app.get("download_button")} >= {"Download PNG", "Download GIF"}

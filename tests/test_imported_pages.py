@@ -44,6 +44,7 @@ def test_explore_and_every_view_take_an_imported_model(imported):
         "explore_lens",
         "explore_directions",
         "explore_unusual",
+        "explore_dimensions",
         "explore_pad",
         "explore_replay",
         "explore_exports",

@@ -165,3 +165,18 @@ def test_two_classes_give_their_direction_then_the_widest_spread_across_it():
     assert abs(plane.axes[0, 5]) > 0.95 and np.linalg.norm(plane.axes[1, :2]) > 0.95
     with pytest.raises(ValueError, match="at least two classes"):
         lda_plane(z[labels == 0], labels[labels == 0])
+
+
+def test_each_traversal_row_moves_its_own_dimension_and_nothing_else():
+    from vae_core.analysis.traversals import dimensions_by_kl, traversal_codes, traversal_values
+
+    centre = np.array([0.5, -1.0, 2.0, 0.0])
+    order = dimensions_by_kl(np.array([0.2, 3.0, 0.0, 1.5]))
+    assert order.tolist() == [1, 3, 0, 2]
+    values = traversal_values()
+    codes = traversal_codes(centre, order, values).reshape(len(order), len(values), 4)
+    for row, dimension in enumerate(order):
+        np.testing.assert_array_equal(codes[row][:, dimension], values)  # -3 ... +3 along its dimension
+        others = np.delete(codes[row], dimension, axis=1)
+        np.testing.assert_array_equal(others, np.tile(np.delete(centre, dimension), (len(values), 1)))
+    assert values[0] == -3 and values[-1] == 3 and len(values) == 9

@@ -47,7 +47,14 @@ def test_explore_draws_the_scatter(odd_models, spec: OddBundle):
 @pytest.mark.parametrize("spec", ODD_BUNDLES, ids=lambda spec: spec.name)
 def test_every_explore_view_opens(odd_models, spec: OddBundle):
     app = app_with(odd_models[spec.name], "app_pages/explore.py")
-    for view in ("explore_lens", "explore_directions", "explore_unusual", "explore_pad", "explore_replay"):
+    for view in (
+        "explore_lens",
+        "explore_directions",
+        "explore_unusual",
+        "explore_dimensions",
+        "explore_pad",
+        "explore_replay",
+    ):
         app.session_state[view] = True
     app.run()
     assert not app.exception, app.exception

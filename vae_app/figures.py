@@ -169,6 +169,29 @@ def two_sigma_ellipse(
     )
 
 
+def kl_bars(kl: np.ndarray, threshold: float) -> go.Figure:
+    """KL from the prior per latent dimension as bars: the active ones (above `threshold`) in the
+    palette's first colour, the others grey, and the threshold as a dotted line; each bar says its
+    value and whether it is active, so colour is never the only sign."""
+    kl = np.asarray(kl, dtype=np.float64)
+    active = kl > threshold
+    figure = go.Figure(
+        go.Bar(
+            x=[f"z{d}" for d in range(len(kl))],
+            y=kl,
+            marker_color=[class_colours()[0] if on else "#9a9a9a" for on in active],
+            text=["active" if on else "inactive" for on in active],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.3f} nats (%{text})<extra></extra>",
+        )
+    )
+    figure.add_hline(y=threshold, line_dash="dot", annotation_text=f"{threshold} nats", annotation_position="top right")
+    figure.update_layout(
+        height=300, margin={"t": 30, "b": 10}, xaxis_title="latent dimension", yaxis_title="KL from the prior (nats)"
+    )
+    return figure
+
+
 def lens_figure(view: LensGrid, axis_titles: tuple[str, str]) -> go.Figure:
     """The posterior lens: a heatmap of the log joint over the plane, with q's 2-sigma ellipse and mean."""
     figure = go.Figure(

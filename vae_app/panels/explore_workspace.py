@@ -18,6 +18,7 @@ from vae_app.panels.clicked_image import (
     map_selection,
 )
 from vae_app.panels.code_exports import code_exports
+from vae_app.panels.dimension_story import dimension_story
 from vae_app.panels.direction_maker import direction_arrow, direction_maker
 from vae_app.panels.lens_view import show_lens
 from vae_app.panels.pad_views import explore_pad
@@ -37,6 +38,7 @@ VIEWS = (  # (key, label): each computed only while open
     ("explore_lens", "Lens on the selected image's posterior"),
     ("explore_directions", "Directions by example"),
     ("explore_unusual", f"The {UNUSUAL_SHOWN} test images this model explains worst"),
+    ("explore_dimensions", "Each latent dimension: what it carries, and moving along it alone"),
     ("explore_pad", "Decode any point (the latent pad)"),
     ("explore_replay", "Training replay"),
     ("explore_exports", "Download the latent codes (CSV, NPZ, Embedding Projector)"),
@@ -102,6 +104,9 @@ def explore_workspace(model: LoadedModel, plane: Plane, axis_titles: tuple[str, 
     if opened["explore_unusual"].open:
         with opened["explore_unusual"]:
             worst_explained(model)
+    if opened["explore_dimensions"].open:
+        with opened["explore_dimensions"]:
+            dimension_story(model, indices)
     if opened["explore_pad"].open:
         with opened["explore_pad"]:
             explore_pad(model, plane, axis_titles)
