@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 from browser_support import after_the_rerun, canvas_grey_levels, click_point, open_map, open_page, screenshot
 from playwright.sync_api import expect
-from support import FILE_INPUT
 
 from tests.synthetic import synthetic_dataset
 from tests.test_imports import sequential_pair
@@ -28,9 +27,11 @@ def test_an_imported_model_opens_in_explore_and_its_clicks_decode_in_the_browser
         y=np.concatenate([data.y_train, data.y_test]),
     )
     open_page(page, app_url, "import_model")
-    uploaders = page.locator(FILE_INPUT)
-    for index, path in ((0, encoder), (1, decoder), (2, tmp_path / "digits.npz")):
-        uploaders.nth(index).set_input_files(str(path))
+    for label, path in (("Encoder", encoder), ("Decoder", decoder), ("Your own file", tmp_path / "digits.npz")):
+        # By its label: an uploader that holds a file may drop its input, moving every later one up.
+        uploader = page.get_by_test_id("stFileUploader").filter(has_text=label)
+        uploader.locator('input[type="file"]').set_input_files(str(path))
+        expect(uploader).to_contain_text(path.name)
     page.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
     page.get_by_role("option", name="Your own file").click()
     page.get_by_role("textbox", name="Model name").fill(NAME)
