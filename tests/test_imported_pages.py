@@ -11,6 +11,7 @@ from support import APP, png_of_a_seven
 from tests.synthetic import synthetic_dataset
 from tests.test_imports import sequential_pair
 from vae_app.model_picker import MODEL_PARAM
+from vae_app.panels.explore_workspace import VIEWS
 from vae_core.imports.importer import ImportRequest, import_model
 
 NAME = "imported-mlp"
@@ -40,16 +41,7 @@ def page_of(page: str) -> AppTest:
 def test_explore_and_every_view_take_an_imported_model(imported):
     app = page_of("app_pages/explore.py")
     assert len(app.get("plotly_chart")) == 1
-    views = (
-        "explore_lens",
-        "explore_directions",
-        "explore_unusual",
-        "explore_dimensions",
-        "explore_pad",
-        "explore_replay",
-        "explore_exports",
-    )
-    for view in views:
+    for view, _ in VIEWS:
         app.session_state[view] = True
     app.run()
     assert not app.exception, app.exception

@@ -15,6 +15,7 @@ from support import APP, png_of_a_seven
 from vae_app.figures import latent_scatter
 from vae_app.messages import plain
 from vae_app.model_picker import MODEL_PARAM
+from vae_app.panels.explore_workspace import VIEWS
 from vae_core.bundles.files import MODEL_FILE
 
 
@@ -47,14 +48,7 @@ def test_explore_draws_the_scatter(odd_models, spec: OddBundle):
 @pytest.mark.parametrize("spec", ODD_BUNDLES, ids=lambda spec: spec.name)
 def test_every_explore_view_opens(odd_models, spec: OddBundle):
     app = app_with(odd_models[spec.name], "app_pages/explore.py")
-    for view in (
-        "explore_lens",
-        "explore_directions",
-        "explore_unusual",
-        "explore_dimensions",
-        "explore_pad",
-        "explore_replay",
-    ):
+    for view, _ in VIEWS:
         app.session_state[view] = True
     app.run()
     assert not app.exception, app.exception

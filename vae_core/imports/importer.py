@@ -63,8 +63,9 @@ def import_model(request: ImportRequest, dataset: Dataset, progress: Progress | 
     with tempfile.TemporaryDirectory(prefix="vae-import-") as folder:
         encoder, decoder, kind, logits = _normalised(request, Path(folder), tuple(dataset.image_shape))
         model = OnnxModel(Path(folder) / "encoder.onnx", Path(folder) / "decoder.onnx", *kind)
-        model.encoder.write_bytes(encoder.SerializeToString())
-        model.decoder.write_bytes(decoder.SerializeToString())
+        encoder_bytes, decoder_bytes = encoder.SerializeToString(), decoder.SerializeToString()
+        model.encoder.write_bytes(encoder_bytes)
+        model.decoder.write_bytes(decoder_bytes)
         codec = OnnxCodec(model)
         _check_labels(codec.classes, dataset)
         report(0.05, "Encoding the test images")
@@ -73,7 +74,7 @@ def import_model(request: ImportRequest, dataset: Dataset, progress: Progress | 
         output = "logits" if logits else "intensities"
         meta = _meta(request, dataset, model, metrics, output, time.perf_counter() - started)
         report(0.98, "Saving")
-        save_onnx_bundle(request.out_dir, model.encoder.read_bytes(), model.decoder.read_bytes(), meta, atlas)
+        save_onnx_bundle(request.out_dir, encoder_bytes, decoder_bytes, meta, atlas)
     report(1.0, "Imported")
     return meta
 
