@@ -1,6 +1,7 @@
-"""What each part of the `mnist-conv-2d` recipe buys: `python -m bench.recipe_ablation VARIANT [...]`.
+"""What each part of a shipped recipe buys: `python -m bench.recipe_ablation VARIANT [...] [--bundle NAME]`.
 
-Each variant is the shipped recipe (`scripts.build_pretrained.RECIPES`) with one setting changed;
+Each variant is a shipped recipe (`scripts.build_pretrained.RECIPES`; `mnist-conv-2d` unless
+`--bundle` names another) with one setting changed;
 `--on OTHER` applies the change to variant OTHER instead (how the rows measured on the previous
 recipe are reproduced). It trains on the 60,000 MNIST training images through the same pipeline
 the shipped bundles are built with, measures the 10,000 test images with the same seed and
@@ -25,7 +26,7 @@ from vae_core.model.codec import LatentCodec
 from vae_core.provenance import machine_description
 from vae_core.training.train import train_vae
 
-RECIPE = RECIPES["mnist-conv-2d"][1]
+FLAGSHIP = RECIPES["mnist-conv-2d"][1]
 
 # A variant: what it does to a recipe, so that it can change the recipe or another variant.
 Change = Callable[[TrainConfig], TrainConfig]
@@ -53,6 +54,10 @@ VARIANTS: dict[str, Change] = {
     "100-epochs": _setting(epochs=100),
     "batch-64": _setting(batch_size=64),
     "weight-decay-0.1": _setting(weight_decay=0.1),
+    # The flagship's recipe on another bundle's data and latent size (two dense layers, 50 epochs).
+    "flagship-recipe": lambda config: dataclasses.replace(
+        FLAGSHIP, model=dataclasses.replace(FLAGSHIP.model, latent_dim=config.model.latent_dim)
+    ),
 }
 
 
@@ -60,29 +65,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.recipe_ablation", description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="+", choices=sorted(VARIANTS))
     parser.add_argument("--on", choices=sorted(VARIANTS), default="recipe", help="change this variant, not the recipe")
+    parser.add_argument("--bundle", choices=sorted(RECIPES), default="mnist-conv-2d", help="start from this bundle's recipe")
     parser.add_argument("--iw-samples", type=int, default=100)
     parser.add_argument("--train-limit", type=int, default=None, help="first N training images (a smoke test)")
     parser.add_argument("--out", default=None, help="append each result as a JSON line to this file")
     args = parser.parse_args(argv)
-    mnist = load_dataset("mnist")
-    x_train = mnist.x_train[: args.train_limit]
+    dataset_name, recipe = RECIPES[args.bundle]
+    dataset = load_dataset(dataset_name)
+    x_train = dataset.x_train[: args.train_limit]
     for name in args.variants:
-        config = VARIANTS[name](VARIANTS[args.on](RECIPE)).with_data(mnist.image_shape)
+        config = VARIANTS[name](VARIANTS[args.on](recipe)).with_data(dataset.image_shape)
         started = time.perf_counter()
         result = train_vae(config, x_train, verbose=2)
         seconds = time.perf_counter() - started
         metrics = evaluate(
             LatentCodec(result.model),
-            mnist.x_test,
-            mnist.y_test,
+            dataset.x_test,
+            dataset.y_test,
             x_train,
-            mnist.y_train[: args.train_limit],
+            dataset.y_train[: args.train_limit],
             iw_samples=args.iw_samples,
             seed=config.seed,
         )
         row = {
             "variant": name,
             "on": args.on,
+            "bundle": args.bundle,
             "config": config.to_dict(),
             "train_images": len(x_train),
             "seconds": round(seconds),
