@@ -1,12 +1,13 @@
-"""Explore: the test set in latent space; click a point to see it beside the map with its
-reconstruction; open the views below for the posterior, directions, outliers, the pad and the replay."""
+"""Explore: the test set in latent space, on a plane or a UMAP or t-SNE map of the codes; click a
+point to see it beside the map with its reconstruction; open the views below for the posterior,
+directions, outliers, each dimension, the pad and the replay."""
 
 import streamlit as st
 
 from vae_app.figure_formats import accuracy, nats
 from vae_app.model_picker import current_model
 from vae_app.panels.explore_workspace import COLOURINGS, explore_workspace
-from vae_app.planes import choose_plane
+from vae_app.planes import choose_map
 
 st.title("Explore the latent space")
 model = current_model()
@@ -21,6 +22,6 @@ figures.metric(f"IW bound{given}, k={metrics.iw_samples} (nats)", nats(metrics.n
 figures.metric("5-NN accuracy", accuracy(metrics.knn_accuracy), width="content")
 figures.metric("test images", f"{len(atlas.z_mean):,}", width="content")
 
-plane, axis_titles = choose_plane(model, key="explore")
+plane, axis_titles, code_map = choose_map(model, key="explore")
 colour_by = st.radio("Colour by", COLOURINGS, horizontal=True, key="explore_colour")
-explore_workspace(model, plane, axis_titles, colour_by)
+explore_workspace(model, plane, axis_titles, colour_by, code_map)

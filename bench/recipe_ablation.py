@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.recipe_ablation", description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="+", choices=sorted(VARIANTS))
     parser.add_argument("--on", choices=sorted(VARIANTS), default="recipe", help="change this variant, not the recipe")
-    parser.add_argument("--bundle", choices=sorted(RECIPES), default="mnist-conv-2d", help="start from this bundle's recipe")
+    parser.add_argument("--bundle", choices=sorted(RECIPES), default="mnist-conv-2d", help="this bundle's recipe")
     parser.add_argument("--iw-samples", type=int, default=100)
     parser.add_argument("--train-limit", type=int, default=None, help="first N training images (a smoke test)")
     parser.add_argument("--out", default=None, help="append each result as a JSON line to this file")

@@ -1,4 +1,5 @@
-"""The plane a page draws, chosen by the user when the latent size is above 2."""
+"""The plane a page draws, chosen by the user when the latent size is above 2; on Explore, a UMAP or
+t-SNE map of the codes instead."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import numpy as np
 import streamlit as st
 
 from vae_app.model_picker import LoadedModel
+from vae_core.analysis.code_maps import METHODS
 from vae_core.analysis.latent_tools import Plane, dimension_plane, lda_plane, line_plane, pca_plane
 
-PLANE_PARAM = "plane"  # in the address: "pca", "lda", or two dimensions such as "z3,z5"
+PLANE_PARAM = "plane"  # in the address: "pca", "lda", "umap", "tsne", or two dimensions such as "z3,z5"
 PCA = "PCA (the two directions of most spread)"
 LDA = "LDA (the two directions that separate the classes most)"
 DIMENSIONS = "two latent dimensions"
+MAPS = {f"{name} (untangles; cannot be decoded)": method for method, name in METHODS.items()}
+PCA_TITLES = ("principal axis 1", "principal axis 2")
 HELD_AT = ("the test set's mean z", "zero (the prior's mean)", "a test image's z")
 
 
@@ -23,27 +27,50 @@ def choose_plane(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str]]:
 
     The choice goes into the address, and a new session opened from that address starts on it.
     """
+    plane, axis_titles, _ = _choose(model, key, with_maps=False)
+    return plane, axis_titles
+
+
+def choose_map(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str], str | None]:
+    """`choose_plane`'s widgets with UMAP and t-SNE maps offered too (above two latent dimensions), and
+    the map method chosen, if any. With a map, the plane is PCA's: the views that decode need a flat
+    plane, and the page says so."""
+    return _choose(model, key, with_maps=True)
+
+
+def _choose(model: LoadedModel, key: str, with_maps: bool) -> tuple[Plane, tuple[str, str], str | None]:
     z_mean = model.bundle.atlas.z_mean
     latent_dim = z_mean.shape[1]
     if latent_dim <= 2:
         st.query_params.pop(PLANE_PARAM, None)
     if latent_dim == 1:
         st.info("This model has a one-dimensional latent space: z0 runs across, and the vertical axis is empty.")
-        return line_plane(), ("z0", "(none)")
+        return line_plane(), ("z0", "(none)"), None
     if latent_dim == 2:
-        return dimension_plane(2, (0, 1)), ("z0", "z1")
+        return dimension_plane(2, (0, 1)), ("z0", "z1"), None
     linked = linked_dimensions(st.query_params.get(PLANE_PARAM), latent_dim)
     labels = model.bundle.atlas.labels
     views = [PCA, *([LDA] if labels is not None and len(np.unique(labels)) > 1 else []), DIMENSIONS]
-    chosen = DIMENSIONS if linked else LDA if st.query_params.get(PLANE_PARAM) == "lda" and LDA in views else PCA
-    view = st.radio("Plane", views, index=views.index(chosen), horizontal=True, key=f"{key}_view")
+    views += list(MAPS) if with_maps else []
+    named = {"lda": LDA, **{method: view for view, method in MAPS.items()}}.get(st.query_params.get(PLANE_PARAM, ""))
+    chosen = DIMENSIONS if linked else named if named in views else PCA
+    label = "Plane or map" if with_maps else "Plane"
+    view = st.radio(label, views, index=views.index(chosen), horizontal=True, key=f"{key}_view")
     if view == PCA:
         st.query_params[PLANE_PARAM] = "pca"
-        return pca_plane(z_mean), ("principal axis 1", "principal axis 2")
+        return pca_plane(z_mean), PCA_TITLES, None
     if view == LDA:
         st.query_params[PLANE_PARAM] = "lda"
         st.caption("A flat plane through z like PCA's, turned to set the classes apart: every point on it decodes.")
-        return lda_plane(z_mean, labels), ("discriminant axis 1", "discriminant axis 2")
+        return lda_plane(z_mean, labels), ("discriminant axis 1", "discriminant axis 2"), None
+    if view in MAPS:
+        st.query_params[PLANE_PARAM] = MAPS[view]
+        st.caption(
+            f"{METHODS[MAPS[view]]} keeps codes that are near in z near on the map, bending the space to do it:"
+            " a point between two on the map is no latent point, so the map cannot be decoded. The views"
+            " below that decode (the lens, the pad, the replay) use the PCA plane."
+        )
+        return pca_plane(z_mean), PCA_TITLES, MAPS[view]
     left, right = st.columns(2)
     dims = linked or (0, 1)
     first = left.selectbox("Horizontal axis", range(latent_dim), index=dims[0], key=f"{key}_dim0", format_func=_name)
@@ -52,7 +79,8 @@ def choose_plane(model: LoadedModel, key: str) -> tuple[Plane, tuple[str, str]]:
         st.error("Pick two different dimensions.")
         st.stop()
     st.query_params[PLANE_PARAM] = f"{_name(first)},{_name(second)}"
-    return dimension_plane(latent_dim, (first, second), base=_held_point(z_mean, key)), (_name(first), _name(second))
+    plane = dimension_plane(latent_dim, (first, second), base=_held_point(z_mean, key))
+    return plane, (_name(first), _name(second)), None
 
 
 def _held_point(z_mean: np.ndarray, key: str) -> np.ndarray:

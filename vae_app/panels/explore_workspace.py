@@ -18,6 +18,7 @@ from vae_app.panels.clicked_image import (
     map_selection,
 )
 from vae_app.panels.code_exports import code_exports
+from vae_app.panels.code_map_view import made_map
 from vae_app.panels.dimension_story import dimension_story
 from vae_app.panels.direction_maker import direction_arrow, direction_maker
 from vae_app.panels.lens_view import show_lens
@@ -25,6 +26,7 @@ from vae_app.panels.pad_views import explore_pad
 from vae_app.panels.training_replay import training_replay
 from vae_app.pictures import show
 from vae_app.theme import page_theme
+from vae_core.analysis.code_maps import METHODS
 from vae_core.analysis.latent_tools import Plane, tile
 from vae_core.analysis.outliers import most_unusual
 from vae_core.wording import count
@@ -46,12 +48,12 @@ VIEWS = (  # (key, label): each computed only while open
 
 
 @st.cache_resource(max_entries=32, show_spinner="Drawing the map…")
-def _map(path: str, created: str, fingerprint: str, colour_by: str, theme: str, _model: LoadedModel,
-         _plane: Plane, axis_titles: tuple[str, str]) -> go.Figure:  # fmt: skip
-    """The test set's map for one model, plane, colouring and theme, built once: a click costs no
-    rebuild. Shared by every session: never mutated (an arrow is drawn on a copy)."""
-    atlas = _model.bundle.atlas
-    coords = _plane.project(atlas.z_mean)
+def _map(path: str, created: str, layout: str, colour_by: str, theme: str, _model: LoadedModel,
+         _coords: np.ndarray, axis_titles: tuple[str, str]) -> go.Figure:  # fmt: skip
+    """The test set's map for one model, layout (a plane's fingerprint or a map method), colouring and
+    theme, built once: a click costs no rebuild. Shared by every session: never mutated (an arrow is
+    drawn on a copy)."""
+    atlas, coords = _model.bundle.atlas, _coords
     if colour_by == COLOURINGS[0]:
         figure = latent_scatter(coords, atlas.labels, _model.class_names, axis_titles, theme)
     elif colour_by == COLOURINGS[1]:
@@ -62,31 +64,45 @@ def _map(path: str, created: str, fingerprint: str, colour_by: str, theme: str, 
     return figure
 
 
-def latent_map(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], colour_by: str) -> go.Figure:
-    """The map, with the arrow of the direction the person has made, if any. The clicked image's ring
-    is drawn by its element, in the browser: a changed figure would have Plotly draw every point again."""
-    key = (str(model.bundle.path), model.meta.created, plane.fingerprint, colour_by, page_theme())
-    figure = _map(*key, model, plane, axis_titles)
+def latent_map(
+    model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], colour_by: str, code_map: str | None
+) -> go.Figure | None:
+    """The map: the codes on `plane`, with the arrow of the direction the person has made, if any; or
+    the `code_map` method's map of them (None while it is being made, its progress shown instead).
+    The clicked image's ring is drawn by its element, in the browser: a changed figure would have
+    Plotly draw every point again."""
+    page = (str(model.bundle.path), model.meta.created)
+    if code_map is not None:
+        coords = made_map(model, code_map)
+        titles = (f"{METHODS[code_map]} 1", f"{METHODS[code_map]} 2")
+        return None if coords is None else _map(*page, code_map, colour_by, page_theme(), model, coords, titles)
+    coords = plane.project(model.bundle.atlas.z_mean)
+    figure = _map(*page, plane.fingerprint, colour_by, page_theme(), model, coords, axis_titles)
     arrow = direction_arrow(model, plane)
     return figure if arrow is None else add_direction_arrow(go.Figure(figure), *arrow)
 
 
 @st.fragment
-def explore_workspace(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], colour_by: str) -> None:
-    """The map and, beside it, the clicked image or the selected group; below, the views."""
+def explore_workspace(
+    model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], colour_by: str, code_map: str | None
+) -> None:
+    """The map (of `plane`, or the `code_map` method's) and, beside it, the clicked image or the
+    selected group; below, the views, which decode on `plane`."""
     map_column, detail_column = st.columns([3, 2], gap="medium")
     # A click is the clicked image's element's to hear and answer, where the browser can; a box or
     # lasso is the chart's.
     in_browser = answered_in_browser(model)
     indices = map_selection(model, selected_indices(st.session_state.get(MAP_KEY)))
     with map_column:
-        st.plotly_chart(
-            latent_map(model, plane, axis_titles, colour_by),
-            on_select="rerun",
-            selection_mode=("box", "lasso") if in_browser else ("points", "box", "lasso"),
-            key=MAP_KEY,
-            alt=f"The test set's latent means, coloured by {colour_by}",
-        )
+        figure = latent_map(model, plane, axis_titles, colour_by, code_map)
+        if figure is not None:
+            st.plotly_chart(
+                figure,
+                on_select="rerun",
+                selection_mode=("box", "lasso") if in_browser else ("points", "box", "lasso"),
+                key=MAP_KEY,
+                alt=f"The test set's latent means, coloured by {colour_by}",
+            )
     with detail_column:
         clicked_image(model, indices, map_key=MAP_KEY)
         selection_detail(model, indices, in_browser)

@@ -18,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PRETRAINED_DIR = REPO_ROOT / "pretrained"
 MODELS_DIR_ENV = "VAE_MODELS_DIR"
 TENSORBOARD_DIR_ENV = "VAE_TENSORBOARD_DIR"
+CACHE_DIR_ENV = "VAE_CACHE_DIR"
 MAX_NAME_LENGTH = 64
 LOGGER = logging.getLogger(__name__)
 
@@ -58,6 +59,12 @@ def tensorboard_logs_dir() -> Path:
     else `runs/` beside the models folder (never inside it, where each would be listed as a model).
     The form offers no other folder: no visitor can have the server write where it was not meant to."""
     return Path(os.environ.get(TENSORBOARD_DIR_ENV) or user_models_dir().parent / "runs")
+
+
+def cache_dir() -> Path:
+    """Where the app keeps what it made from a model and can make again (its UMAP and t-SNE maps):
+    `$VAE_CACHE_DIR`, else `cache/` beside the models folder."""
+    return Path(os.environ.get(CACHE_DIR_ENV) or user_models_dir().parent / "cache")
 
 
 def safe_model_name(name: str) -> str:

@@ -1,0 +1,179 @@
+"""UMAP and t-SNE maps of a model's test codes, each made once, in the background, and kept.
+
+A map takes tens of seconds (bench/RESULTS.md), so it is made in a child process of its own (spawn,
+at a lower priority: pages stay responsive) while the page shows its progress, and written to the
+cache folder under a hash of the codes it was made from: every session, and the server after a
+restart, finds it there. One map is made at a time; two would only slow each other down on a small
+machine. A map that failed says why until it is asked for again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import numpy as np
+
+from vae_app.services.static_cache import place, prune
+from vae_core.analysis.code_maps import MapProgress, code_map
+
+LOGGER = logging.getLogger(__name__)
+MAP_NICENESS = 10  # added to the child's niceness: the app's pages get the processor first
+# Changes with the libraries' settings in `code_maps`, so that a cached map made otherwise is made again.
+SETTINGS_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class MapState:
+    """Where a map stands: made (`coords`, and the `seconds` it took), being made (`progress`, and
+    the `seconds` so far), waiting for another map to finish (`waiting`), or failed (`error`)."""
+
+    coords: np.ndarray | None = None
+    seconds: float = 0.0
+    progress: MapProgress | None = None
+    waiting: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """The child's last word: the map is written (`error` None) or why it is not."""
+
+    seconds: float
+    error: str | None = None
+
+
+class _Job:
+    """One map being made: its child process, and a thread that starts it and keeps its latest report.
+
+    The thread starts the child: handing it the codes waits until its interpreter has started and reads
+    them, seconds that no page should wait."""
+
+    def __init__(self, z: np.ndarray, method: str, dimensions: int, target: Path) -> None:
+        self.started = time.monotonic()
+        self.progress = MapProgress("starting")
+        self.finished: _Finished | None = None
+        work = (z, method, dimensions, target)
+        threading.Thread(target=self._run, args=work, name="vae-map-listener", daemon=True).start()
+
+    def _run(self, z: np.ndarray, method: str, dimensions: int, target: Path) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
+        connection, child_end = context.Pipe(duplex=False)
+        process = context.Process(
+            target=make_in_child, args=(child_end, z, method, dimensions, target), name="vae-map", daemon=True
+        )
+        try:
+            process.start()
+            child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
+            while True:
+                word = connection.recv()
+                if isinstance(word, _Finished):
+                    self.finished = word
+                    break
+                self.progress = word
+        except (EOFError, OSError):
+            self.finished = _Finished(self.elapsed, "The process making the map stopped before it was done.")
+        process.join()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+class MapJobs:
+    """The server process's maps: made on request, one at a time, each kept in a cache folder."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[Path, _Job] = {}
+
+    def state(self, cache: Path, z: np.ndarray, method: str, dimensions: int = 2) -> MapState:
+        """The map of codes `z` by `method` in `dimensions`, kept in `cache`; started if no other map
+        is being made."""
+        target = map_path(cache, z, method, dimensions)
+        with self._lock:
+            job = self._jobs.get(target)
+            if job is not None and job.finished is None:
+                return MapState(seconds=job.elapsed, progress=job.progress)
+            if job is not None and job.finished.error is not None:
+                return MapState(seconds=job.finished.seconds, error=job.finished.error)
+            made = read_map(target, len(z), dimensions)
+            if made is not None:
+                return MapState(coords=made[0], seconds=made[1])
+            if any(other.finished is None for other in self._jobs.values()):
+                return MapState(waiting=True)
+            cache.mkdir(parents=True, exist_ok=True)
+            self._jobs[target] = _Job(np.asarray(z, dtype=np.float32), method, dimensions, target)
+            return MapState(progress=MapProgress("starting"))
+
+    def forget_failure(self, cache: Path, z: np.ndarray, method: str, dimensions: int = 2) -> None:
+        """Let a failed map be tried again on its next request."""
+        target = map_path(cache, z, method, dimensions)
+        with self._lock:
+            job = self._jobs.get(target)
+            if job is not None and job.finished is not None:
+                del self._jobs[target]
+
+
+def map_path(cache: Path, z: np.ndarray, method: str, dimensions: int) -> Path:
+    """Where the map of codes `z` is kept: named by a hash of the codes and the map settings, so that
+    a retrained model's codes get a map of their own."""
+    codes = np.ascontiguousarray(z, dtype=np.float32)
+    digest = hashlib.sha256(f"{SETTINGS_VERSION}|{codes.shape}".encode())
+    digest.update(codes.tobytes())
+    return cache / f"{digest.hexdigest()[:24]}-{method}-{dimensions}d.npz"
+
+
+def read_map(path: Path, count: int, dimensions: int) -> tuple[np.ndarray, float] | None:
+    """The coordinates and seconds kept in `path`, or None where there is no usable map (a damaged
+    file is removed, to be made again)."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            coords, seconds = stored["coords"], float(stored["seconds"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        path.unlink(missing_ok=True)
+        return None
+    if coords.shape != (count, dimensions) or not np.isfinite(coords).all():
+        path.unlink(missing_ok=True)
+        return None
+    return coords, seconds
+
+
+def make_in_child(connection: Connection, z: np.ndarray, method: str, dimensions: int, target: Path) -> None:
+    """The child process: make the map, reporting its progress, write it into place, say it is done."""
+    if hasattr(os, "nice"):
+        os.nice(MAP_NICENESS)
+    # umap-learn imports TensorFlow for its parametric model alone: seconds and memory this map does not need.
+    sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
+    started = time.monotonic()
+    try:
+        coords = code_map(z, method, dimensions, report=connection.send)
+        seconds = time.monotonic() - started
+
+        def write(partial: Path) -> None:
+            with open(partial, "wb") as stream:
+                np.savez(stream, coords=coords, seconds=seconds)
+
+        place(target, write)
+        prune(target.parent, ".npz")
+        connection.send(_Finished(seconds))
+    except ValueError as error:  # too few codes: said as it is
+        connection.send(_Finished(time.monotonic() - started, str(error)))
+    except OSError as error:  # a full disk, a folder gone: said without the server's paths
+        LOGGER.exception("Writing a %s map failed", method)
+        message = f"Writing the map failed: {error.strerror or type(error).__name__}."
+        connection.send(_Finished(time.monotonic() - started, message))
+    except Exception as error:  # reported to the page, and in full to the server's log
+        LOGGER.exception("Making a %s map failed", method)
+        connection.send(_Finished(time.monotonic() - started, f"{type(error).__name__}: {error}"))
+    connection.close()
