@@ -87,7 +87,8 @@ def test_explore_shows_metrics_and_offers_projections_above_two_dimensions(model
     assert [radio.label for radio in app.radio] == ["Colour by"]  # a 2-D model needs no projection choice
     app.sidebar.selectbox[0].select(next(o for o in app.sidebar.selectbox[0].options if "mnist-conv-16d" in o)).run()
     plane = app.radio(key="explore_view")
-    assert plane.value.startswith("PCA") and [option.split(" ")[0] for option in plane.options] == ["PCA", "LDA", "two"]
+    options = [option.split(" ")[0] for option in plane.options]
+    assert plane.value.startswith("PCA") and options == ["PCA", "LDA", "two", "UMAP", "t-SNE"]
     plane.set_value(plane.options[1]).run()  # the plane that separates the classes, decodable as any
     assert not app.exception and app.query_params["plane"] == "lda"
     assert any("every point on it decodes" in caption.value for caption in app.caption)

@@ -1,0 +1,80 @@
+"""Explore on a UMAP or t-SNE map of the codes, under AppTest: a kept map is drawn with what it is and
+what it cannot do; one that cannot be made says why. The map being made and clicked is the browser's
+to show (tests/browser/test_code_map_clicks.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import numpy as np
+from odd_bundles import ODD_BUNDLES, save_odd_bundle
+from streamlit.testing.v1 import AppTest
+from support import APP
+
+from vae_app.model_picker import MODEL_PARAM
+from vae_app.planes import PLANE_PARAM
+from vae_app.services.map_jobs import map_path
+from vae_core.bundles.bundle import load_atlas
+from vae_core.bundles.registry import CACHE_DIR_ENV, PRETRAINED_DIR
+
+
+def explore(model: str, plane: str) -> AppTest:
+    """Explore opened from a link naming the model and the map."""
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params[MODEL_PARAM] = model
+    app.query_params[PLANE_PARAM] = plane
+    app.run()
+    app.switch_page("app_pages/explore.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_kept_umap_map_is_drawn_and_the_views_that_decode_use_the_pca_plane(models_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    z = load_atlas(PRETRAINED_DIR / "mnist-conv-16d").z_mean
+    coords = np.random.default_rng(0).normal(size=(len(z), 2)).astype(np.float32)
+    (tmp_path / "cache").mkdir()
+    np.savez(map_path(tmp_path / "cache", z, "umap", 2), coords=coords, seconds=41.0)
+
+    app = explore("mnist-conv-16d", "umap")
+
+    assert app.radio(key="explore_view").value.startswith("UMAP") and app.query_params[PLANE_PARAM] == "umap"
+    captions = [caption.value for caption in app.caption]
+    assert any("cannot be decoded" in text and "use the PCA plane" in text for text in captions)
+    assert "UMAP of the 10,000 test codes, made once in 41 s and kept for this model." in " ".join(captions)
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    drawn = np.concatenate([np.stack([_values(trace["x"]), _values(trace["y"])], axis=1) for trace in figure["data"]])
+    assert len(drawn) == len(z) and {tuple(p) for p in drawn.tolist()} == {tuple(p) for p in coords.tolist()}
+    assert figure["layout"]["xaxis"]["title"]["text"] == "UMAP 1"
+    for view in ("explore_lens", "explore_pad", "explore_replay", "explore_directions"):
+        app.session_state[view] = True
+    app.run()
+    assert not app.exception, app.exception
+
+
+def _values(axis: dict | list) -> np.ndarray:
+    """A trace's coordinates as Plotly sends them: a typed array in base64, or a list."""
+    if isinstance(axis, dict):
+        return np.frombuffer(base64.b64decode(axis["bdata"]), dtype=axis["dtype"])
+    return np.asarray(axis)
+
+
+def test_a_map_of_too_few_codes_says_why_and_offers_to_try_again(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path / "models"))
+    spec = next(spec for spec in ODD_BUNDLES if spec.name == "one-image-16d")
+    save_odd_bundle(tmp_path / "models", spec)
+
+    app = explore(spec.name, "tsne")
+    deadline = time.monotonic() + 60
+    while not app.error and time.monotonic() < deadline:  # the making fails in its own process
+        time.sleep(0.5)
+        app.run()
+
+    assert [error.value for error in app.error] == [
+        "The t-SNE map could not be made: A t-SNE map needs at least 10 test images; this model has 1."
+    ]
+    assert [button.label for button in app.button] == ["Try again"]
+    assert not app.get("plotly_chart")
