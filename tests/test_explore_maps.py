@@ -78,3 +78,33 @@ def test_a_map_of_too_few_codes_says_why_and_offers_to_try_again(tmp_path, monke
     ]
     assert [button.label for button in app.button] == ["Try again"]
     assert not app.get("plotly_chart")
+
+
+def test_the_codes_in_three_dimensions_along_pca_lda_or_a_kept_3d_umap_map(models_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    z = load_atlas(PRETRAINED_DIR / "mnist-conv-16d").z_mean
+    (tmp_path / "cache").mkdir()
+    coords = np.random.default_rng(0).normal(size=(len(z), 3)).astype(np.float32)
+    np.savez(map_path(tmp_path / "cache", z, "umap", 3), coords=coords, seconds=55.0)
+    app = explore("mnist-conv-16d", "pca")
+    app.session_state["explore_3d"] = True
+    app.run()
+
+    kinds = app.radio(key="explore_3d_kind")
+    assert kinds.options == ["PCA's three directions", "LDA's three directions", "a 3-D UMAP map"]
+    for kind, title in zip(kinds.options, ("principal axis 3", "discriminant axis 3", "UMAP 3"), strict=True):
+        app.radio(key="explore_3d_kind").set_value(kind).run()
+        assert not app.exception, app.exception
+        figure = json.loads(app.get("plotly_chart")[-1].proto.spec)
+        assert {trace["type"] for trace in figure["data"]} == {"scatter3d"}
+        assert figure["layout"]["scene"]["zaxis"]["title"]["text"] == title
+        assert sum(len(_values(trace["z"])) for trace in figure["data"]) == len(z)
+    assert "UMAP in 3-D of the 10,000 test codes, made once in 55 s" in " ".join(c.value for c in app.caption)
+
+
+def test_a_2d_model_has_no_third_dimension_to_show(models_dir):
+    app = explore("mnist-conv-2d", "pca")
+    app.session_state["explore_3d"] = True
+    app.run()
+    assert not app.exception
+    assert "This model's codes have 2 dimensions: the map above shows all of them." in [i.value for i in app.info]

@@ -9,12 +9,14 @@ import pytest
 
 from vae_core.analysis.latent_tools import (
     dimension_plane,
+    discriminant_directions,
     grid_coordinates,
     interpolate,
     lda_plane,
     nearest_indices,
     pca_plane,
     plane_ranges,
+    principal_directions,
     prior_samples,
     tile,
 )
@@ -180,3 +182,23 @@ def test_each_traversal_row_moves_its_own_dimension_and_nothing_else():
         others = np.delete(codes[row], dimension, axis=1)
         np.testing.assert_array_equal(others, np.tile(np.delete(centre, dimension), (len(values), 1)))
     assert values[0] == -3 and values[-1] == 3 and len(values) == 9
+
+
+@pytest.mark.parametrize("classes", [2, 3, 10])
+def test_three_discriminant_directions_are_orthonormal_and_begin_with_the_planes(classes):
+    rng = np.random.default_rng(classes)
+    labels = np.repeat(np.arange(classes), 40)
+    z = rng.normal(size=(len(labels), 6)) + np.eye(6)[labels % 6] * 5.0
+
+    axes = discriminant_directions(z, labels, 3)
+
+    np.testing.assert_allclose(axes @ axes.T, np.eye(3), atol=1e-9)
+    np.testing.assert_allclose(axes[:2], lda_plane(z, labels).axes, atol=1e-9)
+
+
+def test_directions_of_collapsed_codes_are_still_orthonormal():
+    z, labels = np.zeros((20, 5)), np.repeat([0, 1], 10)
+    z[labels == 1, 0] = 1.0  # the classes differ along z0 alone, nothing else spreads
+
+    for axes in (discriminant_directions(z, labels, 3), principal_directions(z[:1], 3)):
+        np.testing.assert_allclose(axes @ axes.T, np.eye(3), atol=1e-9)

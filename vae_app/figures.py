@@ -87,6 +87,40 @@ def latent_scatter(
     return _latent_plane_layout(figure, axis_titles)
 
 
+def latent_scatter_3d(
+    coords: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str], axis_titles: tuple[str, ...], theme: str
+) -> go.Figure:
+    """3-D scatter of the codes in three coordinates, one trace per class as on the 2-D map, the
+    three axes at one scale (cube-shaped ranges would stretch the narrow ones)."""
+    figure = go.Figure()
+    labels = np.zeros(len(coords), np.int64) if labels is None else labels
+    for label in np.unique(labels):
+        index = np.flatnonzero(labels == label)
+        name = class_names[label] if len(class_names) > label else str(label)
+        colour, _ = class_marker(int(label), theme)
+        figure.add_trace(
+            go.Scatter3d(
+                x=coords[index, 0],
+                y=coords[index, 1],
+                z=coords[index, 2],
+                mode="markers",
+                name=plain_for_plotly(name),
+                customdata=index,
+                marker={"size": 2, "color": colour, "opacity": MARKER_OPACITY},
+                hovertemplate="index %{customdata}<br>label %{fullData.name}<extra></extra>",
+            )
+        )
+    titles = {f"{axis}axis_title": title for axis, title in zip("xyz", axis_titles, strict=True)}
+    figure.update_layout(
+        scene={"aspectmode": "data", **titles},
+        # Below the scene, across: beside it, the legend would take a phone's width from the scene.
+        legend={"itemsizing": "constant", "title": "label", "orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
+        margin={"l": 0, "r": 0, "t": 30, "b": 10},
+        height=600,
+    )
+    return figure
+
+
 def _latent_plane_layout(figure: go.Figure, axis_titles: tuple[str, str]) -> go.Figure:
     """The layout every scatter of a latent plane shares: titled axes at one scale, panning by default."""
     figure.update_layout(

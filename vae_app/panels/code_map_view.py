@@ -21,7 +21,7 @@ def made_map(model: LoadedModel, method: str, dimensions: int = 2) -> np.ndarray
     """The map's coordinates (n, dimensions), said in a caption; None while it is being made or if it
     failed, said in its place."""
     state = _state(model, method, dimensions)
-    name, count = METHODS[method], len(model.bundle.atlas.z_mean)
+    name, count = _name(method, dimensions), len(model.bundle.atlas.z_mean)
     if state.coords is not None:
         st.caption(
             f"{name} of the {count:,} test codes, made once in {state.seconds:.0f} s and kept for this model."
@@ -37,6 +37,10 @@ def made_map(model: LoadedModel, method: str, dimensions: int = 2) -> np.ndarray
     return None
 
 
+def _name(method: str, dimensions: int) -> str:
+    return METHODS[method] + (" in 3-D" if dimensions == 3 else "")
+
+
 def _state(model: LoadedModel, method: str, dimensions: int) -> MapState:
     return _JOBS.state(cache_dir(), model.bundle.atlas.z_mean, method, dimensions)
 
@@ -46,7 +50,7 @@ def _progress(model: LoadedModel, method: str, dimensions: int) -> None:
     state = _state(model, method, dimensions)
     if state.coords is not None or state.error is not None:
         st.rerun()
-    name, count = METHODS[method], len(model.bundle.atlas.z_mean)
+    name, count = _name(method, dimensions), len(model.bundle.atlas.z_mean)
     if state.waiting:
         st.info(f"The {name} map waits for another map being made to finish: one is made at a time.")
         return

@@ -19,6 +19,7 @@ from vae_app.panels.clicked_image import (
 )
 from vae_app.panels.code_exports import code_exports
 from vae_app.panels.code_map_view import made_map
+from vae_app.panels.codes_in_3d import codes_in_3d
 from vae_app.panels.dimension_story import dimension_story
 from vae_app.panels.direction_maker import direction_arrow, direction_maker
 from vae_app.panels.lens_view import show_lens
@@ -41,6 +42,7 @@ VIEWS = (  # (key, label): each computed only while open
     ("explore_directions", "Directions by example"),
     ("explore_unusual", f"The {UNUSUAL_SHOWN} test images this model explains worst"),
     ("explore_dimensions", "Each latent dimension: what it carries, and moving along it alone"),
+    ("explore_3d", "The codes in three dimensions (PCA, LDA or UMAP)"),
     ("explore_pad", "Decode any point (the latent pad)"),
     ("explore_replay", "Training replay"),
     ("explore_exports", "Download the latent codes (CSV, NPZ, Embedding Projector)"),
@@ -123,6 +125,9 @@ def explore_workspace(
     if opened["explore_dimensions"].open:
         with opened["explore_dimensions"]:
             dimension_story(model, indices)
+    if opened["explore_3d"].open:
+        with opened["explore_3d"]:
+            codes_in_3d(model)
     if opened["explore_pad"].open:
         with opened["explore_pad"]:
             explore_pad(model, plane, axis_titles)

@@ -74,25 +74,39 @@ def line_plane() -> Plane:
 def pca_plane(z: np.ndarray) -> Plane:
     """The plane of the two principal axes of `z`, through its mean: the view that keeps most spread."""
     z = np.asarray(z, dtype=np.float64)
-    mean = z.mean(axis=0)
     if z.shape[1] < 2:
         raise ValueError("PCA needs a latent size of at least 2.")
-    _, _, components = np.linalg.svd(z - mean, full_matrices=False)
-    if len(components) < 2:  # one point has no spread to rank: any two dimensions show it
-        components = np.eye(z.shape[1])[:2]
-    return Plane(mean, components[:2])
+    return Plane(z.mean(axis=0), principal_directions(z, 2))
+
+
+def principal_directions(z: np.ndarray, count: int) -> np.ndarray:
+    """The `count` principal axes of `z` (count, latent_dim), most spread first; where the points have
+    fewer directions of spread to rank (one point), the first dimensions stand in for the rest."""
+    z = np.asarray(z, dtype=np.float64)
+    _, _, components = np.linalg.svd(z - z.mean(axis=0), full_matrices=False)
+    if len(components) < count:
+        components = np.linalg.qr(np.concatenate([components, np.eye(z.shape[1])]).T)[0].T
+    return components[:count]
 
 
 def lda_plane(z: np.ndarray, labels: np.ndarray) -> Plane:
-    """The plane of linear discriminant analysis through the mean of `z`: the two directions along
-    which the classes' means lie farthest apart for their spread within (Fisher's criterion, the
-    generalised eigenproblem S_b v = lambda S_w v), made orthonormal so that the plane decodes as any
-    other. With two classes, whose means give one such direction, the second is the widest spread
-    left across it."""
+    """The plane of linear discriminant analysis through the mean of `z` (`discriminant_directions`),
+    which decodes as any other."""
+    z = np.asarray(z, dtype=np.float64)
+    if z.shape[1] < 2:
+        raise ValueError("LDA needs a latent size of at least 2 and test images of at least two classes.")
+    return Plane(z.mean(axis=0), discriminant_directions(z, labels, 2))
+
+
+def discriminant_directions(z: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """The `count` directions (count, latent_dim) along which the classes' means lie farthest apart for
+    their spread within (Fisher's criterion, the generalised eigenproblem S_b v = lambda S_w v), made
+    orthonormal, most separating first. With k classes there are k - 1 such directions; the widest
+    spread left across them stands in for the rest."""
     z, labels = np.asarray(z, dtype=np.float64), np.asarray(labels)
     classes = np.unique(labels)
-    if z.shape[1] < 2 or len(classes) < 2:
-        raise ValueError("LDA needs a latent size of at least 2 and test images of at least two classes.")
+    if len(classes) < 2 or not 0 < count <= z.shape[1]:
+        raise ValueError("LDA needs test images of at least two classes and no more directions than dimensions.")
     mean = z.mean(axis=0)
     within = sum(np.cov(z[labels == c].T, bias=True) * np.sum(labels == c) for c in classes if np.sum(labels == c) > 1)
     means = np.stack([z[labels == c].mean(axis=0) - mean for c in classes])
@@ -104,13 +118,14 @@ def lda_plane(z: np.ndarray, labels: np.ndarray) -> Plane:
     )
     whitening = vectors / np.sqrt(np.maximum(values, 1e-12))
     _, directions = np.linalg.eigh(whitening.T @ between @ whitening)
-    ranked = (whitening @ directions[:, ::-1]).T  # most separating first
-    if len(classes) == 2:
-        residual = (z - mean) - np.outer((z - mean) @ ranked[0], ranked[0]) / (ranked[0] @ ranked[0])
-        ranked = np.stack([ranked[0], np.linalg.svd(residual, full_matrices=False)[2][0]])
-    axes, _ = np.linalg.qr(ranked[:2].T)
-    axes = axes.T * np.where(np.sum(axes.T * ranked[:2], axis=1, keepdims=True) < 0, -1.0, 1.0)  # along its direction
-    return Plane(mean, axes)
+    ranked = (whitening @ directions[:, ::-1]).T[: min(count, len(classes) - 1)]  # most separating first
+    axes, _ = np.linalg.qr(ranked.T)
+    axes = axes.T * np.where(np.sum(axes.T * ranked, axis=1, keepdims=True) < 0, -1.0, 1.0)  # along its direction
+    if len(axes) < count:  # the widest spread in the directions across these
+        across = np.linalg.svd(axes, full_matrices=True)[2][len(axes) :]  # an orthonormal basis of them
+        widest = principal_directions((z - mean) @ across.T, count - len(axes)) @ across
+        axes = np.concatenate([axes, widest])
+    return axes
 
 
 def plane_ranges(coords: np.ndarray, coverage: float = 99.0) -> np.ndarray:

@@ -1,0 +1,52 @@
+"""The test codes in three dimensions, an Explore view: along PCA's or LDA's first three directions
+(flat, like the planes) or on a 3-D UMAP map, turned with the pointer. A third axis shows what a
+plane folds together: on a 16-D model's codes, LDA's three directions keep the classes apart better
+than its two (bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from vae_app.figures import latent_scatter_3d
+from vae_app.model_picker import LoadedModel
+from vae_app.panels.code_map_view import made_map
+from vae_app.theme import page_theme
+from vae_core.analysis.latent_tools import discriminant_directions, principal_directions
+
+PCA, LDA, UMAP = "PCA's three directions", "LDA's three directions", "a 3-D UMAP map"
+TITLES = {
+    PCA: ("principal axis 1", "principal axis 2", "principal axis 3"),
+    LDA: ("discriminant axis 1", "discriminant axis 2", "discriminant axis 3"),
+    UMAP: ("UMAP 1", "UMAP 2", "UMAP 3"),
+}
+
+
+def codes_in_3d(model: LoadedModel) -> None:
+    """A choice of the three coordinates, and the codes drawn in them."""
+    atlas = model.bundle.atlas
+    if atlas.z_mean.shape[1] < 3:
+        st.info(f"This model's codes have {atlas.z_mean.shape[1]} dimensions: the map above shows all of them.")
+        return
+    labelled = atlas.labels is not None and len(np.unique(atlas.labels)) > 1
+    kinds = [PCA, *([LDA] if labelled else []), UMAP]
+    kind = st.radio("Coordinates", kinds, horizontal=True, key="explore_3d_kind")
+    if kind == UMAP:
+        coords = made_map(model, "umap", dimensions=3)
+        if coords is None:
+            return
+    else:
+        z = atlas.z_mean.astype(np.float64)
+        directions = principal_directions(z, 3) if kind == PCA else discriminant_directions(z, atlas.labels, 3)
+        coords = (z - z.mean(axis=0)) @ directions.T
+    figure = _figure(str(model.bundle.path), model.meta.created, kind, page_theme(), model, coords)
+    st.plotly_chart(figure, key="explore_3d_chart", alt=f"The test set's latent means along {kind}")
+    st.caption("Drag to turn it, scroll to zoom, hover a point for its index; click the map above to see an image.")
+
+
+@st.cache_resource(max_entries=8, show_spinner="Drawing the codes in 3-D…")
+def _figure(path: str, created: str, kind: str, theme: str, _model: LoadedModel, _coords: np.ndarray) -> go.Figure:
+    """The 3-D figure for one model, kind of coordinates and theme, built once. Shared: never mutated."""
+    atlas = _model.bundle.atlas
+    return latent_scatter_3d(_coords, atlas.labels, _model.class_names, TITLES[kind], theme)
