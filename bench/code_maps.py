@@ -24,9 +24,7 @@ from vae_app.services.map_jobs import MapJobs
 from vae_core.analysis.code_maps import METHODS
 from vae_core.analysis.evaluation import knn_accuracy
 from vae_core.analysis.latent_tools import discriminant_directions, principal_directions
-from vae_core.bundles.bundle import load_atlas
 from vae_core.bundles.registry import PRETRAINED_DIR
-from vae_core.provenance import machine_description
 
 
 def made_in_a_fresh_process(z: np.ndarray, method: str) -> tuple[np.ndarray, float]:
@@ -45,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", type=Path, default=PRETRAINED_DIR / "mnist-conv-16d")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
+    # Imported here, not above: each map's process imports this module again, and Keras with these
+    # would cost that process seconds the app's own map processes do not spend.
+    from vae_core.bundles.bundle import load_atlas
+    from vae_core.provenance import machine_description
+
     atlas = load_atlas(args.bundle)
     z, labels = atlas.z_mean.astype(np.float64), atlas.labels
     half = len(z) // 2

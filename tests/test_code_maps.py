@@ -70,7 +70,7 @@ def test_a_kept_map_is_read_back_and_a_damaged_one_is_removed_to_be_made_again(t
     read = read_map(path, len(z), 2)
     assert read is not None and np.array_equal(read[0], coords) and read[1] == 12.5
 
-    for damaged in (b"not a zip", None):
+    for damaged in (b"not a zip", b"PK\x03\x04 cut short", None):
         if damaged is None:  # the right file format, the wrong shape
             np.savez(path, coords=coords[:-1], seconds=1.0)
         else:
@@ -126,3 +126,12 @@ def test_a_map_that_cannot_be_made_says_why_until_asked_again(tmp_path):
     assert jobs.state(tmp_path, z[:5], "umap").error == failed.error  # not started again on every rerun
     jobs.forget_failure(tmp_path, z[:5], "umap")
     assert jobs.state(tmp_path, z[:5], "umap").progress is not None  # tried again
+
+
+def test_a_cache_that_cannot_be_made_is_said_without_its_path(tmp_path):
+    z, _ = _clusters()
+    (tmp_path / "a-file").write_text("not a folder")
+
+    state = MapJobs().state(tmp_path / "a-file" / "cache", z, "umap")
+
+    assert state.coords is None and "cache folder cannot be made" in state.error and str(tmp_path) not in state.error

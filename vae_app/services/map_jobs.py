@@ -9,6 +9,7 @@ machine. A map that failed says why until it is asked for again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import multiprocessing
@@ -16,6 +17,7 @@ import os
 import sys
 import threading
 import time
+import zipfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -107,10 +109,17 @@ class MapJobs:
                 return MapState(seconds=job.finished.seconds, error=job.finished.error)
             made = read_map(target, len(z), dimensions)
             if made is not None:
+                self._jobs.pop(target, None)
                 return MapState(coords=made[0], seconds=made[1])
             if any(other.finished is None for other in self._jobs.values()):
                 return MapState(waiting=True)
-            cache.mkdir(parents=True, exist_ok=True)
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+            except OSError as error:  # said without the server's paths, after "the map could not be made: "
+                reason = error.strerror or type(error).__name__
+                return MapState(
+                    error=f"its cache folder cannot be made ({reason}); set VAE_CACHE_DIR to a writable one"
+                )
             self._jobs[target] = _Job(np.asarray(z, dtype=np.float32), method, dimensions, target)
             return MapState(progress=MapProgress("starting"))
 
@@ -138,15 +147,20 @@ def read_map(path: Path, count: int, dimensions: int) -> tuple[np.ndarray, float
     try:
         with np.load(path, allow_pickle=False) as stored:
             coords, seconds = stored["coords"], float(stored["seconds"])
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    except (OSError, ValueError, KeyError, TypeError):
-        path.unlink(missing_ok=True)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+        _discard(path)
         return None
     if coords.shape != (count, dimensions) or not np.isfinite(coords).all():
-        path.unlink(missing_ok=True)
+        _discard(path)
         return None
     return coords, seconds
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(OSError):  # one that cannot be removed is written over when made again
+        path.unlink(missing_ok=True)
 
 
 def make_in_child(connection: Connection, z: np.ndarray, method: str, dimensions: int, target: Path) -> None:
