@@ -46,6 +46,8 @@ VARIANTS: dict[str, Change] = {
     "recipe": _setting(),
     "dense-256": _model_setting(hidden_sizes=(256,)),  # the recipe before the two-layer one
     "dense-512": _model_setting(hidden_sizes=(512,)),
+    "three-dense-256": _model_setting(hidden_sizes=(256, 256, 256)),
+    "deep-conv": _model_setting(preset="deep-conv"),  # two convolutions a block, pooling between
     "tutorial-dense-16": _model_setting(hidden_sizes=(16,)),
     "no-warmup": _setting(kl_warmup_epochs=0),
     "warmup-10": _setting(kl_warmup_epochs=10),
