@@ -181,6 +181,8 @@ def make_in_child(connection: Connection, z: np.ndarray, method: str, dimensions
         place(target, write)
         prune(target.parent, ".npz")
         connection.send(_Finished(seconds))
+    except BrokenPipeError:  # the server that asked is gone: no one to tell
+        return
     except ValueError as error:  # too few codes: said as it is
         connection.send(_Finished(time.monotonic() - started, str(error)))
     except OSError as error:  # a full disk, a folder gone: said without the server's paths
