@@ -1,11 +1,12 @@
-"""Generate: move through latent space on the pad, draw manifolds, sample the prior, interpolate,
-animate; a conditional model writes the class picked at the top."""
+"""Generate: move through latent space on the pad, draw manifolds, sample the prior and the codes' mixture,
+interpolate, animate; a conditional model writes the class picked at the top."""
 
 import numpy as np
 import streamlit as st
 
 from vae_app.model_picker import current_model
 from vae_app.panels.class_style_grids import class_grid, class_picker
+from vae_app.panels.mixture_samples import mixture_samples
 from vae_app.panels.pad_views import generate_pad
 from vae_app.panels.walks import walk_animation
 from vae_app.pictures import decoded_pictures, show_with_download
@@ -25,10 +26,17 @@ label = class_picker(model, key="generate_class")  # None for a plain model
 ranges = plane_ranges(plane.project(atlas.z_mean))
 
 
-VIEWS = ("Decode a point", "Grid over the plane", "Samples from the prior", "Path between two images", "Walk")
+VIEWS = (
+    "Decode a point",
+    "Grid over the plane",
+    "Samples from the prior",
+    "Samples from the codes' mixture",
+    "Path between two images",
+    "Walk",
+)
 titles = [*VIEWS, "Classes × styles"] if label is not None else list(VIEWS)  # a conditional model only
 # Only the open tab runs: a click on the pad or a slider costs what it shows.
-pad, manifold, samples, path, animation, *by_class = st.tabs(titles, key="generate_tab", on_change="rerun")
+pad, manifold, samples, mixture, path, animation, *by_class = st.tabs(titles, key="generate_tab", on_change="rerun")
 if pad.open:
     with pad:
         st.caption(
@@ -58,6 +66,9 @@ if samples.open:
         seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="sample_seed")
         drawn = decoded_pictures(codec, prior_samples(count, atlas.z_mean.shape[1], int(seed)), label, columns=8)
         show_with_download(tile(drawn, columns=8, gap=2), f"{count} samples of z ~ N(0, I)", "samples.png", 900)
+if mixture.open:
+    with mixture:
+        mixture_samples(model, label)
 if path.open:
     with path:
         last = len(atlas.z_mean) - 1

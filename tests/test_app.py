@@ -112,7 +112,8 @@ def test_selection_events_give_test_indices():
 def test_generate_computes_only_the_open_tab(models_dir):
     app = app_on("app_pages/generate.py")
     assert [tab.label for tab in app.tabs] == [
-        "Decode a point", "Grid over the plane", "Samples from the prior", "Path between two images", "Walk"
+        "Decode a point", "Grid over the plane", "Samples from the prior", "Samples from the codes' mixture",
+        "Path between two images", "Walk",
     ]  # fmt: skip
     captions = [image.proto.imgs[0].caption for image in app.get("image")]
     assert len(captions) == 1 and re.fullmatch(r"nearest test images to z0 = \S+, z1 = \S+: (\d, ){7}\d", captions[0])
@@ -120,6 +121,7 @@ def test_generate_computes_only_the_open_tab(models_dir):
     opened = {
         "Grid over the plane": "15 x 15 manifold, linear spacing",
         "Samples from the prior": "32 samples of z ~ N(0, I)",
+        "Samples from the codes' mixture": "32 samples of z from the codes' mixture",
         "Path between two images": "7 → 2: originals at both ends, decoded path between",
     }
     for view, caption in opened.items():
@@ -569,7 +571,8 @@ def unlabelled_pictures(app: AppTest) -> list[str]:
 def test_every_chart_and_picture_has_words_for_screen_readers(models_dir):
     app = opened(app_on("app_pages/explore.py"), "explore_unusual", "explore_pad", "explore_replay")
     assert unlabelled_pictures(app) == []
-    for tab in ("Decode a point", "Grid over the plane", "Samples from the prior", "Path between two images", "Walk"):
+    samples = ("Samples from the prior", "Samples from the codes' mixture")
+    for tab in ("Decode a point", "Grid over the plane", *samples, "Path between two images", "Walk"):
         app.switch_page("app_pages/generate.py")
         app.session_state["generate_tab"] = tab
         app.run()

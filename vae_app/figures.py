@@ -327,3 +327,50 @@ def selected_indices(event: object) -> list[int]:
         if custom is not None:
             indices.append(int(custom))
     return sorted(set(indices))
+
+
+if TYPE_CHECKING:
+    from vae_core.analysis.code_mixture import DensityMap
+
+# The test codes under a map's lines: a grey that stands off white and Streamlit's dark background alike.
+CODE_GREY = "#8C8C8C"
+
+
+def code_density_figure(view: DensityMap, codes: np.ndarray, theme: str | None = None) -> go.Figure:
+    """Test codes (n, 2) as small grey points under the lines that hold 50%, 90% and 99% of the prior's
+    mass (dashed, the palette's first colour) and of the codes' mixture's (solid, its second), in the
+    colours made for `theme` (None: the browser's): where the prior's lines take in empty ground, it puts
+    mass the data does not. SVG throughout, so the lines stay above the points."""
+    colours = class_colours(theme)
+    figure = go.Figure(
+        go.Scatter(
+            x=codes[:, 0],
+            y=codes[:, 1],
+            mode="markers",
+            marker={"size": 3, "color": CODE_GREY, "opacity": 0.6},
+            name="test codes",
+            hoverinfo="skip",
+        )
+    )
+    densities = (
+        ("prior N(0, I)", view.prior, view.prior_levels, colours[0], "dash"),
+        ("codes' mixture", view.mixture, view.mixture_levels, colours[1], "solid"),
+    )
+    for name, log_density, levels, colour, dash in densities:
+        for index, level in enumerate(levels):
+            figure.add_trace(
+                go.Contour(
+                    x=view.z0,
+                    y=view.z1,
+                    z=log_density,
+                    contours={"start": level, "end": level, "size": 1.0, "coloring": "none"},
+                    line={"color": colour, "dash": dash, "width": 2},
+                    name=name,
+                    legendgroup=name,
+                    showlegend=index == 0,
+                    showscale=False,
+                    hoverinfo="skip",
+                )
+            )
+    _latent_plane_layout(figure, ("z0", "z1"))
+    return figure.update_layout(height=480, legend={"orientation": "h", "y": -0.15})

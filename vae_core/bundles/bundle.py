@@ -9,6 +9,8 @@
                         model.keras (`vae_core.imports`)
     <name>/replay.npz   training replay: latent means of validation images after each epoch
                         (absent in older bundles, and where no images were held out for validation)
+    <name>/code_mixture.npz  a Gaussian mixture fitted to the training codes, written after the rest
+                        (`vae_core.analysis.code_mixture`; absent in older and imported bundles)
 
 A bundle is written into a hidden temporary directory and renamed into place, so a save that is
 interrupted never leaves a half bundle under a name the registry lists.

@@ -31,6 +31,11 @@ DECODER_FILE = "decoder.onnx"
 ENCODER_FILE = "encoder.onnx"
 # The training replay (`vae_core.bundles.replay`), optional likewise: bundles saved before it have none.
 REPLAY_FILE = "replay.npz"
+# A Gaussian mixture fitted to the training codes (`vae_core.analysis.code_mixture`), optional likewise:
+# written after the bundle is saved, and absent from older and imported bundles.
+CODE_MIXTURE_FILE = "code_mixture.npz"
+# 64 components over 64 dimensions take 2 MB; a file past this is not one this app wrote.
+MAX_CODE_MIXTURE_BYTES = 4 * 2**20
 # The atlas's arrays, one row per test image; an optional `labels` array may follow them.
 ATLAS_ARRAYS = ("z_mean", "z_log_var", "reconstruction_error", "images")
 # Longest name a file system takes for one path component, and the longest of the names a save

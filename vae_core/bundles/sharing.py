@@ -29,8 +29,10 @@ from pathlib import Path, PurePosixPath
 from vae_core.bundles.archives import MAX_DECODER_BYTES, check_bundle
 from vae_core.bundles.files import (
     BUNDLE_FILES,
+    CODE_MIXTURE_FILE,
     DECODER_FILE,
     ENCODER_FILE,
+    MAX_CODE_MIXTURE_BYTES,
     MAX_META_BYTES,
     META_FILE,
     REPLAY_FILE,
@@ -40,14 +42,20 @@ from vae_core.bundles.registry import MAX_NAME_LENGTH, safe_model_name
 from vae_core.size_limits import UNPACK_RULE, claimed_listing, unpack_cap
 from vae_core.wording import abridged, first_line
 
-SHARED_FILES = (*BUNDLE_FILES, DECODER_FILE, REPLAY_FILE, ENCODER_FILE)  # an imported model's encoder too
+# Every file a bundle may hold, an imported model's encoder among them.
+SHARED_FILES = (*BUNDLE_FILES, DECODER_FILE, REPLAY_FILE, ENCODER_FILE, CODE_MIXTURE_FILE)
 # The pretrained bundles zip to 4 to 15 MB; larger presets and images have room, and an upload stays
 # within what a server may hold in memory for one session. The app's upload limit too.
 MAX_ZIP_BYTES = 256 * 2**20
-# A bundle's five files and their folder, and the twins and .DS_Store files Finder adds beside them.
+# A bundle's files and their folder, and the twins and .DS_Store files Finder adds beside them.
 MAX_MEMBERS, MAX_LISTING_BYTES = 32, 64 * 2**10
 FINDER_FOLDER, FINDER_FILE = "__MACOSX", ".DS_Store"
-FILE_CAPS = {META_FILE: MAX_META_BYTES, DECODER_FILE: MAX_DECODER_BYTES, ENCODER_FILE: MAX_DECODER_BYTES}
+FILE_CAPS = {
+    META_FILE: MAX_META_BYTES,
+    DECODER_FILE: MAX_DECODER_BYTES,
+    ENCODER_FILE: MAX_DECODER_BYTES,
+    CODE_MIXTURE_FILE: MAX_CODE_MIXTURE_BYTES,
+}
 CHUNK_BYTES = 1 << 20
 DRIVE = re.compile(r"^[A-Za-z]:")  # C:/... would be a path on Windows
 LOGGER = logging.getLogger(__name__)

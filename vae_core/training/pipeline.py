@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
 
+from vae_core.analysis.code_mixture import fit_code_mixture, training_codes, write_code_mixture
 from vae_core.analysis.evaluation import EvaluationStopped, evaluate
 from vae_core.analysis.evaluation_budget import MIN_SCORED, affordable_images, scoring_seconds
 from vae_core.bundles.bundle import build_atlas, save_bundle
-from vae_core.bundles.files import check_destination
+from vae_core.bundles.files import CODE_MIXTURE_FILE, check_destination
 from vae_core.bundles.meta import BundleMeta, DatasetRecord, TestMetrics, TrainingRecord
 from vae_core.config import TrainConfig
 from vae_core.data.datasets import Dataset
@@ -25,6 +27,7 @@ from vae_core.training.events import EvaluationProgress, EvaluationStarted, Even
 from vae_core.training.train import TrainingResult, train_vae
 
 TIMING_STEP = "timing the scoring"
+LOGGER = logging.getLogger(__name__)
 
 
 def train_and_save(
@@ -113,7 +116,8 @@ def evaluate_and_save(
     scored: int | None = None,
     affordable: bool = False,
 ) -> tuple[TrainingResult, TestMetrics]:
-    """Evaluate a finished run on the dataset's test split and save its bundle at `out_dir`; a stop
+    """Evaluate a finished run on the dataset's test split and save its bundle at `out_dir`, then the
+    mixture of its training codes beside it (`save_code_mixture`); a stop
     during the evaluation saves the model without test metrics. The bound and the k-NN accuracy
     score about `scored` test images (`evaluate`); all of them when None, unless `affordable` asks for as
     many as fit in their share of the training time (`evaluation_budget`)."""
@@ -148,7 +152,19 @@ def evaluate_and_save(
     emit(Saving())
     atlas = build_atlas(codec, dataset.x_test, dataset.y_test)
     save_bundle(out_dir, result.model, run_meta(result, dataset, metrics), atlas, result.replay)
+    save_code_mixture(codec, dataset, out_dir)
     return result, metrics
+
+
+def save_code_mixture(codec: LatentCodec, dataset: Dataset, out_dir: Path) -> None:
+    """Add to the saved bundle the mixture of its training codes, which Generate samples from where the
+    data is (`code_mixture`); a diverged run whose codes are no numbers at all is left without one."""
+    try:
+        mixture = fit_code_mixture(training_codes(codec, dataset), "training")
+    except ValueError as error:
+        LOGGER.warning("Saving %s without %s: %s", Path(out_dir).name, CODE_MIXTURE_FILE, error)
+        return
+    write_code_mixture(out_dir, mixture)
 
 
 def run_meta(result: TrainingResult, dataset: Dataset, metrics: TestMetrics) -> BundleMeta:
