@@ -108,35 +108,35 @@ def explore_workspace(
     with detail_column:
         clicked_image(model, indices, map_key=MAP_KEY)
         selection_detail(model, indices, in_browser)
-    opened = {key: st.expander(label, key=key, on_change="rerun") for key, label in VIEWS}
+    views(model, plane, axis_titles, indices)
+
+
+def views(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], indices: list[int]) -> None:
+    """The views below the map, each drawn only while open, about the selection `indices`."""
     index = indices[0] if len(indices) == 1 else None
-    if opened["explore_lens"].open:
-        with opened["explore_lens"]:
-            if index is None:
-                st.info("Click one point on the map: its posterior shows here.")
-            else:
-                show_lens(model, plane, axis_titles, index=index)
-    if opened["explore_directions"].open:
-        with opened["explore_directions"]:
-            direction_maker(model, indices)
-    if opened["explore_unusual"].open:
-        with opened["explore_unusual"]:
-            worst_explained(model)
-    if opened["explore_dimensions"].open:
-        with opened["explore_dimensions"]:
-            dimension_story(model, indices)
-    if opened["explore_3d"].open:
-        with opened["explore_3d"]:
-            codes_in_3d(model)
-    if opened["explore_pad"].open:
-        with opened["explore_pad"]:
-            explore_pad(model, plane, axis_titles)
-    if opened["explore_replay"].open:
-        with opened["explore_replay"]:
-            training_replay(model, plane, axis_titles)
-    if opened["explore_exports"].open:
-        with opened["explore_exports"]:
-            code_exports(model, indices)
+    drawn = {
+        "explore_lens": lambda: clicked_lens(model, plane, axis_titles, index),
+        "explore_directions": lambda: direction_maker(model, indices),
+        "explore_unusual": lambda: worst_explained(model),
+        "explore_dimensions": lambda: dimension_story(model, indices),
+        "explore_3d": lambda: codes_in_3d(model),
+        "explore_pad": lambda: explore_pad(model, plane, axis_titles),
+        "explore_replay": lambda: training_replay(model, plane, axis_titles),
+        "explore_exports": lambda: code_exports(model, indices),
+    }
+    for key, label in VIEWS:
+        view = st.expander(label, key=key, on_change="rerun")
+        if view.open:
+            with view:
+                drawn[key]()
+
+
+def clicked_lens(model: LoadedModel, plane: Plane, axis_titles: tuple[str, str], index: int | None) -> None:
+    """The posterior lens on the one image clicked, or what to do for it."""
+    if index is None:
+        st.info("Click one point on the map: its posterior shows here.")
+    else:
+        show_lens(model, plane, axis_titles, index=index)
 
 
 def selection_detail(model: LoadedModel, indices: list[int], in_browser: bool) -> None:
