@@ -233,7 +233,7 @@ def cut_header(path: Path) -> None:
     ("damage", "expected"),
     [
         (truncate_gzip, "is not a readable gzip file"),
-        (drop_last_image, r"holds 14896 bytes of data; its header says \(20, 28, 28\)"),
+        (drop_last_image, r"holds 14,896 bytes of data; its header says \(20, 28, 28\)"),
         (bad_magic, "bad magic number"),
         (cut_header, "is cut short: its header needs 16 bytes"),
     ],

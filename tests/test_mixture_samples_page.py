@@ -18,7 +18,7 @@ from vae_core.bundles.registry import PRETRAINED_DIR
 TAB = "Samples from the codes' mixture"
 PICTURE = "32 samples of z from the codes' mixture"
 SAID_TO_BE_FITTED_HERE = (
-    "fitted to the latent means of 10000 test images, here: the bundle holds no usable mixture of its training"
+    "fitted to the latent means of 10,000 test images, here: the bundle holds no usable mixture of its training"
     " codes (it was saved by an older version of the app, or imported); `vae-bundles mixture` adds one."
 )
 
@@ -56,13 +56,13 @@ def test_a_2d_model_samples_its_training_codes_mixture_beside_both_densities(mod
     assert pictures(app) == [PICTURE] and [b.proto.label for b in app.get("download_button")] == ["Download PNG"]
     assert said(app) == (
         "A mixture of 15 Gaussians (full covariances; 15 has the lowest BIC of 1, 2, 5, 10, 15, 20 components),"
-        " fitted to the latent means of 20000 training images."
+        " fitted to the latent means of 20,000 training images."
     )
     traces = drawn_traces(app)
     assert traces[0] == ("scatter", "test codes")
     assert traces[1:] == [("contour", "prior N(0, I)")] * 3 + [("contour", "codes' mixture")] * 3
     assert app.get("plotly_chart")[0].proto.alt  # words for screen readers
-    assert any(caption.value.startswith("Grey: the latent means of 2500 test images.") for caption in app.caption)
+    assert any(caption.value.startswith("Grey: the latent means of 2,500 test images.") for caption in app.caption)
 
     app.number_input(key="mixture_sample_seed").set_value(7).run()
     app.slider(key="mixture_sample_count").set_value(16).run()
@@ -73,7 +73,7 @@ def test_a_16d_model_samples_its_mixture_without_a_map(models_dir):
     app = mixture_tab("mnist-conv-16d")
     assert pictures(app) == [PICTURE] and not app.get("plotly_chart")
     assert said(app).startswith("A mixture of 20 Gaussians (full covariances; 20 has the lowest BIC of")
-    assert said(app).endswith("fitted to the latent means of 20000 training images.")
+    assert said(app).endswith("fitted to the latent means of 20,000 training images.")
 
 
 def test_a_conditional_model_writes_the_picked_class_from_a_mixture_of_every_class(models_dir):

@@ -9,7 +9,7 @@ from vae_core.wording import count, first_line, one_of
 
 @pytest.mark.parametrize(
     ("n", "expected"),
-    [(0, "0 images"), (1, "1 image"), (2, "2 images"), (42_000, "42000 images")],
+    [(0, "0 images"), (1, "1 image"), (2, "2 images"), (42_000, "42,000 images")],
 )
 def test_count_agrees_with_the_number(n, expected):
     assert count(n, "image") == expected

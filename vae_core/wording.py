@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
-    """`n` and the noun in the form that agrees with it: "1 image", "3 images", "0 images"."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+    """`n`, grouped in thousands, and the noun in the form that agrees with it: "1 image", "3 images",
+    "10,000 images"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def one_of(names: Sequence[str]) -> str:

@@ -195,7 +195,7 @@ def test_box_selection_shows_a_grid_of_the_selected_images(page, app_url):
     page.get_by_text("images selected").wait_for()
     page.locator(IDLE).wait_for()
     caption = page.get_by_text("images selected").inner_text()
-    inside = int(caption.split()[0])
+    inside = int(caption.split()[0].replace(",", ""))  # "1,234 images selected"
     # Plotly selects by screen pixel, the count here by data coordinate: a point on the edge may differ.
     assert abs(inside - page.evaluate(POINTS_IN_THE_SELECTED_BOX)) <= 1, caption
     grid = captioned_pixels(page, "images selected")
