@@ -10,11 +10,14 @@ import pytest
 from browser_support import (
     ALL_POINTS,
     IDLE,
+    after_the_rerun,
     canvas_grey_levels,
     click_point,
     gap_to,
     in_view,
     open_pad,
+    open_page,
+    open_view,
     screenshot,
     wait_for_the_clicked_image,
 )
@@ -82,3 +85,22 @@ def test_the_pad_decodes_along_the_plane_that_separates_the_classes(page, app_ur
         places.append(uv)
     assert places[0][0] < places[1][0] and places[0][1] > places[1][1]  # right and down on the pad
     screenshot(page, "generate-pad-lda")
+
+
+def test_the_codes_turn_in_three_dimensions_along_lda(page, app_url, sixteen_d):
+    atlas, _ = sixteen_d
+    open_page(page, app_url, "explore?model=mnist-conv-16d")
+    open_view(page, "The codes in three dimensions (PCA, LDA or UMAP)")
+    with after_the_rerun(page):
+        page.get_by_text("LDA's three directions").click()
+
+    view = page.locator('[data-testid="stExpander"]').filter(has_text="The codes in three dimensions")
+    scene = view.locator(".js-plotly-plot")
+    expect(scene.locator("#scene canvas")).not_to_have_count(0)  # the WebGL scene, drawn
+    traces = scene.evaluate("(plot) => plot._fullData.map((trace) => [trace.type, trace.x.length])")
+    assert {kind for kind, _ in traces} == {"scatter3d"} and sum(n for _, n in traces) == len(atlas.z_mean)
+    assert scene.evaluate("(plot) => plot._fullLayout.scene.zaxis.title.text") == "discriminant axis 3"
+    # The answer begins just under the choice that asked for it, where the eye is (it runs on below).
+    choice, drawn = page.get_by_text("LDA's three directions").bounding_box(), scene.bounding_box()
+    assert 0 <= drawn["y"] - (choice["y"] + choice["height"]) < 100 and drawn["y"] < page.viewport_size["height"]
+    screenshot(page, "explore-codes-in-3d")
