@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from bench.command_line import repeat_command
-from vae_core.analysis.code_mixture import fit_code_mixture, read_code_mixture, training_codes
+from vae_core.analysis.code_mixture import read_code_mixture, training_mixture
 from vae_core.bundles.bundle import load_bundle
 from vae_core.bundles.registry import PRETRAINED_DIR
 from vae_core.data.datasets import Dataset, as_intensities, load_dataset
@@ -91,7 +91,7 @@ def model_row(
     codec = LatentCodec(bundle.model)
     mixture, source = read_code_mixture(bundle.path, codec.latent_dim), "code_mixture.npz"
     if mixture is None:
-        mixture, source = fit_code_mixture(training_codes(codec, mnist), "training"), "fitted here"
+        mixture, source = training_mixture(codec, mnist), "fitted here"
     figures: dict[str, list[tuple[float, float]]] = {"prior": [], "mixture": []}
     for seed in seeds:
         rng = np.random.default_rng(seed)

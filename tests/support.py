@@ -129,3 +129,13 @@ def start_training(app: AppTest, **values: object) -> None:
     set_form(app, **values)
     next(button for button in app.button if button.label == "Start training").click().run()
     assert not app.error, [error.value for error in app.error]
+
+
+def keep_map(cache: Path, z: np.ndarray, method: str, coords: np.ndarray, seconds: float) -> Path:
+    """A map of codes `z` kept in `cache` as the app keeps one it has made: no process made it here."""
+    from vae_app.services.map_jobs import map_path
+
+    path = map_path(cache, z, method, coords.shape[1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, coords=coords, seconds=seconds)
+    return path

@@ -105,13 +105,16 @@ def test_the_cache_keeps_the_latest_decoders_and_drops_killed_writes(bundle, mod
     monkeypatch.setattr(static_cache, "MAX_CACHED_FILES", 2)
     cache = tmp_path / "decoders"
     cache.mkdir()
-    for age, name in enumerate(["newest.onnx", "older.onnx", "oldest.onnx", ".left.onnx.abc"]):
+    newest, older, oldest = (f"{digit * 24}.onnx" for digit in "abc")
+    left = f".{'d' * 24}-exported.onnx.{'e' * 32}"  # a killed write's partial file
+    foreign = ["notes.onnx", ".bashrc", f"{'f' * 24}.onnx.bak"]  # not the app's: a shared folder keeps them
+    for age, name in enumerate([newest, older, oldest, left, *foreign]):
         (cache / name).write_bytes(b"x")
         os.utime(cache / name, (time.time() - 7200 * (age + 1),) * 2)
 
     name = served_decoder(bundle, model, cache)
 
-    assert sorted(path.name for path in cache.iterdir()) == sorted([name, "newest.onnx", "older.onnx"])
+    assert sorted(path.name for path in cache.iterdir()) == sorted([name, newest, older, *foreign])
 
 
 def constant_kept_elsewhere(output: str) -> onnx.NodeProto:

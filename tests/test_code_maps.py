@@ -6,9 +6,11 @@ import time
 
 import numpy as np
 import pytest
+from support import keep_map
 
 from vae_app.services.map_jobs import MapJobs, map_path, read_map
-from vae_core.analysis.code_maps import LAYOUT_STAGE, MIN_CODES, NEIGHBOURS_STAGE, code_map
+from vae_core.analysis.code_maps import LAYOUT_STAGE, MIN_CODES, NEIGHBOURS_STAGE, MapError, MapProgress, code_map
+from vae_core.analysis.code_maps import _CountsStream as CountsStream
 
 
 def _clusters(per_cluster: int = 60, dims: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -45,8 +47,10 @@ def test_a_map_keeps_clusters_apart_reports_its_progress_and_repeats_itself(meth
 
 def test_a_map_refuses_too_few_codes_and_unknown_methods_saying_what_it_needs():
     z, _ = _clusters()
-    with pytest.raises(ValueError, match=f"at least {MIN_CODES} test images; this model has 5"):
+    with pytest.raises(MapError, match=f"at least {MIN_CODES} test images; this model has 5"):
         code_map(z[:5], "umap")
+    with pytest.raises(MapError, match="not numbers"):
+        code_map(np.where(np.arange(len(z))[:, None] == 3, np.nan, z), "tsne")
     with pytest.raises(ValueError, match="Expected a map method among"):
         code_map(z, "isomap")
     with pytest.raises(ValueError, match="Expected 2 or 3 map dimensions"):
@@ -58,30 +62,35 @@ def test_a_map_is_kept_under_a_hash_of_the_codes_and_its_settings(tmp_path):
     assert map_path(tmp_path, z, "umap", 2) == map_path(tmp_path, z.astype(np.float64), "umap", 2)
     names = {map_path(tmp_path, z, "umap", 2), map_path(tmp_path, z + 1e-3, "umap", 2)}
     names |= {map_path(tmp_path, z, "tsne", 2), map_path(tmp_path, z, "umap", 3)}
-    assert len(names) == 4 and all(path.parent == tmp_path for path in names)
+    assert len(names) == 4 and all(path.parent == tmp_path / "maps" for path in names)
 
 
 def test_a_kept_map_is_read_back_and_a_damaged_one_is_removed_to_be_made_again(tmp_path):
     z, _ = _clusters()
-    path = map_path(tmp_path, z, "umap", 2)
-    assert read_map(path, len(z), 2) is None  # not made yet
+    assert read_map(map_path(tmp_path, z, "umap", 2), len(z), 2) is None  # not made yet
     coords = np.random.default_rng(1).normal(size=(len(z), 2)).astype(np.float32)
-    np.savez(path, coords=coords, seconds=12.5)
+    path = keep_map(tmp_path, z, "umap", coords, seconds=12.5)
     read = read_map(path, len(z), 2)
     assert read is not None and np.array_equal(read[0], coords) and read[1] == 12.5
 
-    for damaged in (b"not a zip", b"PK\x03\x04 cut short", None):
-        if damaged is None:  # the right file format, the wrong shape
-            np.savez(path, coords=coords[:-1], seconds=1.0)
-        else:
-            path.write_bytes(damaged)
-        assert read_map(path, len(z), 2) is None and not path.exists()
+    damages = {
+        "empty": lambda: path.write_bytes(b""),
+        "not a zip": lambda: path.write_bytes(b"not a zip"),
+        "cut short": lambda: path.write_bytes(b"PK\x03\x04 cut short"),
+        "the wrong shape": lambda: np.savez(path, coords=coords[:-1], seconds=1.0),
+        "words for numbers": lambda: np.savez(path, coords=coords.astype(str), seconds=1.0),
+        "no numbers": lambda: np.savez(path, coords=np.full_like(coords, np.nan), seconds=1.0),
+        "another array": lambda: np.savez(path, points=coords, seconds=1.0),
+    }
+    for damage, write in damages.items():
+        write()
+        assert read_map(path, len(z), 2) is None and not path.exists(), damage
 
 
 def test_the_server_hands_out_a_kept_map_without_making_it_again(tmp_path):
     z, _ = _clusters()
     coords = np.zeros((len(z), 2), dtype=np.float32)
-    np.savez(map_path(tmp_path, z, "tsne", 2), coords=coords, seconds=3.0)
+    keep_map(tmp_path, z, "tsne", coords, seconds=3.0)
 
     state = MapJobs().state(tmp_path, z, "tsne")
 
@@ -135,3 +144,23 @@ def test_a_cache_that_cannot_be_made_is_said_without_its_path(tmp_path):
     state = MapJobs().state(tmp_path / "a-file" / "cache", z, "umap")
 
     assert state.coords is None and "cache folder cannot be made" in state.error and str(tmp_path) not in state.error
+
+
+def test_umaps_progress_bar_is_read_as_counts():
+    reports = []
+    stream = CountsStream(reports.append)
+    for text in ("\r0/500\n", "\r", "\r245/500\n", "Epochs completed"):
+        stream.write(text)
+    assert reports == [MapProgress("laying the map out", 0, 500), MapProgress("laying the map out", 245, 500)]
+
+
+def test_codes_that_are_no_numbers_make_no_map_and_say_so(tmp_path):
+    z, _ = _clusters()
+    z[7] = np.nan
+    jobs = MapJobs()
+    jobs.state(tmp_path, z, "umap")
+
+    failed = _until_settled(jobs, tmp_path, z, "umap")
+
+    assert failed.error == "Some of the codes are not numbers (the model diverged): they make no map."
+    assert not map_path(tmp_path, z, "umap", 2).exists()

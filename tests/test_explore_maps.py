@@ -11,11 +11,10 @@ import time
 import numpy as np
 from odd_bundles import ODD_BUNDLES, save_odd_bundle
 from streamlit.testing.v1 import AppTest
-from support import APP
+from support import APP, keep_map
 
 from vae_app.model_picker import MODEL_PARAM
 from vae_app.planes import PLANE_PARAM
-from vae_app.services.map_jobs import map_path
 from vae_core.bundles.bundle import load_atlas
 from vae_core.bundles.registry import CACHE_DIR_ENV, PRETRAINED_DIR
 
@@ -35,8 +34,7 @@ def test_a_kept_umap_map_is_drawn_and_the_views_that_decode_use_the_pca_plane(mo
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
     z = load_atlas(PRETRAINED_DIR / "mnist-conv-16d").z_mean
     coords = np.random.default_rng(0).normal(size=(len(z), 2)).astype(np.float32)
-    (tmp_path / "cache").mkdir()
-    np.savez(map_path(tmp_path / "cache", z, "umap", 2), coords=coords, seconds=41.0)
+    keep_map(tmp_path / "cache", z, "umap", coords, seconds=41.0)
 
     app = explore("mnist-conv-16d", "umap")
 
@@ -83,9 +81,8 @@ def test_a_map_of_too_few_codes_says_why_and_offers_to_try_again(tmp_path, monke
 def test_the_codes_in_three_dimensions_along_pca_lda_or_a_kept_3d_umap_map(models_dir, tmp_path, monkeypatch):
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
     z = load_atlas(PRETRAINED_DIR / "mnist-conv-16d").z_mean
-    (tmp_path / "cache").mkdir()
     coords = np.random.default_rng(0).normal(size=(len(z), 3)).astype(np.float32)
-    np.savez(map_path(tmp_path / "cache", z, "umap", 3), coords=coords, seconds=55.0)
+    keep_map(tmp_path / "cache", z, "umap", coords, seconds=55.0)
     app = explore("mnist-conv-16d", "pca")
     app.session_state["explore_3d"] = True
     app.run()
@@ -107,4 +104,4 @@ def test_a_2d_model_has_no_third_dimension_to_show(models_dir):
     app.session_state["explore_3d"] = True
     app.run()
     assert not app.exception
-    assert "This model's codes have 2 dimensions: the map above shows all of them." in [i.value for i in app.info]
+    assert "This model's codes have 2 dimensions: the map above shows them all." in [i.value for i in app.info]

@@ -202,3 +202,17 @@ def test_directions_of_collapsed_codes_are_still_orthonormal():
 
     for axes in (discriminant_directions(z, labels, 3), principal_directions(z[:1], 3)):
         np.testing.assert_allclose(axes @ axes.T, np.eye(3), atol=1e-9)
+
+
+def test_the_discriminant_plane_spans_what_scikit_learns_lda_finds():
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    rng = np.random.default_rng(4)
+    labels = np.repeat(np.arange(4), 100)
+    z = rng.normal(size=(len(labels), 6)) @ rng.normal(size=(6, 6)) + rng.normal(0, 3, size=(4, 6))[labels]
+
+    ours = discriminant_directions(z, labels, 2)
+    scalings = LinearDiscriminantAnalysis(solver="eigen").fit(z, labels).scalings_[:, :2]
+    theirs = np.linalg.qr(scalings)[0].T
+
+    np.testing.assert_allclose(ours.T @ ours, theirs.T @ theirs, atol=1e-4)  # the same plane

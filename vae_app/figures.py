@@ -3,7 +3,7 @@ for the browser's theme."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,6 +13,7 @@ from vae_app.messages import plain_for_plotly
 from vae_app.theme import page_theme
 
 if TYPE_CHECKING:  # the Train page draws figures before, and without, Keras
+    from vae_core.analysis.code_mixture import DensityMap
     from vae_core.analysis.posterior_lens import LensGrid
 
 # Class colours per theme. Each class keeps its hue in Petroff's ten (matplotlib's "petroff10";
@@ -65,18 +66,13 @@ def latent_scatter(
     Each point carries its test-set index as customdata; selections report it back.
     """
     figure = go.Figure()
-    labels = np.zeros(len(coords), np.int64) if labels is None else labels
-    theme = theme or page_theme()
-    for label in np.unique(labels):
-        index = np.flatnonzero(labels == label)
-        name = class_names[label] if len(class_names) > label else str(label)
-        colour, symbol = class_marker(int(label), theme)
+    for index, name, colour, symbol in _classes(len(coords), labels, class_names, theme or page_theme()):
         figure.add_trace(
             go.Scattergl(
                 x=coords[index, 0],
                 y=coords[index, 1],
                 mode="markers",
-                name=plain_for_plotly(name),
+                name=name,
                 customdata=index,
                 marker={"size": 5, "color": colour, "symbol": symbol, "opacity": MARKER_OPACITY},
                 # The name by reference: a class named "%{x}" would otherwise be read as a template.
@@ -87,24 +83,31 @@ def latent_scatter(
     return _latent_plane_layout(figure, axis_titles)
 
 
+def _classes(
+    count: int, labels: np.ndarray | None, class_names: Sequence[str], theme: str
+) -> Iterator[tuple[np.ndarray, str, str, str]]:
+    """Each class among `count` points: its points' indices, its name as Plotly shows it, its colour and
+    symbol. Unlabelled points are one class."""
+    labels = np.zeros(count, np.int64) if labels is None else labels
+    for label in np.unique(labels):
+        name = class_names[label] if len(class_names) > label else str(label)
+        yield np.flatnonzero(labels == label), plain_for_plotly(name), *class_marker(int(label), theme)
+
+
 def latent_scatter_3d(
     coords: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str], axis_titles: tuple[str, ...], theme: str
 ) -> go.Figure:
     """3-D scatter of the codes in three coordinates, one trace per class as on the 2-D map, the
     three axes at one scale (cube-shaped ranges would stretch the narrow ones)."""
     figure = go.Figure()
-    labels = np.zeros(len(coords), np.int64) if labels is None else labels
-    for label in np.unique(labels):
-        index = np.flatnonzero(labels == label)
-        name = class_names[label] if len(class_names) > label else str(label)
-        colour, _ = class_marker(int(label), theme)
+    for index, name, colour, _ in _classes(len(coords), labels, class_names, theme):
         figure.add_trace(
             go.Scatter3d(
                 x=coords[index, 0],
                 y=coords[index, 1],
                 z=coords[index, 2],
                 mode="markers",
-                name=plain_for_plotly(name),
+                name=name,
                 customdata=index,
                 marker={"size": 2, "color": colour, "opacity": MARKER_OPACITY},
                 hovertemplate="index %{customdata}<br>label %{fullData.name}<extra></extra>",
@@ -328,9 +331,6 @@ def selected_indices(event: object) -> list[int]:
             indices.append(int(custom))
     return sorted(set(indices))
 
-
-if TYPE_CHECKING:
-    from vae_core.analysis.code_mixture import DensityMap
 
 # The test codes under a map's lines: a grey that stands off white and Streamlit's dark background alike.
 CODE_GREY = "#8C8C8C"

@@ -50,7 +50,7 @@ def _choose(model: LoadedModel, key: str, with_maps: bool) -> tuple[Plane, tuple
         return dimension_plane(2, (0, 1)), ("z0", "z1"), None
     linked = linked_dimensions(st.query_params.get(PLANE_PARAM), latent_dim)
     labels = model.bundle.atlas.labels
-    views = [PCA, *([LDA] if labels is not None and len(np.unique(labels)) > 1 else []), DIMENSIONS]
+    views = [PCA, *([LDA] if has_classes(labels) else []), DIMENSIONS]
     views += list(MAPS) if with_maps else []
     named = {"lda": LDA, **{method: view for view, method in MAPS.items()}}.get(st.query_params.get(PLANE_PARAM, ""))
     chosen = DIMENSIONS if linked else named if named in views else PCA
@@ -81,6 +81,11 @@ def _choose(model: LoadedModel, key: str, with_maps: bool) -> tuple[Plane, tuple
     st.query_params[PLANE_PARAM] = f"{_name(first)},{_name(second)}"
     plane = dimension_plane(latent_dim, (first, second), base=_held_point(z_mean, key))
     return plane, (_name(first), _name(second)), None
+
+
+def has_classes(labels: np.ndarray | None) -> bool:
+    """Whether the test images hold classes for LDA to set apart: labels, of two classes or more."""
+    return labels is not None and len(np.unique(labels)) > 1
 
 
 def _held_point(z_mean: np.ndarray, key: str) -> np.ndarray:

@@ -12,8 +12,10 @@ import streamlit as st
 from vae_app.figures import latent_scatter_3d
 from vae_app.model_picker import LoadedModel
 from vae_app.panels.code_map_view import made_map
+from vae_app.planes import has_classes
 from vae_app.theme import page_theme
 from vae_core.analysis.latent_tools import discriminant_directions, principal_directions
+from vae_core.wording import count
 
 PCA, LDA, UMAP = "PCA's three directions", "LDA's three directions", "a 3-D UMAP map"
 TITLES = {
@@ -27,10 +29,9 @@ def codes_in_3d(model: LoadedModel) -> None:
     """A choice of the three coordinates, and the codes drawn in them."""
     atlas = model.bundle.atlas
     if atlas.z_mean.shape[1] < 3:
-        st.info(f"This model's codes have {atlas.z_mean.shape[1]} dimensions: the map above shows all of them.")
+        st.info(f"This model's codes have {count(atlas.z_mean.shape[1], 'dimension')}: the map above shows them all.")
         return
-    labelled = atlas.labels is not None and len(np.unique(atlas.labels)) > 1
-    kinds = [PCA, *([LDA] if labelled else []), UMAP]
+    kinds = [PCA, *([LDA] if has_classes(atlas.labels) else []), UMAP]
     kind = st.radio("Coordinates", kinds, horizontal=True, key="explore_3d_kind")
     if kind == UMAP:
         coords = made_map(model, "umap", dimensions=3)

@@ -110,11 +110,12 @@ def _density_view(model: LoadedModel, mixture: CodeMixture) -> None:
     """The test codes under the lines that hold 50%, 90% and 99% of each density's mass."""
     codes = model.bundle.atlas.z_mean
     shown = codes[:: -(-len(codes) // MAP_POINTS)]
-    digest = hashlib.sha256(mixture.means.tobytes() + mixture.covariances.tobytes()).hexdigest()
+    arrays = (mixture.weights, mixture.means, mixture.covariances)
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(array).tobytes() for array in arrays)).hexdigest()
     view = _density_map(str(model.bundle.path), model.meta.created, digest, mixture, codes)
     st.plotly_chart(
         code_density_figure(view, shown),
-        key=f"code_density:{model.bundle.path}",
+        key=f"code_density:{digest[:16]}",  # not the bundle's path: a key can reach the page
         alt="Where the prior and the codes' mixture put their mass, as lines over the test images' latent means",
     )
     st.caption(

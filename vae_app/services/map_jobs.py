@@ -17,7 +17,6 @@ import os
 import sys
 import threading
 import time
-import zipfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -25,12 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from vae_app.services.static_cache import place, prune
-from vae_core.analysis.code_maps import MapProgress, code_map
+from vae_core.analysis.code_maps import METHODS, MapError, MapProgress, code_map
 
 LOGGER = logging.getLogger(__name__)
+MAPS_FOLDER = "maps"  # inside the cache folder: the maps' own
 MAP_NICENESS = 10  # added to the child's niceness: the app's pages get the processor first
 # Changes with the libraries' settings in `code_maps`, so that a cached map made otherwise is made again.
 SETTINGS_VERSION = "1"
+# A map not made in this long is taken for hung, and its process ended: far past the slowest measured.
+DEADLINE_SECONDS = 1800.0
+STOPPED = "The process making the map stopped before it was done."
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class _Job:
         threading.Thread(target=self._run, args=work, name="vae-map-listener", daemon=True).start()
 
     def _run(self, z: np.ndarray, method: str, dimensions: int, target: Path) -> None:
+        """Start the child and keep its reports until its last word; whatever goes wrong, the job
+        ends with a `finished` that says so (a job left unfinished would hold every other map back)."""
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
         connection, child_end = context.Pipe(duplex=False)
         process = context.Process(
@@ -75,15 +80,27 @@ class _Job:
         try:
             process.start()
             child_end.close()  # the child holds its own copy; closing ours lets a dead child show as EOF
-            while True:
+            self.finished = self._listen(connection)
+        except (EOFError, OSError):
+            self.finished = _Finished(self.elapsed, STOPPED)
+        except Exception:  # a report that cannot be read, a child that cannot be started
+            LOGGER.exception("Making a %s map failed", method)
+            self.finished = _Finished(self.elapsed, STOPPED)
+        finally:
+            child_end.close()
+            if process.pid is not None:
+                process.kill()  # a child past its deadline; one that has ended is not harmed
+                process.join()
+
+    def _listen(self, connection: Connection) -> _Finished:
+        while time.monotonic() - self.started < DEADLINE_SECONDS:
+            if connection.poll(1.0):
                 word = connection.recv()
                 if isinstance(word, _Finished):
-                    self.finished = word
-                    break
+                    return word
                 self.progress = word
-        except (EOFError, OSError):
-            self.finished = _Finished(self.elapsed, "The process making the map stopped before it was done.")
-        process.join()
+        LOGGER.error("A map took over %.0f s; its process was ended", DEADLINE_SECONDS)
+        return _Finished(self.elapsed, f"It took over {DEADLINE_SECONDS / 60:.0f} minutes and was stopped.")
 
     @property
     def elapsed(self) -> float:
@@ -114,7 +131,7 @@ class MapJobs:
             if any(other.finished is None for other in self._jobs.values()):
                 return MapState(waiting=True)
             try:
-                cache.mkdir(parents=True, exist_ok=True)
+                target.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:  # said without the server's paths, after "the map could not be made: "
                 reason = error.strerror or type(error).__name__
                 return MapState(
@@ -133,26 +150,26 @@ class MapJobs:
 
 
 def map_path(cache: Path, z: np.ndarray, method: str, dimensions: int) -> Path:
-    """Where the map of codes `z` is kept: named by a hash of the codes and the map settings, so that
-    a retrained model's codes get a map of their own."""
+    """Where the map of codes `z` is kept, in the maps' own folder of `cache`: named by a hash of the
+    codes and the map settings, so that a retrained model's codes get a map of their own."""
     codes = np.ascontiguousarray(z, dtype=np.float32)
     digest = hashlib.sha256(f"{SETTINGS_VERSION}|{codes.shape}".encode())
     digest.update(codes.tobytes())
-    return cache / f"{digest.hexdigest()[:24]}-{method}-{dimensions}d.npz"
+    return cache / MAPS_FOLDER / f"{digest.hexdigest()[:24]}-{method}-{dimensions}d.npz"
 
 
 def read_map(path: Path, count: int, dimensions: int) -> tuple[np.ndarray, float] | None:
     """The coordinates and seconds kept in `path`, or None where there is no usable map (a damaged
-    file is removed, to be made again)."""
+    file, whatever its damage, is removed, to be made again)."""
     try:
         with np.load(path, allow_pickle=False) as stored:
             coords, seconds = stored["coords"], float(stored["seconds"])
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+    except Exception:  # empty, cut short, not an npz, other arrays: np.load has many ways to refuse
         _discard(path)
         return None
-    if coords.shape != (count, dimensions) or not np.isfinite(coords).all():
+    if coords.dtype.kind != "f" or coords.shape != (count, dimensions) or not np.isfinite(coords).all():
         _discard(path)
         return None
     return coords, seconds
@@ -183,13 +200,19 @@ def make_in_child(connection: Connection, z: np.ndarray, method: str, dimensions
         connection.send(_Finished(seconds))
     except BrokenPipeError:  # the server that asked is gone: no one to tell
         return
-    except ValueError as error:  # too few codes: said as it is
-        connection.send(_Finished(time.monotonic() - started, str(error)))
+    except MapError as error:  # too few codes: said as it is
+        _last_word(connection, _Finished(time.monotonic() - started, str(error)))
     except OSError as error:  # a full disk, a folder gone: said without the server's paths
         LOGGER.exception("Writing a %s map failed", method)
         message = f"Writing the map failed: {error.strerror or type(error).__name__}."
-        connection.send(_Finished(time.monotonic() - started, message))
-    except Exception as error:  # reported to the page, and in full to the server's log
+        _last_word(connection, _Finished(time.monotonic() - started, message))
+    except Exception:  # in full to the server's log; to the page, without the paths a library's error may hold
         LOGGER.exception("Making a %s map failed", method)
-        connection.send(_Finished(time.monotonic() - started, f"{type(error).__name__}: {error}"))
+        message = f"{METHODS[method]} failed on these codes; the server's log says why."
+        _last_word(connection, _Finished(time.monotonic() - started, message))
     connection.close()
+
+
+def _last_word(connection: Connection, finished: _Finished) -> None:
+    with contextlib.suppress(BrokenPipeError):  # the server that asked is gone: no one to tell
+        connection.send(finished)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -16,16 +17,25 @@ from pathlib import Path
 
 # Each model a browser has used lately, per kind of file; a re-saved bundle makes new ones.
 MAX_CACHED_FILES = 32
+# How every name here begins: a hash of what the file was made from (`file_digest`'s length).
+HASH_NAME = "[0-9a-f]{24}"
 # A temporary file this old was left by a killed write.
 STALE_PARTIAL_SECONDS = 3600
 
 
 def prune(cache: Path, suffix: str) -> None:
     """Keep `cache`'s files ending in `suffix` to the `MAX_CACHED_FILES` written most recently (a
-    model still in use gets its file again), and drop partial files an hour old."""
-    files = sorted(cache.glob(f"*{suffix}"), key=lambda path: path.stat().st_mtime, reverse=True)
-    stale = [path for path in cache.glob(".*") if time.time() - path.stat().st_mtime > STALE_PARTIAL_SECONDS]
-    for path in files[MAX_CACHED_FILES:] + stale:
+    model still in use gets its file again), and drop partial files an hour old.
+
+    Only files named as the app names them (a hash first) and their partial files are touched, so a folder
+    shared with anything else, such as a cache folder set to a home directory, loses nothing else.
+    """
+    ours = re.compile(rf"(\.)?{HASH_NAME}[a-z0-9-]*{re.escape(suffix)}(\.[0-9a-f]{{32}})?")
+    found = [(path, ours.fullmatch(path.name)) for path in cache.iterdir()]
+    found = [(path, match) for path, match in found if match and path.is_file() and not path.is_symlink()]
+    kept = sorted((path for path, match in found if not match[1]), key=lambda path: path.stat().st_mtime)
+    stale = [path for path, match in found if match[1] and time.time() - path.stat().st_mtime > STALE_PARTIAL_SECONDS]
+    for path in kept[:-MAX_CACHED_FILES] + stale:
         path.unlink(missing_ok=True)
 
 
@@ -36,6 +46,8 @@ def place(target: Path, write: Callable[[Path], None], check: Callable[[Path], N
     try:
         write(partial)
         check(partial)
+        with open(partial, "rb+") as written:  # on disk before it has its name: no empty file after a crash
+            os.fsync(written.fileno())
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

@@ -25,6 +25,10 @@ NEIGHBOURS_STAGE = "finding each code's nearest neighbours"
 LAYOUT_STAGE = "laying the map out"
 
 
+class MapError(ValueError):
+    """These codes make no map: said to the person as it is."""
+
+
 @dataclass(frozen=True)
 class MapProgress:
     """How far a map has got: its `stage`, and `done` of `total` steps of the layout (0 of 0 before it)."""
@@ -48,7 +52,9 @@ def code_map(
         raise ValueError(f"Expected 2 or 3 map dimensions. Received: dimensions={dimensions}")
     z = np.asarray(z, dtype=np.float32)
     if len(z) < MIN_CODES:
-        raise ValueError(f"A {METHODS[method]} map needs at least {MIN_CODES} test images; this model has {len(z)}.")
+        raise MapError(f"A {METHODS[method]} map needs at least {MIN_CODES} test images; this model has {len(z)}.")
+    if not np.isfinite(z).all():
+        raise MapError("Some of the codes are not numbers (the model diverged): they make no map.")
     report(MapProgress(NEIGHBOURS_STAGE))
     layout = _umap if method == "umap" else _tsne
     return np.asarray(layout(z, dimensions, seed, report), dtype=np.float32)
@@ -82,7 +88,7 @@ def _tsne(z: np.ndarray, dimensions: int, seed: int, report: Report) -> np.ndarr
         perplexity=perplexity,
         early_exaggeration_iter=TSNE_EARLY_STEPS,
         n_iter=TSNE_STEPS,
-        n_jobs=os.cpu_count() or 1,
+        n_jobs=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
         random_state=seed,
         callbacks=step,
         callbacks_every_iters=TSNE_REPORT_EVERY,

@@ -38,6 +38,9 @@ CHUNK = 1024  # training images read and encoded at once
 SPLITS = ("training", "test")
 # A file past these is not one this app wrote, and is refused before it is unpacked.
 MAX_COMPONENTS = MAX_CANDIDATES = 64
+# Far past where any model's codes lie (a few units from the origin): a file's Gaussians beyond these
+# would only decode to blanks or overflow.
+MAX_MEAN, MAX_VARIANCE = 1e3, 1e6
 MASSES = (0.5, 0.9, 0.99)  # the highest-density regions a map of the densities draws the edges of
 DRAWS = 20_000  # each density's own draws that place those edges
 PRIOR_REACH = 3.5  # a map reaches past the prior's 99% circle (radius 3.03) on every side
@@ -119,6 +122,12 @@ def fit_code_mixture(
     return CodeMixture(best.weights_, best.means_, best.covariances_, np.array(tried), bic, fitted, split)
 
 
+def training_mixture(codec: LatentCodec, dataset: Dataset) -> CodeMixture:
+    """The mixture of a model's training codes, as its bundle keeps it (ValueError where the codes
+    make none: no training image read, or codes that are no numbers)."""
+    return fit_code_mixture(training_codes(codec, dataset), "training")
+
+
 def training_codes(codec: LatentCodec, dataset: Dataset, most: int = MOST_CODES, seed: int = 0) -> np.ndarray:
     """Latent means (n, d) of at most `most` training images drawn with `seed` (of an image folder, those
     that decode), each encoded with its label by a conditional model; read and encoded `CHUNK` at a time,
@@ -127,7 +136,7 @@ def training_codes(codec: LatentCodec, dataset: Dataset, most: int = MOST_CODES,
     if len(rows) > most:
         rows = np.sort(np.random.default_rng(seed).choice(len(rows), most, replace=False))
     codes = [np.empty((0, codec.latent_dim), np.float32)]
-    for chunk in np.array_split(rows, -(-len(rows) // CHUNK)):
+    for chunk in np.array_split(rows, max(1, -(-len(rows) // CHUNK))):
         labels = None if not codec.classes or dataset.y_train is None else dataset.y_train[chunk]
         if isinstance(dataset.x_train, ImageFiles):
             images, readable = dataset.x_train[chunk].read()
@@ -230,6 +239,8 @@ def _checked(arrays: dict[str, np.ndarray], latent_dim: int) -> CodeMixture:
         )
     if any(a.dtype.kind != "f" or not np.isfinite(a).all() for a in (weights, means, covariances, bic)):
         raise BundleError(f"{CODE_MIXTURE_FILE} holds weights, means or covariances that are not finite numbers.")
+    if np.abs(means).max() > MAX_MEAN or covariances.max() > MAX_VARIANCE:
+        raise BundleError(f"{CODE_MIXTURE_FILE} puts its Gaussians farther or wider than any model's codes lie.")
     if (weights <= 0).any() or abs(weights.sum() - 1.0) > 1e-3:
         raise BundleError(f"{CODE_MIXTURE_FILE} has weights that are not positive numbers adding up to 1.")
     covariances = covariances.astype(np.float64)

@@ -103,7 +103,7 @@ def unpack(archive: Path, name: str | None, models_dir: Path | None) -> str:
 def add_mixture(bundle: Path, data: str | None) -> str:
     """Fit the mixture of the bundle's training codes (of `data`, else its dataset's name) and write it
     into the bundle, replacing any there; what was written, in a line."""
-    from vae_core.analysis.code_mixture import fit_code_mixture, training_codes, write_code_mixture  # scikit-learn
+    from vae_core.analysis.code_mixture import training_mixture, write_code_mixture  # scikit-learn
     from vae_core.bundles.bundle import load_bundle  # Keras: only for this command
     from vae_core.data.source import open_dataset
     from vae_core.model.onnx_codec import codec_for
@@ -127,9 +127,8 @@ def add_mixture(bundle: Path, data: str | None) -> str:
         )
     if config.model.classes and dataset.y_train is None:
         raise BundleError(f"{dataset.name} has no labels, and this conditional model encodes each image with its own.")
-    codes = training_codes(codec_for(loaded.model), dataset.limited(config.train_limit))
     try:
-        mixture = fit_code_mixture(codes, "training")
+        mixture = training_mixture(codec_for(loaded.model), dataset.limited(config.train_limit))
     except ValueError as error:  # no training image could be read, or the codes are no numbers
         raise BundleError(f"No mixture can be fitted to {loaded.meta.dataset.name}'s training codes: {error}") from None
     try:
