@@ -24,11 +24,10 @@ from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 from vae_core.analysis.latent_tools import plane_ranges
-from vae_core.bundles.files import CODE_MIXTURE_FILE, MAX_CODE_MIXTURE_BYTES, BundleError
+from vae_core.bundles.files import CODE_MIXTURE_FILE, MAX_CODE_MIXTURE_BYTES, BundleError, read_arrays
 from vae_core.data.datasets import Dataset
 from vae_core.data.image_folder import ImageFiles
 from vae_core.model.codec import LatentCodec
-from vae_core.size_limits import array_bytes, npz_headers
 
 CANDIDATES = (1, 2, 5, 10, 15, 20)
 # The codes the BIC search fits: a 16-D model's twenty components are pinned down by far fewer, and
@@ -201,20 +200,7 @@ def read_code_mixture(bundle: Path, latent_dim: int) -> CodeMixture | None:
     path = Path(bundle) / CODE_MIXTURE_FILE
     if not path.is_file():
         return None
-    try:
-        if path.stat().st_size > MAX_CODE_MIXTURE_BYTES:
-            raise BundleError(f"{CODE_MIXTURE_FILE} is larger than {MAX_CODE_MIXTURE_BYTES // 2**20} MB; refused.")
-        headers = npz_headers(path)
-        if sum(array_bytes(header) for header in headers.values()) > MAX_CODE_MIXTURE_BYTES:
-            raise BundleError(
-                f"{CODE_MIXTURE_FILE} unpacks to more than {MAX_CODE_MIXTURE_BYTES // 2**20} MB; refused."
-            )
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except BundleError:
-        raise
-    except Exception as error:  # damaged data fails in many ways (bad zip, pickled arrays, zlib)
-        raise BundleError(f"{CODE_MIXTURE_FILE} is not a readable .npz file of arrays.") from error
+    arrays = read_arrays(path, MAX_CODE_MIXTURE_BYTES)
     return _checked(arrays, latent_dim)
 
 

@@ -18,7 +18,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vae_core.bundles.meta import FORMAT, BundleMeta, MetaError
+from vae_core.size_limits import array_bytes, npz_headers
 from vae_core.wording import abridged, first_line
 
 MODEL_FILE, META_FILE, ATLAS_FILE = "model.keras", "meta.json", "atlas.npz"
@@ -178,6 +181,23 @@ def model_files(meta: BundleMeta | None) -> tuple[str, ...]:
     if meta is not None and meta.imported is not None:
         return ENCODER_FILE, DECODER_FILE
     return (MODEL_FILE,)
+
+
+def read_arrays(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
+    """The arrays of one of a bundle's .npz files, refused with a `BundleError` naming the file where it
+    holds more than `max_bytes` on disk or unpacked (read from its headers, before anything is
+    unpacked), or is no .npz of plain arrays."""
+    try:
+        if path.stat().st_size > max_bytes:
+            raise BundleError(f"{path.name} is larger than {max_bytes // 2**20} MB; refused.")
+        if sum(array_bytes(header) for header in npz_headers(path).values()) > max_bytes:
+            raise BundleError(f"{path.name} unpacks to more than {max_bytes // 2**20} MB; refused.")
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except BundleError:
+        raise
+    except Exception as error:  # damaged data fails in many ways (bad zip, pickled arrays, zlib)
+        raise BundleError(f"{path.name} is not a readable .npz file of arrays.") from error
 
 
 def write_meta(path: Path, meta: BundleMeta) -> None:

@@ -9,13 +9,12 @@ replay's size does not grow with the run. The means are stored as float16, ample
 from __future__ import annotations
 
 import math
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from vae_core.bundles.files import REPLAY_FILE, BundleError
+from vae_core.bundles.files import REPLAY_FILE, BundleError, read_arrays
 from vae_core.config import SNAPSHOT_SIZE
 
 MAX_FRAMES = 200
@@ -55,16 +54,7 @@ def read_replay(bundle: Path, latent_dim: int) -> Replay | None:
     path = Path(bundle) / REPLAY_FILE
     if not path.is_file():
         return None
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if sum(member.file_size for member in archive.infolist()) > MAX_REPLAY_BYTES:
-                raise BundleError(f"{REPLAY_FILE} is larger than {MAX_REPLAY_BYTES // 2**20} MB unpacked; refused.")
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except BundleError:
-        raise
-    except Exception as error:  # damaged data fails in many ways (bad zip, pickled arrays, zlib)
-        raise BundleError(f"{REPLAY_FILE} is not a readable .npz file of arrays.") from error
+    arrays = read_arrays(path, MAX_REPLAY_BYTES)
     return _checked(arrays, latent_dim)
 
 
