@@ -41,7 +41,7 @@ def test_a_2d_models_mixture_samples_and_both_densities_show_in_the_themes_colou
     open_mixture_tab(tab, app_url, "mnist-conv-2d")
     assert_samples_are_shown(tab)
     expect(tab.get_by_text("A mixture of 15 Gaussians (full covariances; 15 has the lowest BIC")).to_be_visible()
-    expect(tab.get_by_text("fitted to the latent means of 20000 training images.")).to_be_visible()
+    expect(tab.get_by_text("fitted to the latent means of 20,000 training images.")).to_be_visible()
     chart = tab.locator(".js-plotly-plot")
     expect(chart.locator(".contourlayer path").first).to_be_attached()  # the lines are drawn
     for name in ("test codes", "prior N(0, I)", "codes' mixture"):
