@@ -139,3 +139,21 @@ def keep_map(cache: Path, z: np.ndarray, method: str, coords: np.ndarray, second
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, coords=coords, seconds=seconds)
     return path
+
+
+def app_from_link(page: str, model: str, **params: str):
+    """The app as a shared link opens it: `page` of `model`, with the address's other `params` (such as
+    `plane`); the model checked to be the one the sidebar picked."""
+    from streamlit.testing.v1 import AppTest
+
+    from vae_app.model_picker import MODEL_PARAM
+
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params[MODEL_PARAM] = model
+    for name, value in params.items():
+        app.query_params[name] = value
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    assert app.sidebar.selectbox[0].value == model
+    return app

@@ -11,9 +11,8 @@ import time
 import numpy as np
 from odd_bundles import ODD_BUNDLES, save_odd_bundle
 from streamlit.testing.v1 import AppTest
-from support import APP, keep_map
+from support import app_from_link, keep_map
 
-from vae_app.model_picker import MODEL_PARAM
 from vae_app.planes import PLANE_PARAM
 from vae_core.bundles.bundle import load_atlas
 from vae_core.bundles.registry import CACHE_DIR_ENV, PRETRAINED_DIR
@@ -21,13 +20,7 @@ from vae_core.bundles.registry import CACHE_DIR_ENV, PRETRAINED_DIR
 
 def explore(model: str, plane: str) -> AppTest:
     """Explore opened from a link naming the model and the map."""
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.query_params[MODEL_PARAM] = model
-    app.query_params[PLANE_PARAM] = plane
-    app.run()
-    app.switch_page("app_pages/explore.py").run()
-    assert not app.exception, app.exception
-    return app
+    return app_from_link("app_pages/explore.py", model, **{PLANE_PARAM: plane})
 
 
 def test_a_kept_umap_map_is_drawn_and_the_views_that_decode_use_the_pca_plane(models_dir, tmp_path, monkeypatch):

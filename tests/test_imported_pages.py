@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import APP, png_of_a_seven
+from support import app_from_link, png_of_a_seven
 
 from tests.synthetic import synthetic_dataset
 from tests.test_imports import sequential_pair
-from vae_app.model_picker import MODEL_PARAM
 from vae_app.panels.explore_workspace import VIEWS
 from vae_core.imports.importer import ImportRequest, import_model
 
@@ -29,13 +28,7 @@ def imported(tmp_path_factory):
 
 
 def page_of(page: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.query_params[MODEL_PARAM] = NAME
-    app.run()
-    app.switch_page(page).run()
-    assert not app.exception, app.exception
-    assert app.sidebar.selectbox[0].value == NAME
-    return app
+    return app_from_link(page, NAME)
 
 
 def test_explore_and_every_view_take_an_imported_model(imported):

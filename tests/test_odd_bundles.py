@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 from odd_bundles import HOSTILE_CLASS_NAMES, ODD_BUNDLES, OddBundle, save_odd_bundle
 from streamlit.testing.v1 import AppTest
-from support import APP, png_of_a_seven
+from support import app_from_link, png_of_a_seven
 
 from vae_app.figures import latent_scatter
 from vae_app.messages import plain
-from vae_app.model_picker import MODEL_PARAM
 from vae_app.panels.explore_workspace import VIEWS
 from vae_core.bundles.files import MODEL_FILE
 
@@ -29,13 +28,7 @@ def odd_models(tmp_path_factory):
 
 
 def app_with(path, page: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.query_params[MODEL_PARAM] = path.name  # as a shared link names it
-    app.run()
-    app.switch_page(page).run()
-    assert not app.exception, app.exception
-    assert app.sidebar.selectbox[0].value == path.name
-    return app
+    return app_from_link(page, path.name)
 
 
 @pytest.mark.parametrize("spec", ODD_BUNDLES, ids=lambda spec: spec.name)
