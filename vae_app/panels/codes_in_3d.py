@@ -33,21 +33,27 @@ def codes_in_3d(model: LoadedModel) -> None:
         return
     kinds = [PCA, *([LDA] if has_classes(atlas.labels) else []), UMAP]
     kind = st.radio("Coordinates", kinds, horizontal=True, key="explore_3d_kind")
-    if kind == UMAP:
-        coords = made_map(model, "umap", dimensions=3)
-        if coords is None:
-            return
-    else:
-        z = atlas.z_mean.astype(np.float64)
-        directions = principal_directions(z, 3) if kind == PCA else discriminant_directions(z, atlas.labels, 3)
-        coords = (z - z.mean(axis=0)) @ directions.T
-    figure = _figure(str(model.bundle.path), model.meta.created, kind, page_theme(), model, coords)
+    mapped = made_map(model, "umap", dimensions=3) if kind == UMAP else None
+    if kind == UMAP and mapped is None:
+        return
+    figure = _figure(str(model.bundle.path), model.meta.created, kind, page_theme(), model, mapped)
     st.plotly_chart(figure, key="explore_3d_chart", alt=f"The test set's latent means along {kind}")
     st.caption("Drag to turn it, scroll to zoom, hover a point for its index; click the map above to see an image.")
 
 
 @st.cache_resource(max_entries=8, show_spinner="Drawing the codes in 3-D…")
-def _figure(path: str, created: str, kind: str, theme: str, _model: LoadedModel, _coords: np.ndarray) -> go.Figure:
-    """The 3-D figure for one model, kind of coordinates and theme, built once. Shared: never mutated."""
+def _figure(
+    path: str, created: str, kind: str, theme: str, _model: LoadedModel, _mapped: np.ndarray | None
+) -> go.Figure:
+    """The 3-D figure for one model, kind of coordinates and theme, built once (the coordinates with it:
+    a click while the view is open costs nothing). `_mapped` are a UMAP map's. Shared: never mutated."""
     atlas = _model.bundle.atlas
-    return latent_scatter_3d(_coords, atlas.labels, _model.class_names, TITLES[kind], theme)
+    coords = _mapped if _mapped is not None else _along(kind, atlas.z_mean, atlas.labels)
+    return latent_scatter_3d(coords, atlas.labels, _model.class_names, TITLES[kind], theme)
+
+
+def _along(kind: str, z_mean: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """The codes' coordinates along PCA's or LDA's first three directions, through their mean."""
+    z = z_mean.astype(np.float64)
+    directions = principal_directions(z, 3) if kind == PCA else discriminant_directions(z, labels, 3)
+    return (z - z.mean(axis=0)) @ directions.T

@@ -113,6 +113,8 @@ class MapJobs:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[Path, _Job] = {}
+        # Maps read from the cache, kept in memory: every click on a map asks for it again.
+        self._made: dict[Path, MapState] = {}
 
     def state(self, cache: Path, z: np.ndarray, method: str, dimensions: int = 2) -> MapState:
         """The map of codes `z` by `method` in `dimensions`, kept in `cache`; started if no other map
@@ -124,10 +126,13 @@ class MapJobs:
                 return MapState(seconds=job.elapsed, progress=job.progress)
             if job is not None and job.finished.error is not None:
                 return MapState(seconds=job.finished.seconds, error=job.finished.error)
+            if target in self._made:
+                return self._made[target]
             made = read_map(target, len(z), dimensions)
             if made is not None:
                 self._jobs.pop(target, None)
-                return MapState(coords=made[0], seconds=made[1])
+                self._made[target] = MapState(coords=made[0], seconds=made[1])
+                return self._made[target]
             if any(other.finished is None for other in self._jobs.values()):
                 return MapState(waiting=True)
             try:
