@@ -23,11 +23,17 @@ def explore(model: str, plane: str) -> AppTest:
     return app_from_link("app_pages/explore.py", model, **{PLANE_PARAM: plane})
 
 
-def test_a_kept_umap_map_is_drawn_and_the_views_that_decode_use_the_pca_plane(models_dir, tmp_path, monkeypatch):
+def kept_umap_map(tmp_path, monkeypatch, dimensions: int, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """mnist-conv-16d's codes, and random coordinates kept in a fresh cache as its UMAP map."""
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
     z = load_atlas(PRETRAINED_DIR / "mnist-conv-16d").z_mean
-    coords = np.random.default_rng(0).normal(size=(len(z), 2)).astype(np.float32)
-    keep_map(tmp_path / "cache", z, "umap", coords, seconds=41.0)
+    coords = np.random.default_rng(0).normal(size=(len(z), dimensions)).astype(np.float32)
+    keep_map(tmp_path / "cache", z, "umap", coords, seconds=seconds)
+    return z, coords
+
+
+def test_a_kept_umap_map_is_drawn_and_the_views_that_decode_use_the_pca_plane(models_dir, tmp_path, monkeypatch):
+    z, coords = kept_umap_map(tmp_path, monkeypatch, dimensions=2, seconds=41.0)
 
     app = explore("mnist-conv-16d", "umap")
 
@@ -72,10 +78,7 @@ def test_a_map_of_too_few_codes_says_why_and_offers_to_try_again(tmp_path, monke
 
 
 def test_the_codes_in_three_dimensions_along_pca_lda_or_a_kept_3d_umap_map(models_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
-    z = load_atlas(PRETRAINED_DIR / "mnist-conv-16d").z_mean
-    coords = np.random.default_rng(0).normal(size=(len(z), 3)).astype(np.float32)
-    keep_map(tmp_path / "cache", z, "umap", coords, seconds=55.0)
+    z, _ = kept_umap_map(tmp_path, monkeypatch, dimensions=3, seconds=55.0)
     app = explore("mnist-conv-16d", "pca")
     app.session_state["explore_3d"] = True
     app.run()

@@ -267,3 +267,13 @@ def wait_for_the_clicked_image(tab) -> None:
     """Until Explore's clicked-image element is listening to the map (its modules loaded: a click
     before that goes unheard, as a person's would in the page's first moments)."""
     expect(tab.locator(".clicked-image")).to_have_attribute("data-mode", re.compile("^(browser|server)$"))
+
+
+def shipped_model(name: str) -> tuple[object, object]:
+    """A pretrained model as the server loads it: its atlas and its codec."""
+    from vae_core.bundles.bundle import load_bundle
+    from vae_core.bundles.registry import PRETRAINED_DIR
+    from vae_core.model.codec import LatentCodec
+
+    bundle = load_bundle(PRETRAINED_DIR / name)
+    return bundle.atlas, LatentCodec(bundle.model)

@@ -19,23 +19,20 @@ from browser_support import (
     open_page,
     open_view,
     screenshot,
+    shipped_model,
     wait_for_the_clicked_image,
 )
 from playwright.sync_api import expect
 
-from tests.streamlit_server import REPO_ROOT
 from vae_core.analysis.latent_tools import lda_plane
-from vae_core.bundles.bundle import load_bundle
 from vae_core.data.datasets import as_uint8
-from vae_core.model.codec import LatentCodec
 
 CLICKED = ".clicked-image"
 
 
 @pytest.fixture(scope="module")
 def sixteen_d():
-    bundle = load_bundle(REPO_ROOT / "pretrained" / "mnist-conv-16d")
-    return bundle.atlas, LatentCodec(bundle.model)
+    return shipped_model("mnist-conv-16d")
 
 
 def test_a_umap_map_shows_its_progress_then_answers_a_click_beside_it(page, app_url, sixteen_d):

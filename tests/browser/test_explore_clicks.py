@@ -16,13 +16,11 @@ from browser_support import (
     open_map,
     open_view,
     screenshot,
+    shipped_model,
 )
 from playwright.sync_api import expect
 
-from tests.streamlit_server import REPO_ROOT
-from vae_core.bundles.bundle import load_bundle
 from vae_core.data.datasets import as_uint8
-from vae_core.model.codec import LatentCodec
 
 CLICKED = ".clicked-image"
 RECONSTRUCTION = f"{CLICKED} canvas.reconstruction"
@@ -31,8 +29,7 @@ RECONSTRUCTION = f"{CLICKED} canvas.reconstruction"
 @pytest.fixture(scope="module")
 def flagship():
     """The default model, as the server loads it: its atlas and its decoder."""
-    bundle = load_bundle(REPO_ROOT / "pretrained" / "mnist-conv-2d")
-    return bundle.atlas, LatentCodec(bundle.model)
+    return shipped_model("mnist-conv-2d")
 
 
 def test_a_click_shows_the_image_and_its_reconstruction_beside_the_map_drawn_in_the_browser(page, app_url, flagship):
