@@ -13,7 +13,7 @@ from odd_bundles import ODD_BUNDLES, save_odd_bundle
 from streamlit.testing.v1 import AppTest
 from support import app_from_link, keep_map
 
-from vae_app.planes import PLANE_PARAM
+from vae_app.planes import PLANE_PARAM, discriminant_titles
 from vae_core.bundles.bundle import load_atlas
 from vae_core.bundles.registry import CACHE_DIR_ENV, PRETRAINED_DIR
 
@@ -101,3 +101,15 @@ def test_a_2d_model_has_no_third_dimension_to_show(models_dir):
     app.run()
     assert not app.exception
     assert "This model's codes have 2 dimensions: the map above shows them all." in [i.value for i in app.info]
+
+
+def test_lda_axes_are_named_for_what_they_are_on_data_of_few_classes():
+    ten, two, three = np.arange(20) % 10, np.arange(20) % 2, np.arange(20) % 3
+    assert discriminant_titles(ten, 3) == ("discriminant axis 1", "discriminant axis 2", "discriminant axis 3")
+    assert discriminant_titles(two, 2) == ("discriminant axis 1", "widest remaining spread")
+    assert discriminant_titles(three, 3) == ("discriminant axis 1", "discriminant axis 2", "widest remaining spread")
+    assert discriminant_titles(two, 3) == (
+        "discriminant axis 1",
+        "widest remaining spread 1",
+        "widest remaining spread 2",
+    )

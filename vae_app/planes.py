@@ -62,7 +62,8 @@ def _choose(model: LoadedModel, key: str, with_maps: bool) -> tuple[Plane, tuple
     if view == LDA:
         st.query_params[PLANE_PARAM] = "lda"
         st.caption("A flat plane through z like PCA's, turned to set the classes apart: every point on it decodes.")
-        return lda_plane(z_mean, labels), ("discriminant axis 1", "discriminant axis 2"), None
+        first, second = discriminant_titles(labels, 2)
+        return lda_plane(z_mean, labels), (first, second), None
     if view in MAPS:
         st.query_params[PLANE_PARAM] = MAPS[view]
         st.caption(
@@ -81,6 +82,17 @@ def _choose(model: LoadedModel, key: str, with_maps: bool) -> tuple[Plane, tuple
     st.query_params[PLANE_PARAM] = f"{_name(first)},{_name(second)}"
     plane = dimension_plane(latent_dim, (first, second), base=_held_point(z_mean, key))
     return plane, (_name(first), _name(second)), None
+
+
+def discriminant_titles(labels: np.ndarray, count: int) -> tuple[str, ...]:
+    """The titles of LDA's first `count` axes: k classes give k - 1 discriminant directions, and
+    `discriminant_directions` fills the rest with the widest spread across them."""
+    separating = min(count, len(np.unique(labels)) - 1)
+    widest = [
+        f"widest remaining spread {i + 1}" if count - separating > 1 else "widest remaining spread"
+        for i in range(count - separating)
+    ]
+    return (*(f"discriminant axis {i + 1}" for i in range(separating)), *widest)
 
 
 def has_classes(labels: np.ndarray | None) -> bool:

@@ -12,7 +12,7 @@ import streamlit as st
 from vae_app.figures import latent_scatter_3d
 from vae_app.model_picker import LoadedModel
 from vae_app.panels.code_map_view import made_map
-from vae_app.planes import has_classes
+from vae_app.planes import discriminant_titles, has_classes
 from vae_app.theme import page_theme
 from vae_core.analysis.latent_tools import discriminant_directions, principal_directions
 from vae_core.wording import count
@@ -20,7 +20,6 @@ from vae_core.wording import count
 PCA, LDA, UMAP = "PCA's three directions", "LDA's three directions", "a 3-D UMAP map"
 TITLES = {
     PCA: ("principal axis 1", "principal axis 2", "principal axis 3"),
-    LDA: ("discriminant axis 1", "discriminant axis 2", "discriminant axis 3"),
     UMAP: ("UMAP 1", "UMAP 2", "UMAP 3"),
 }
 
@@ -49,7 +48,8 @@ def _figure(
     a click while the view is open costs nothing). `_mapped` are a UMAP map's. Shared: never mutated."""
     atlas = _model.bundle.atlas
     coords = _mapped if _mapped is not None else _along(kind, atlas.z_mean, atlas.labels)
-    return latent_scatter_3d(coords, atlas.labels, _model.class_names, TITLES[kind], theme)
+    titles = discriminant_titles(atlas.labels, 3) if kind == LDA else TITLES[kind]
+    return latent_scatter_3d(coords, atlas.labels, _model.class_names, titles, theme)
 
 
 def _along(kind: str, z_mean: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
