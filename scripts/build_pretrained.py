@@ -44,7 +44,7 @@ RECIPES = {
     "mnist-conv-2d": ("mnist", _ours("conv", latent_dim=2, epochs=50, hidden_sizes=(256, 256))),
     "mnist-mlp-2d": ("mnist", _ours("mlp", latent_dim=2, epochs=20, kl_warmup_epochs=0)),
     "fashion-conv-2d": ("fashion_mnist", _ours("conv", latent_dim=2, epochs=50, hidden_sizes=(256, 256))),
-    "mnist-conv-16d": ("mnist", _ours("conv", latent_dim=16, epochs=20)),
+    "mnist-conv-16d": ("mnist", _ours("conv", latent_dim=16, epochs=50, hidden_sizes=(256, 256))),
     "mnist-cvae-2d": ("mnist", _ours("conv", latent_dim=2, epochs=50, classes=10, hidden_sizes=(256, 256))),
 }
 
