@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from support import APP
 
 from vae_app.model_picker import MODEL_PARAM
+from vae_core.analysis.code_mixture import read_code_mixture
 from vae_core.bundles.files import CODE_MIXTURE_FILE
 from vae_core.bundles.registry import PRETRAINED_DIR
 
@@ -45,6 +46,11 @@ def said(app: AppTest) -> str:
     return next(caption.value for caption in app.caption if caption.value.startswith("A mixture of"))
 
 
+def chosen_by_bic(name: str, latent_dim: int) -> int:
+    """How many components the shipped bundle's mixture has (BIC's choice when it was trained)."""
+    return len(read_code_mixture(PRETRAINED_DIR / name, latent_dim).weights)
+
+
 def drawn_traces(app: AppTest) -> list[tuple[str, str]]:
     """Each trace of the tab's one chart, as (type, legend name)."""
     (chart,) = app.get("plotly_chart")
@@ -54,8 +60,9 @@ def drawn_traces(app: AppTest) -> list[tuple[str, str]]:
 def test_a_2d_model_samples_its_training_codes_mixture_beside_both_densities(models_dir):
     app = mixture_tab("mnist-conv-2d")
     assert pictures(app) == [PICTURE] and [b.proto.label for b in app.get("download_button")] == ["Download PNG"]
+    k = chosen_by_bic("mnist-conv-2d", 2)
     assert said(app) == (
-        "A mixture of 15 Gaussians (full covariances; 15 has the lowest BIC of 1, 2, 5, 10, 15, 20 components),"
+        f"A mixture of {k} Gaussians (full covariances; {k} has the lowest BIC of 1, 2, 5, 10, 15, 20 components),"
         " fitted to the latent means of 20,000 training images."
     )
     traces = drawn_traces(app)
@@ -72,7 +79,8 @@ def test_a_2d_model_samples_its_training_codes_mixture_beside_both_densities(mod
 def test_a_16d_model_samples_its_mixture_without_a_map(models_dir):
     app = mixture_tab("mnist-conv-16d")
     assert pictures(app) == [PICTURE] and not app.get("plotly_chart")
-    assert said(app).startswith("A mixture of 20 Gaussians (full covariances; 20 has the lowest BIC of")
+    k = chosen_by_bic("mnist-conv-16d", 16)
+    assert said(app).startswith(f"A mixture of {k} Gaussians (full covariances; {k} has the lowest BIC of")
     assert said(app).endswith("fitted to the latent means of 20,000 training images.")
 
 

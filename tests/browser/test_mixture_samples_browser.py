@@ -9,6 +9,8 @@ from browser_support import after_the_rerun, open_page, screenshot, shown_pixels
 from playwright.sync_api import expect
 
 from vae_app.figures import class_colours
+from vae_core.analysis.code_mixture import read_code_mixture
+from vae_core.bundles.registry import PRETRAINED_DIR
 
 TAB = "Samples from the codes' mixture"
 PICTURE = "32 samples of z from the codes' mixture"
@@ -40,7 +42,8 @@ def test_a_2d_models_mixture_samples_and_both_densities_show_in_the_themes_colou
     theme, tab = themed_page
     open_mixture_tab(tab, app_url, "mnist-conv-2d")
     assert_samples_are_shown(tab)
-    expect(tab.get_by_text("A mixture of 15 Gaussians (full covariances; 15 has the lowest BIC")).to_be_visible()
+    k = len(read_code_mixture(PRETRAINED_DIR / "mnist-conv-2d", 2).weights)  # the bundle's, chosen by BIC
+    expect(tab.get_by_text(f"A mixture of {k} Gaussians (full covariances; {k} has the lowest BIC")).to_be_visible()
     expect(tab.get_by_text("fitted to the latent means of 20,000 training images.")).to_be_visible()
     chart = tab.locator(".js-plotly-plot")
     expect(chart.locator(".contourlayer path").first).to_be_attached()  # the lines are drawn
