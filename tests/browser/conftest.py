@@ -12,6 +12,16 @@ import pytest
 
 from tests.streamlit_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
+# How long an `expect` waits for what a person would see: a rerun's answer can take longer than
+# Playwright's 5 s when the tests share two cores with the server (the waits end as soon as it shows).
+EXPECT_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def patient_expectations():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (requirements-dev.txt)")
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
 
 @pytest.fixture(scope="session")
 def app_models_dir(tmp_path_factory) -> Path:
