@@ -269,11 +269,12 @@ def wait_for_the_clicked_image(tab) -> None:
     expect(tab.locator(".clicked-image")).to_have_attribute("data-mode", re.compile("^(browser|server)$"))
 
 
-def shipped_model(name: str) -> tuple[object, object]:
-    """A pretrained model as the server loads it: its atlas and its codec."""
+def shipped_model(name: str, decode_precision: str = "float32") -> tuple[object, object]:
+    """A pretrained model: its atlas and its codec, decoding in float32 as the browser does, or in
+    `auto` as the server decodes pictures (mixed bfloat16 where the processor has it)."""
     from vae_core.bundles.bundle import load_bundle
     from vae_core.bundles.registry import PRETRAINED_DIR
-    from vae_core.model.codec import LatentCodec
+    from vae_core.model.onnx_codec import codec_for
 
     bundle = load_bundle(PRETRAINED_DIR / name)
-    return bundle.atlas, LatentCodec(bundle.model)
+    return bundle.atlas, codec_for(bundle.model, decode_precision=decode_precision)

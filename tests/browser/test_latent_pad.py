@@ -20,6 +20,7 @@ from browser_support import (
     python_follows,
     screenshot,
     settled,
+    shipped_model,
 )
 from playwright.sync_api import expect
 
@@ -30,10 +31,7 @@ from vae_core.bundles.registry import PRETRAINED_DIR
 
 @pytest.fixture(scope="module")
 def codec():
-    from vae_core.bundles.bundle import load_bundle
-    from vae_core.model.codec import LatentCodec
-
-    return LatentCodec(load_bundle(PRETRAINED_DIR / "mnist-conv-2d").model)
+    return shipped_model("mnist-conv-2d")[1]
 
 
 def test_the_digit_morphs_during_a_drag_and_python_follows_the_release(page, app_url):

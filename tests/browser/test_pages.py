@@ -30,6 +30,7 @@ from browser_support import (
     rgb,
     screenshot,
     settled,
+    shipped_model,
     shown_pixels,
     viewport_pixels,
     wait_for_the_clicked_image,
@@ -38,9 +39,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from vae_core.analysis.latent_tools import plane_ranges
-from vae_core.bundles.bundle import load_atlas, load_bundle
-from vae_core.bundles.registry import PRETRAINED_DIR
-from vae_core.model.onnx_codec import codec_for
+from vae_core.bundles.bundle import load_bundle
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -78,14 +77,20 @@ def downloaded_png(tab, button, path: Path) -> np.ndarray:
         return np.asarray(saved)
 
 
-def servers_picture(z: np.ndarray) -> np.ndarray:
-    """The server's picture of `mnist-conv-2d` at z, decoded as the app decodes pictures (mixed bfloat16
+@pytest.fixture(scope="module")
+def flagship_as_served():
+    """mnist-conv-2d's atlas, and its codec decoding as the server decodes pictures (mixed bfloat16
     where the processor has it: a few grey levels from the browser's float32 on a deep decoder)."""
-    codec = codec_for(load_bundle(PRETRAINED_DIR / "mnist-conv-2d").model, decode_precision="auto")
+    return shipped_model("mnist-conv-2d", decode_precision="auto")
+
+
+def servers_picture(codec, z: np.ndarray) -> np.ndarray:
+    """The server's picture at z, in grey levels."""
     return np.round(codec.decode(np.asarray(z, np.float32))[0, ..., 0] * 255)
 
 
-def test_download_saves_the_picture_on_screen(page, app_url, tmp_path):
+def test_download_saves_the_picture_on_screen(page, app_url, tmp_path, flagship_as_served):
+    atlas, codec = flagship_as_served
     pad = open_pad(page, f"{app_url}/generate?model=mnist-conv-2d")
     first_paint(pad)
     button = page.get_by_role("button", name="Download this picture (PNG)")
@@ -95,13 +100,13 @@ def test_download_saves_the_picture_on_screen(page, app_url, tmp_path):
     assert first.shape == (224, 224)  # 28x28 enlarged 8x, no blur
     # The picture of the point on screen, Generate's first: the middle of the test codes' spread (the
     # browser's own picture equals float32's: test_latent_pad.py).
-    middle = plane_ranges(load_atlas(PRETRAINED_DIR / "mnist-conv-2d").z_mean).mean(axis=1)
-    assert np.abs(first[::8, ::8] - servers_picture(middle)).max() <= 1
+    middle = plane_ranges(atlas.z_mean).mean(axis=1)
+    assert np.abs(first[::8, ::8] - servers_picture(codec, middle)).max() <= 1
     page.wait_for_timeout(1000)  # a rerun would start within milliseconds of the click
     assert page.evaluate("window.__runsStarted") == 0, "a download should not rerun the page"
     let_go_of_pad_slider(page, pad, 1, 0.1)
     moved = downloaded_png(page, button, tmp_path / "moved.png")
-    assert np.abs(moved[::8, ::8] - servers_picture(json.loads(pad.get_attribute("data-z")))).max() <= 1
+    assert np.abs(moved[::8, ::8] - servers_picture(codec, json.loads(pad.get_attribute("data-z")))).max() <= 1
     assert not np.array_equal(moved, first)
 
 
