@@ -15,6 +15,7 @@ from vae_app.figures import (
     class_colours,
     class_marker,
     compared_loss_curves,
+    kl_bars,
     latent_scatter,
     loss_panels,
 )
@@ -65,3 +66,13 @@ def test_training_and_validation_curves_differ_in_line_and_marker_as_well_as_col
     assert (train.line.color, validation.line.color) == class_colours(theme)[:2]
     assert train.line.dash != validation.line.dash
     assert train.marker.symbol != validation.marker.symbol
+
+
+def test_the_kl_bars_name_their_threshold_outside_the_bars_where_no_bar_word_can_cover_it():
+    kl = np.array([1.5, 0.001, 2.0, 0.002])  # the last dimension inactive: its word sits at the line's height
+    figure = kl_bars(kl, 0.01)
+    assert list(figure.data[0].text) == ["active", "inactive", "active", "inactive"]
+    (name,) = figure.layout.annotations
+    assert name.text == "0.01 nats" and name.y == 0.01
+    assert (name.xref, name.x, name.xanchor) == ("paper", 1, "left")  # right of the plot area
+    assert figure.layout.margin.r >= 60  # with room to be read
