@@ -6,6 +6,7 @@ import dataclasses
 import re
 import shutil
 import signal
+import stat
 import sys
 import textwrap
 from pathlib import Path
@@ -63,6 +64,11 @@ def bundle_copy(saved, tmp_path) -> Path:
 def test_save_writes_the_bundles_files_and_its_browser_decoder(saved):
     assert sorted(p.name for p in saved.iterdir()) == sorted([*BUNDLE_FILES, DECODER_FILE])
     assert [p.name for p in saved.parent.iterdir()] == ["tiny"]  # no staging directory left behind
+
+
+def test_a_saved_bundle_can_be_read_by_whoever_can_read_any_new_folder(saved, tmp_path):
+    (tmp_path / "new").mkdir()  # the umask's permissions, as `mkdir` gives everyone
+    assert stat.S_IMODE(saved.stat().st_mode) == stat.S_IMODE((tmp_path / "new").stat().st_mode)
 
 
 def test_atlas_describes_every_test_image(atlas, model):

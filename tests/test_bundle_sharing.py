@@ -75,6 +75,8 @@ def test_a_bundle_packed_and_added_under_another_name_is_the_same_model(saved, t
     for name, array in original.atlas.to_arrays().items():
         np.testing.assert_array_equal(copy.atlas.to_arrays()[name], array)
     assert [info.name for info in scan_bundles([tmp_path / "models"])[0]] == ["copy"]
+    (tmp_path / "new").mkdir()  # an added bundle is as readable as any new folder, not its owner's alone
+    assert stat.S_IMODE(added.stat().st_mode) == stat.S_IMODE((tmp_path / "new").stat().st_mode)
 
 
 def test_the_name_defaults_to_the_zips_folder_else_the_zips_own_and_is_made_safe(saved, files, tmp_path):

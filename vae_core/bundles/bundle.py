@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from vae_core.bundles.files import (
     check_destination,
     model_files,
     replace_directory,
+    staging_directory,
     write_meta,
 )
 from vae_core.bundles.meta import BundleMeta
@@ -124,7 +124,7 @@ def _save_staged(path: Path, meta: BundleMeta, atlas: Atlas, write_model: Callab
     path = Path(path)
     check_destination(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    staging = staging_directory(path)
     try:
         write_model(staging)
         np.savez_compressed(staging / ATLAS_FILE, **atlas.to_arrays())

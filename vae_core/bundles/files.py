@@ -72,6 +72,17 @@ def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
+def staging_directory(path: Path) -> Path:
+    """A new, empty `.NAME.partial-*` folder beside `path`, for a save to fill and rename to `path`.
+
+    Made with the permissions of any new folder (the umask's), not `tempfile.mkdtemp`'s owner-only
+    ones: the finished bundle is this folder, and a server run by another user must read it.
+    """
+    staging = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex}")
+    os.mkdir(staging)
+    return staging
+
+
 def replace_directory(staging: Path, path: Path) -> None:
     """Rename `staging` to `path`; an existing bundle at `path` is moved aside first and removed after.
 

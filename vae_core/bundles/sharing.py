@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Collection
@@ -37,6 +36,7 @@ from vae_core.bundles.files import (
     META_FILE,
     REPLAY_FILE,
     BundleError,
+    staging_directory,
 )
 from vae_core.bundles.registry import MAX_NAME_LENGTH, safe_model_name
 from vae_core.size_limits import UNPACK_RULE, claimed_listing, unpack_cap
@@ -89,7 +89,7 @@ def unpack_bundle(data: bytes, models_dir: Path, name: str | None = None, label:
         name = _free(name or folder or Path(label).stem, models_dir)
         try:
             models_dir.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=models_dir))
+            staging = staging_directory(models_dir / name)
         except OSError as error:
             raise BundleError(f"The models folder cannot be written to ({first_line(error)}).") from None
         try:
