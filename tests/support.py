@@ -157,3 +157,11 @@ def app_from_link(page: str, model: str, **params: str):
     assert not app.exception, app.exception
     assert app.sidebar.selectbox[0].value == model
     return app
+
+
+def shipped_mixture_components(name: str, latent_dim: int) -> int:
+    """How many components the shipped bundle `name`'s code mixture has: BIC's choice when it was built."""
+    from vae_core.analysis.code_mixture import read_code_mixture
+    from vae_core.bundles.registry import PRETRAINED_DIR
+
+    return len(read_code_mixture(PRETRAINED_DIR / name, latent_dim).weights)

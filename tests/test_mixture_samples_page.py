@@ -9,10 +9,9 @@ import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import APP
+from support import APP, shipped_mixture_components
 
 from vae_app.model_picker import MODEL_PARAM
-from vae_core.analysis.code_mixture import read_code_mixture
 from vae_core.bundles.files import CODE_MIXTURE_FILE
 from vae_core.bundles.registry import PRETRAINED_DIR
 
@@ -46,11 +45,6 @@ def said(app: AppTest) -> str:
     return next(caption.value for caption in app.caption if caption.value.startswith("A mixture of"))
 
 
-def chosen_by_bic(name: str, latent_dim: int) -> int:
-    """How many components the shipped bundle's mixture has (BIC's choice when it was trained)."""
-    return len(read_code_mixture(PRETRAINED_DIR / name, latent_dim).weights)
-
-
 def drawn_traces(app: AppTest) -> list[tuple[str, str]]:
     """Each trace of the tab's one chart, as (type, legend name)."""
     (chart,) = app.get("plotly_chart")
@@ -60,7 +54,7 @@ def drawn_traces(app: AppTest) -> list[tuple[str, str]]:
 def test_a_2d_model_samples_its_training_codes_mixture_beside_both_densities(models_dir):
     app = mixture_tab("mnist-conv-2d")
     assert pictures(app) == [PICTURE] and [b.proto.label for b in app.get("download_button")] == ["Download PNG"]
-    k = chosen_by_bic("mnist-conv-2d", 2)
+    k = shipped_mixture_components("mnist-conv-2d", 2)
     assert said(app) == (
         f"A mixture of {k} Gaussians (full covariances; {k} has the lowest BIC of 1, 2, 5, 10, 15, 20 components),"
         " fitted to the latent means of 20,000 training images."
@@ -79,7 +73,7 @@ def test_a_2d_model_samples_its_training_codes_mixture_beside_both_densities(mod
 def test_a_16d_model_samples_its_mixture_without_a_map(models_dir):
     app = mixture_tab("mnist-conv-16d")
     assert pictures(app) == [PICTURE] and not app.get("plotly_chart")
-    k = chosen_by_bic("mnist-conv-16d", 16)
+    k = shipped_mixture_components("mnist-conv-16d", 16)
     assert said(app).startswith(f"A mixture of {k} Gaussians (full covariances; {k} has the lowest BIC of")
     assert said(app).endswith("fitted to the latent means of 20,000 training images.")
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 from browser_support import after_the_rerun, open_page, screenshot, shown_pixels
 from playwright.sync_api import expect
+from support import shipped_mixture_components
 
 from vae_app.figures import class_colours
-from vae_core.analysis.code_mixture import read_code_mixture
-from vae_core.bundles.registry import PRETRAINED_DIR
 
 TAB = "Samples from the codes' mixture"
 PICTURE = "32 samples of z from the codes' mixture"
@@ -42,7 +41,7 @@ def test_a_2d_models_mixture_samples_and_both_densities_show_in_the_themes_colou
     theme, tab = themed_page
     open_mixture_tab(tab, app_url, "mnist-conv-2d")
     assert_samples_are_shown(tab)
-    k = len(read_code_mixture(PRETRAINED_DIR / "mnist-conv-2d", 2).weights)  # the bundle's, chosen by BIC
+    k = shipped_mixture_components("mnist-conv-2d", 2)
     expect(tab.get_by_text(f"A mixture of {k} Gaussians (full covariances; {k} has the lowest BIC")).to_be_visible()
     expect(tab.get_by_text("fitted to the latent means of 20,000 training images.")).to_be_visible()
     chart = tab.locator(".js-plotly-plot")
